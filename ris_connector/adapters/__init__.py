@@ -1,0 +1,1 @@
+"""Adapters: the built-in ones and the API for writing more."""

@@ -1,0 +1,302 @@
+"""The OParl 1.0/1.1 adapter: System, Bodies and every external list, incrementally."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from ris_connector.adapters.base import (
+    Adapter,
+    AdapterContext,
+    AdapterOptions,
+    Checkpoint,
+    Item,
+    MissingReference,
+    Notice,
+)
+from ris_connector.adapters.oparl.jsondecode import decode_json
+from ris_connector.adapters.oparl.normalize import OParlNormalizer, is_thin
+from ris_connector.adapters.oparl.pages import Page, Paginator, to_page
+from ris_connector.adapters.oparl.vendors import PROFILES, VendorProfile, detect_vendor
+from ris_connector.errors import ConfigError, HttpStatusError, InvalidPayload, NotFound, SourceError
+from ris_connector.http import HttpResponse
+from ris_connector.normalize.ids import canonical_url, short_type, type_from_url, type_version
+from ris_connector.normalize.times import format_query_datetime, get_timezone
+
+#: Body attribute -> record type of the external list, per OParl version.
+LISTS_1_0 = {"organization": "Organization", "person": "Person", "meeting": "Meeting", "paper": "Paper"}
+LISTS_1_1 = {
+    **LISTS_1_0,
+    "membership": "Membership",
+    "agendaItem": "AgendaItem",
+    "consultation": "Consultation",
+    "file": "File",
+    "locationList": "Location",
+    "legislativeTermList": "LegislativeTerm",
+}
+_LIST_ORDER = (
+    "organization",
+    "person",
+    "membership",
+    "meeting",
+    "agendaItem",
+    "paper",
+    "consultation",
+    "file",
+    "locationList",
+    "legislativeTermList",
+)
+
+#: The exact body SD.NET RIM sends with HTTP 404 for an empty filtered list (quirk 1).
+_STERNBERG_EMPTY = ("Die angeforderte Ressource wurde nicht gefunden", "Keine Adressen vorhanden")
+
+
+class OParlOptions(AdapterOptions):
+    """Options of the OParl adapter (the System URL is the source's ``url``)."""
+
+    bodies: list[str] | None = None
+    """Only sync these Body ids (default: all)."""
+    lists: list[str] | None = None
+    """Only sync these lists, by Body attribute name (default: all the version has)."""
+    vendor: str | None = None
+    """Override vendor detection: generic, sternberg, ccegov, ccegov-allris4, somacos, rubin."""
+    page_limit: int | None = None
+    """``limit`` to send on list requests, where the vendor accepts one."""
+    max_pages: int = 100_000
+    fetch_thin: bool = True
+    """Fetch list entries that carry only their id one by one (quirk 13)."""
+
+
+class OParlAdapter(Adapter):
+    """Reads an OParl 1.0 or 1.1 endpoint from its System URL."""
+
+    name = "oparl"
+    Options = OParlOptions
+    description = "OParl 1.0/1.1 JSON API (System URL), tolerant of the known vendor deviations"
+
+    def __init__(self, ctx: AdapterContext, options: AdapterOptions) -> None:
+        super().__init__(ctx, options)
+        assert isinstance(options, OParlOptions)
+        self.opts = options
+        if not ctx.source.url:
+            raise ConfigError(f"source {ctx.source.name!r}: the OParl adapter needs the System URL as url")
+        if options.vendor is not None and options.vendor not in PROFILES:
+            raise ConfigError(f"unknown vendor {options.vendor!r}; known: {', '.join(PROFILES)}")
+        self.system_url = ctx.source.url
+        working = urlsplit(self.system_url)
+        self.scheme_for = {(working.hostname or "").lower(): working.scheme.lower()}
+        self.vendor: VendorProfile = PROFILES[options.vendor] if options.vendor else PROFILES["generic"]
+        self.version = "1.1"
+        self.normalizer = OParlNormalizer(
+            source=ctx.source.name,
+            tz=get_timezone(ctx.source.timezone),
+            clock=ctx.clock,
+            scheme_for=self.scheme_for,
+            keep_raw=ctx.source.keep_raw,
+        )
+        self._path_map: tuple[str, str] | None = None
+
+    # --- HTTP -------------------------------------------------------------------
+    def _url(self, url: str) -> str:
+        """The URL to request for an id: working scheme, and working path where ids differ (quirk 23)."""
+        fixed = canonical_url(url, scheme_for=self.scheme_for)
+        if self._path_map and fixed.startswith(self._path_map[0]):
+            fixed = self._path_map[1] + fixed[len(self._path_map[0]) :]
+        return fixed
+
+    def _get(
+        self, url: str, *, listing: bool = False, filters: dict[str, str] | None = None
+    ) -> tuple[Any, HttpResponse]:
+        kwargs: dict[str, Any] = {}
+        if filters:
+            if self.vendor.raw_query:
+                kwargs["raw_query"] = "&".join(f"{k}={v}" for k, v in filters.items())
+            else:
+                kwargs["params"] = filters
+        accept = (404, 400) if listing else ()
+        resp = self.ctx.http.get(self._url(url), accept_status=accept, **kwargs)
+        if resp.status in (404, 400):
+            text = resp.content.decode("utf-8", errors="replace")
+            if any(marker in text for marker in _STERNBERG_EMPTY):
+                return {"data": [], "links": {}, "_empty_error": resp.status}, resp
+            if resp.status == 404:
+                raise NotFound("list not found (HTTP 404)", status=404, url=resp.url, body=resp.content)
+            raise HttpStatusError(f"list request rejected (HTTP {resp.status})", status=resp.status, url=resp.url)
+        data, repaired = decode_json(resp)
+        if repaired:
+            self._pending_notices.append(
+                Notice("control-characters", f"{resp.url}: {repaired} raw control characters in JSON", repaired)
+            )
+        return data, resp
+
+    _pending_notices: list[Notice]
+
+    def _page(self, url: str, expected: str, filters: dict[str, str], first: bool) -> Page:
+        params = dict(filters) if first else {}
+        if first and self.vendor.page_limit and "limit" not in params:
+            params["limit"] = str(self.vendor.page_limit)
+        payload, resp = self._get(url, listing=True, filters=params or None)
+        if isinstance(payload, dict) and "_empty_error" in payload:
+            page = Page(resp.url, [], {})
+            page.notices.append(
+                Notice(
+                    "oparl-q1-empty-error",
+                    f"{resp.url}: empty list answered with HTTP {payload['_empty_error']}",
+                )
+            )
+            return page
+        try:
+            return to_page(resp.url, payload, expected)
+        except ValueError as exc:
+            raise InvalidPayload(f"not an OParl list page: {exc}", url=resp.url) from None
+
+    def _drain(self) -> Iterator[Notice]:
+        notices, self._pending_notices = self._pending_notices, []
+        yield from notices
+
+    # --- fetch ------------------------------------------------------------------
+    def fetch(self) -> Iterator[Item]:
+        self._pending_notices = []
+        system, resp = self._get(self.system_url)
+        yield from self._drain()
+        if not isinstance(system, dict) or short_type(system.get("type")) != "System":
+            got = short_type(system.get("type")) if isinstance(system, dict) else type(system).__name__
+            raise InvalidPayload(f"expected an OParl System object, got {got}", url=resp.url)
+        self._learn_system(system, resp.url)
+        yield Notice("oparl-vendor", f"vendor profile {self.vendor.name}, OParl {self.version}")
+        body_url = system.get("body")
+        if not isinstance(body_url, str):
+            raise InvalidPayload("System has no body list URL", url=resp.url)
+        bodies: list[dict[str, Any]] = []
+        paginator = Paginator(lambda u, first: self._page(u, "Body", {}, first), max_pages=self.opts.max_pages)
+        for page in paginator.forward(body_url):
+            yield from page.notices
+            yield from self._drain()
+            for obj in page.data:
+                yield from self.normalizer.items(obj, expected="Body", url=page.url)
+                if isinstance(obj, dict) and obj.get("deleted") is not True and isinstance(obj.get("id"), str):
+                    bodies.append(obj)
+        yield from paginator.notices
+        for body in bodies:
+            body_id = self.normalizer.canonical(body["id"])
+            if self.opts.bodies is not None and body_id not in {self.normalizer.canonical(b) for b in self.opts.bodies}:
+                continue
+            yield from self._lists(body, body_id)
+
+    def _learn_system(self, system: dict[str, Any], fetched_url: str) -> None:
+        version = type_version(system.get("type")) or ("1.0" if "1.0" in str(system.get("oparlVersion")) else "1.1")
+        self.version = version
+        if self.opts.vendor is None:
+            self.vendor = detect_vendor(system, fetched_url)
+        claimed = system.get("id")
+        if isinstance(claimed, str):
+            claimed_c = canonical_url(claimed, scheme_for=self.scheme_for)
+            fetched_c = canonical_url(fetched_url, scheme_for=self.scheme_for)
+            if claimed_c != fetched_c:
+                suffix = _common_suffix(claimed_c, fetched_c)
+                if suffix:
+                    self._path_map = (
+                        claimed_c[: len(claimed_c) - len(suffix)],
+                        fetched_c[: len(fetched_c) - len(suffix)],
+                    )
+                    self._pending_notices.append(
+                        Notice(
+                            "oparl-q23-id-path",
+                            f"ids use {self._path_map[0]} while the API is at {self._path_map[1]}",
+                        )
+                    )
+
+    def _lists(self, body: dict[str, Any], body_id: str) -> Iterator[Item]:
+        catalogue = LISTS_1_0 if self.version == "1.0" else LISTS_1_1
+        names = [n for n in _LIST_ORDER if n in catalogue and isinstance(body.get(n), str) and body.get(n)]
+        if self.opts.lists is not None:
+            names = [n for n in names if n in self.opts.lists]
+        for name in names:
+            yield from self._list(body_id, name, str(body[name]), catalogue[name])
+
+    def _list(self, body_id: str, name: str, url: str, expected: str) -> Iterator[Item]:
+        stream = f"{body_id}|{name}"
+        started = self.ctx.clock.now()
+        state = self.ctx.state.stream_state(stream)
+        filters: dict[str, str] = {}
+        strategy = "full"
+        if not self.ctx.full and state and state.get("watermark"):
+            strategy = self.vendor.incremental
+            if strategy == "modified_since":
+                since = datetime.fromisoformat(str(state["watermark"])) - timedelta(seconds=self.ctx.overlap)
+                filters["modified_since"] = format_query_datetime(since)
+        paginator = Paginator(
+            lambda u, first: self._page(u, expected, filters, first),
+            filters=filters,
+            max_pages=self.opts.max_pages,
+        )
+        pages = paginator.backward(url) if strategy == "newest_pages" else paginator.forward(url)
+        for number, page in enumerate(pages):
+            yield from page.notices
+            yield from self._drain()
+            all_known = False
+            if strategy == "newest_pages" and number > 0 and page.data:
+                ids = [
+                    self.normalizer.canonical(o["id"])
+                    for o in page.data
+                    if isinstance(o, dict) and isinstance(o.get("id"), str)
+                ]
+                all_known = len(self.ctx.state.known_ids(ids)) == len(page.data)
+            for obj in page.data:
+                if self.opts.fetch_thin and is_thin(obj):
+                    yield Notice("oparl-q13-thin-object", f"{obj.get('id')}: list entry without content; fetched")
+                    yield from self._fetch_object(str(obj["id"]), expected, body_id)
+                    continue
+                yield from self.normalizer.items(obj, expected=expected, body=body_id, url=page.url)
+            yield from self._drain()
+            if all_known:
+                break  # newest first: a page of known objects means the older ones are known too
+        yield from paginator.notices
+        yield Checkpoint(stream, {"watermark": started.isoformat(), "strategy": strategy})
+
+    # --- single objects ---------------------------------------------------------
+    def _fetch_object(self, object_id: str, expected: str | None, body_id: str | None) -> Iterator[Item]:
+        data, resp = self._get(object_id)
+        yield from self._drain()
+        if isinstance(data, list):
+            yield Notice("oparl-q7-array-object", f"{resp.url}: array instead of an object")
+            data = data[0] if data else None
+        if isinstance(data, dict) and isinstance(data.get("id"), str):
+            claimed = self.normalizer.canonical(data["id"])
+            if claimed != self.normalizer.canonical(object_id):
+                yield Notice("oparl-q39-id-mismatch", f"{object_id} answered with id {data['id']}")
+        yield from self.normalizer.items(
+            data,
+            expected=expected or type_from_url(object_id),
+            body=body_id,
+            url=self.normalizer.canonical(object_id),
+        )
+
+    def fetch_one(self, record_id: str) -> Iterator[Item]:
+        self._pending_notices = getattr(self, "_pending_notices", [])
+        try:
+            yield from self._fetch_object(record_id, type_from_url(record_id), None)
+        except NotFound as exc:
+            yield MissingReference(record_id, f"HTTP {exc.status}: not found")
+        except HttpStatusError as exc:
+            if exc.status in (401, 403):
+                yield MissingReference(record_id, f"HTTP {exc.status}: not public")
+            else:
+                raise
+        except SourceError as exc:
+            if isinstance(exc, InvalidPayload):
+                yield MissingReference(record_id, str(exc))
+            else:
+                raise
+
+
+def _common_suffix(a: str, b: str) -> str:
+    """The longest common ending of two URLs that starts at a path separator."""
+    i = 0
+    while i < min(len(a), len(b)) and a[-1 - i] == b[-1 - i]:
+        i += 1
+    suffix = a[len(a) - i :] if i else ""
+    cut = suffix.find("/")
+    return suffix[cut:] if cut >= 0 else ""

@@ -1,0 +1,612 @@
+"""OParl JSON objects to normalized records, flattening embedded objects.
+
+One :class:`OParlNormalizer` per run. :meth:`OParlNormalizer.items` takes one object as a
+server sent it and yields the records of the object and everything embedded in it, plus
+notices for each tolerated deviation, a tombstone for a deleted object, or a rejection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from pydantic import ValidationError
+
+from ris_connector.adapters.base import Item, Notice, Rejected, Tombstone
+from ris_connector.adapters.oparl.fields import FieldReader, normalize_ags
+from ris_connector.clock import Clock
+from ris_connector.models import (
+    AgendaItem,
+    Body,
+    Consultation,
+    File,
+    LegislativeTerm,
+    Location,
+    Meeting,
+    Membership,
+    Organization,
+    Paper,
+    Person,
+    Provenance,
+    Record,
+)
+from ris_connector.normalize.ids import canonical_url, is_url, repair_url, short_type, type_from_url
+from ris_connector.normalize.status import meeting_status
+
+#: Keys that a "thin" list entry has (quirk 13: the real object must be fetched one by one).
+THIN_KEYS = frozenset({"id", "type", "created", "modified", "deleted"})
+
+
+@dataclass(frozen=True)
+class Parent:
+    """The object an embedded object was found in."""
+
+    id: str
+    type: str
+    created: datetime | None
+    modified: datetime | None
+
+
+class OParlNormalizer:
+    """Maps OParl objects of one source to records."""
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        tz: tzinfo,
+        clock: Clock,
+        scheme_for: dict[str, str],
+        keep_raw: bool = False,
+        adapter_name: str = "oparl",
+    ) -> None:
+        self.source = source
+        self.tz = tz
+        self.clock = clock
+        self.scheme_for = scheme_for
+        self.keep_raw = keep_raw
+        self.adapter_name = adapter_name
+
+    def canonical(self, url: str) -> str:
+        """The canonical id for a URL of this source."""
+        return canonical_url(url, scheme_for=self.scheme_for)
+
+    # --- entry point -------------------------------------------------------------
+    def items(
+        self,
+        obj: Any,
+        *,
+        expected: str | None = None,
+        body: str | None = None,
+        url: str | None = None,
+        parent: Parent | None = None,
+        field: str = "",
+        index: int | None = None,
+    ) -> Iterator[Item]:
+        """Records (and notices) for ``obj`` and every object embedded in it."""
+        out: list[Item] = []
+        self._object(obj, expected, body, url, parent, field, index, out)
+        yield from out
+
+    def _object(
+        self,
+        obj: Any,
+        expected: str | None,
+        body: str | None,
+        url: str | None,
+        parent: Parent | None,
+        field: str,
+        index: int | None,
+        out: list[Item],
+    ) -> str | None:
+        """Append the items for ``obj`` to ``out``; return its id (or None if rejected)."""
+        if not isinstance(obj, dict):
+            if isinstance(obj, str) and is_url(obj):
+                return self.canonical(obj)  # a reference where an object was expected (quirk 6)
+            out.append(Rejected(f"expected an OParl object, got {type(obj).__name__}", obj, expected, url))
+            return None
+        type_name = short_type(obj.get("type"))
+        raw_id = obj.get("id")
+        if isinstance(raw_id, str) and raw_id.strip():
+            if not is_url(raw_id):
+                out.append(Rejected(f"id {raw_id[:80]!r} is not a URL", obj, type_name or expected, url))
+                return None
+            rid = self.canonical(raw_id)
+        elif parent is not None and raw_id in (None, ""):
+            suffix = f"{field}/{index}" if index is not None else field
+            rid = f"{parent.id}#{suffix}"
+            out.append(Notice("oparl-q24-embedded-without-id", f"{parent.id}: embedded {field} without id"))
+        else:
+            out.append(Rejected("object without id", obj, type_name or expected, url))
+            return None
+        if type_name is None:
+            type_name = expected or type_from_url(rid)
+            if obj.get("type") is not None and short_type(obj.get("type")) is None:
+                out.append(Rejected(f"unknown type {str(obj.get('type'))[:80]!r}", obj, expected, rid))
+                return None
+            if type_name is None:
+                out.append(Rejected("object without type", obj, None, rid))
+                return None
+            code = "oparl-q4-tombstone-without-type" if obj.get("deleted") is True else "oparl-q5-missing-type"
+            out.append(Notice(code, f"{rid}: no type, read as {type_name}"))
+        elif (isinstance(obj.get("type"), str) and not str(obj["type"]).startswith("https://schema.oparl.org/1.")) or (
+            isinstance(obj.get("type"), str) and str(obj["type"]).endswith("/")
+        ):
+            out.append(Notice("oparl-q36-type-uri", f"{rid}: type URI spelled {obj['type']!r}"))
+        if obj.get("deleted") is True or str(obj.get("deleted")).lower() == "true":
+            out.append(Tombstone(rid, type_name))
+            return rid
+        builder = self._BUILDERS.get(type_name)
+        if builder is None:
+            out.append(Rejected(f"type {type_name} is not a record type", obj, type_name, rid))
+            return None
+        notices: list[Notice] = []
+        reader = FieldReader(tz=self.tz, scheme_for=self.scheme_for, notices=notices, where=rid)
+        try:
+            children: list[Item] = []
+            record = builder(self, obj, rid, reader, body, parent, children)
+            self._common(record, obj, reader, body, parent, url)
+        except (ValidationError, ValueError, TypeError) as exc:
+            out.append(Rejected(f"cannot normalize {type_name}: {exc}", obj, type_name, rid))
+            return None
+        out.extend(notices)
+        out.extend(children)
+        out.append(record)
+        return rid
+
+    # --- shared fields -----------------------------------------------------------
+    def _common(
+        self,
+        record: Record,
+        obj: dict[str, Any],
+        r: FieldReader,
+        body: str | None,
+        parent: Parent | None,
+        url: str | None,
+    ) -> None:
+        record.name = record.name if record.name is not None else r.text(obj.get("name"), "name")
+        record.created = r.datetime(obj.get("created"), "created")
+        record.modified = r.datetime(obj.get("modified"), "modified")
+        if parent is not None and record.created is None and record.modified is None:
+            record.created, record.modified = parent.created, parent.modified
+            r.note("oparl-q26-inherited-dates", "embedded object without created/modified; parent's used")
+        if record.created and record.modified and record.created > record.modified:
+            r.note("oparl-q26-created-after-modified", "created is after modified; modified set to created")
+            record.modified = record.created
+        record.keyword = r.texts(obj.get("keyword"), "keyword")
+        record.web = r.url(obj.get("web"), "web")
+        record.license = r.text(obj.get("license"), "license")
+        if record.body is None and body is not None and record.type not in ("Body",):
+            record.body = body
+        raw_id = obj.get("id")
+        record.provenance = Provenance(
+            source=self.source,
+            adapter=self.adapter_name,
+            original_id=raw_id if isinstance(raw_id, str) else None,
+            url=url,
+            fetched_at=self.clock.now(),
+        )
+        if self.keep_raw:
+            record.raw = obj
+
+    def _embed(
+        self,
+        value: Any,
+        expected: str,
+        field: str,
+        owner: Parent,
+        body: str | None,
+        out: list[Item],
+        index: int | None = None,
+    ) -> str | None:
+        """Flatten one embedded object (or take a URL given instead, quirk 6); return its id."""
+        if value is None or value == "" or value == {}:
+            return None
+        if isinstance(value, str):
+            return self.canonical(value) if is_url(value) else None
+        return self._object(value, expected, body, None, owner, field, index, out)
+
+    def _embed_list(
+        self,
+        value: Any,
+        expected: str,
+        field: str,
+        owner: Parent,
+        body: str | None,
+        out: list[Item],
+        r: FieldReader,
+    ) -> list[str]:
+        """Flatten a list of embedded objects; a single object is wrapped (quirk 19)."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            r.note("oparl-q19-single-object", f"{field}: single object where an array is expected")
+            value = [value]
+        ids: list[str] = []
+        for i, item in enumerate(value):
+            rid = self._embed(item, expected, field, owner, body, out, index=i)
+            if rid and rid not in ids:
+                ids.append(rid)
+        return ids
+
+    @staticmethod
+    def _owner(rid: str, type_name: str, obj: dict[str, Any], r: FieldReader) -> Parent:
+        return Parent(rid, type_name, r.datetime(obj.get("created")), r.datetime(obj.get("modified")))
+
+    def _silent(self, rid: str) -> FieldReader:
+        return FieldReader(tz=self.tz, scheme_for=self.scheme_for, notices=[], where=rid)
+
+    # --- per type ----------------------------------------------------------------
+    def _body(
+        self,
+        o: dict[str, Any],
+        rid: str,
+        r: FieldReader,
+        body: str | None,
+        parent: Parent | None,
+        out: list[Item],
+    ) -> Record:
+        owner = self._owner(rid, "Body", o, self._silent(rid))
+        ags, problem = normalize_ags(r.text(o.get("ags"), "ags"))
+        if problem:
+            r.note("oparl-q11-ags", problem)
+        terms = self._embed_list(o.get("legislativeTerm"), "LegislativeTerm", "legislativeTerm", owner, rid, out, r)
+        for item in out:
+            if isinstance(item, LegislativeTerm) and item.body is None:
+                item.body = rid
+        return Body(
+            id=rid,
+            system=r.ref(o.get("system"), "system"),
+            short_name=r.text(o.get("shortName"), "shortName"),
+            website=r.url(o.get("website"), "website"),
+            license_valid_since=r.datetime(o.get("licenseValidSince"), "licenseValidSince"),
+            oparl_since=r.datetime(o.get("oparlSince"), "oparlSince"),
+            ags=ags,
+            rgs=r.text(o.get("rgs"), "rgs"),
+            equivalent=[u for u in (r.url(v, "equivalent") for v in _as_list(o.get("equivalent"))) if u],
+            contact_email=r.text(o.get("contactEmail"), "contactEmail"),
+            contact_name=r.text(o.get("contactName"), "contactName"),
+            classification=r.text(o.get("classification"), "classification"),
+            location=self._embed(o.get("location"), "Location", "location", owner, rid, out),
+            legislative_term=terms,
+        )
+
+    def _legislative_term(
+        self,
+        o: dict[str, Any],
+        rid: str,
+        r: FieldReader,
+        body: str | None,
+        parent: Parent | None,
+        out: list[Item],
+    ) -> Record:
+        return LegislativeTerm(
+            id=rid,
+            body=r.ref(o.get("body"), "body") or (parent.id if parent and parent.type == "Body" else body),
+            start_date=r.date(o.get("startDate"), "startDate"),
+            end_date=r.date(o.get("endDate"), "endDate"),
+        )
+
+    def _organization(
+        self,
+        o: dict[str, Any],
+        rid: str,
+        r: FieldReader,
+        body: str | None,
+        parent: Parent | None,
+        out: list[Item],
+    ) -> Record:
+        owner = self._owner(rid, "Organization", o, self._silent(rid))
+        memberships = o.get("membership")
+        if isinstance(memberships, list) and any(isinstance(m, dict) for m in memberships):
+            membership_ids = self._embed_list(memberships, "Membership", "membership", owner, body, out, r)
+        else:
+            membership_ids = r.refs(memberships, "membership")
+        return Organization(
+            id=rid,
+            body=r.ref(o.get("body"), "body") or body,
+            short_name=r.text(o.get("shortName"), "shortName"),
+            membership=membership_ids,
+            post=r.texts(o.get("post"), "post"),
+            sub_organization_of=r.ref(o.get("subOrganizationOf"), "subOrganizationOf"),
+            organization_type=r.text(o.get("organizationType"), "organizationType"),
+            classification=r.text(o.get("classification"), "classification"),
+            start_date=r.date(o.get("startDate"), "startDate"),
+            end_date=r.date(o.get("endDate"), "endDate"),
+            website=r.url(o.get("website"), "website"),
+            location=self._embed(o.get("location"), "Location", "location", owner, body, out),
+            external_body=r.ref(o.get("externalBody"), "externalBody"),
+        )
+
+    def _person(
+        self,
+        o: dict[str, Any],
+        rid: str,
+        r: FieldReader,
+        body: str | None,
+        parent: Parent | None,
+        out: list[Item],
+    ) -> Record:
+        owner = self._owner(rid, "Person", o, self._silent(rid))
+        location = o.get("location")
+        if isinstance(location, dict):
+            r.note("oparl-q6-embedded-location", "Person.location is an object where a URL is expected")
+        location_id = self._embed(location, "Location", "location", owner, body, out)
+        if o.get("locationObject") is not None:
+            object_id = self._embed(o.get("locationObject"), "Location", "locationObject", owner, body, out)
+            location_id = location_id or object_id
+        membership_ids = self._embed_list(o.get("membership"), "Membership", "membership", owner, body, out, r)
+        for item in out:
+            if isinstance(item, Membership) and item.person is None and item.id in membership_ids:
+                item.person = rid
+        return Person(
+            id=rid,
+            body=r.ref(o.get("body"), "body") or body,
+            family_name=r.text(o.get("familyName"), "familyName"),
+            given_name=r.text(o.get("givenName"), "givenName"),
+            form_of_address=r.text(o.get("formOfAddress"), "formOfAddress"),
+            affix=r.text(o.get("affix"), "affix"),
+            title=r.texts(o.get("title"), "title"),
+            gender=r.text(o.get("gender"), "gender"),
+            phone=r.texts(o.get("phone"), "phone"),
+            email=r.texts(o.get("email"), "email"),
+            location=location_id,
+            status=r.texts(o.get("status"), "status"),
+            membership=membership_ids,
+            life=r.text(o.get("life"), "life"),
+            life_source=r.text(o.get("lifeSource"), "lifeSource"),
+        )
+
+    def _membership(
+        self,
+        o: dict[str, Any],
+        rid: str,
+        r: FieldReader,
+        body: str | None,
+        parent: Parent | None,
+        out: list[Item],
+    ) -> Record:
+        return Membership(
+            id=rid,
+            person=r.ref(o.get("person"), "person") or (parent.id if parent and parent.type == "Person" else None),
+            organization=r.ref(o.get("organization"), "organization"),
+            role=r.text(o.get("role"), "role"),
+            voting_right=r.boolean(o.get("votingRight"), "votingRight"),
+            start_date=r.date(o.get("startDate"), "startDate"),
+            end_date=r.date(o.get("endDate"), "endDate"),
+            on_behalf_of=r.ref(o.get("onBehalfOf"), "onBehalfOf"),
+        )
+
+    def _meeting(
+        self,
+        o: dict[str, Any],
+        rid: str,
+        r: FieldReader,
+        body: str | None,
+        parent: Parent | None,
+        out: list[Item],
+    ) -> Record:
+        owner = self._owner(rid, "Meeting", o, self._silent(rid))
+        start = r.datetime(o.get("start"), "start")
+        end = r.datetime(o.get("end"), "end")
+        if start and end and end < start:
+            r.note("meeting-end-before-start", f"end {end.isoformat()} before start; end dropped")
+            end = None
+        items = self._embed_list(o.get("agendaItem"), "AgendaItem", "agendaItem", owner, body, out, r)
+        for position, item in enumerate(i for i in out if isinstance(i, AgendaItem) and i.id in items):
+            if item.meeting is None:
+                item.meeting = rid
+            if item.order is None:
+                item.order = position
+        name = r.text(o.get("name"), "name")
+        state = r.text(o.get("meetingState"), "meetingState")
+        cancelled = r.boolean(o.get("cancelled"), "cancelled")
+        invitation = self._embed(o.get("invitation"), "File", "invitation", owner, body, out)
+        results = self._embed(o.get("resultsProtocol"), "File", "resultsProtocol", owner, body, out)
+        verbatim = self._embed(o.get("verbatimProtocol"), "File", "verbatimProtocol", owner, body, out)
+        return Meeting(
+            id=rid,
+            name=name,
+            meeting_state=state,
+            cancelled=cancelled,
+            status=meeting_status(
+                now=self.clock.now(),
+                cancelled=cancelled,
+                meeting_state=state,
+                name=name,
+                start=start,
+                end=end,
+                has_invitation=invitation is not None,
+                has_protocol=results is not None or verbatim is not None,
+            ),
+            start=start,
+            end=end,
+            location=self._embed(o.get("location"), "Location", "location", owner, body, out),
+            organization=r.refs(o.get("organization"), "organization"),
+            participant=r.refs(o.get("participant"), "participant"),
+            invitation=invitation,
+            results_protocol=results,
+            verbatim_protocol=verbatim,
+            auxiliary_file=self._embed_list(o.get("auxiliaryFile"), "File", "auxiliaryFile", owner, body, out, r),
+            agenda_item=items,
+        )
+
+    def _agenda_item(
+        self,
+        o: dict[str, Any],
+        rid: str,
+        r: FieldReader,
+        body: str | None,
+        parent: Parent | None,
+        out: list[Item],
+    ) -> Record:
+        owner = self._owner(rid, "AgendaItem", o, self._silent(rid))
+        number = o.get("number")
+        if number == "":
+            r.note("oparl-q14-empty-number", "AgendaItem.number is an empty string")
+        start, end = r.datetime(o.get("start"), "start"), r.datetime(o.get("end"), "end")
+        if start and end and end < start:
+            end = None
+        return AgendaItem(
+            id=rid,
+            meeting=r.ref(o.get("meeting"), "meeting") or (parent.id if parent and parent.type == "Meeting" else None),
+            number=r.text(number, "number"),
+            order=r.integer(o.get("order"), "order"),
+            public=r.boolean(o.get("public"), "public"),
+            consultation=r.ref(o.get("consultation"), "consultation"),
+            result=r.text(o.get("result"), "result"),
+            resolution_text=r.text(o.get("resolutionText"), "resolutionText"),
+            resolution_file=self._embed(o.get("resolutionFile"), "File", "resolutionFile", owner, body, out),
+            auxiliary_file=self._embed_list(o.get("auxiliaryFile"), "File", "auxiliaryFile", owner, body, out, r),
+            start=start,
+            end=end,
+        )
+
+    def _paper(
+        self,
+        o: dict[str, Any],
+        rid: str,
+        r: FieldReader,
+        body: str | None,
+        parent: Parent | None,
+        out: list[Item],
+    ) -> Record:
+        owner = self._owner(rid, "Paper", o, self._silent(rid))
+        consultations = self._embed_list(o.get("consultation"), "Consultation", "consultation", owner, body, out, r)
+        for item in out:
+            if isinstance(item, Consultation) and item.paper is None and item.id in consultations:
+                item.paper = rid
+        return Paper(
+            id=rid,
+            body=r.ref(o.get("body"), "body") or body,
+            reference=r.text(o.get("reference"), "reference"),
+            date=r.date(o.get("date"), "date"),
+            paper_type=r.text(o.get("paperType"), "paperType"),
+            related_paper=r.refs(o.get("relatedPaper"), "relatedPaper"),
+            superordinated_paper=r.refs(o.get("superordinatedPaper"), "superordinatedPaper"),
+            subordinated_paper=r.refs(o.get("subordinatedPaper"), "subordinatedPaper"),
+            main_file=self._embed(o.get("mainFile"), "File", "mainFile", owner, body, out),
+            auxiliary_file=self._embed_list(o.get("auxiliaryFile"), "File", "auxiliaryFile", owner, body, out, r),
+            location=self._embed_list(o.get("location"), "Location", "location", owner, body, out, r),
+            originator_person=r.refs(o.get("originatorPerson"), "originatorPerson"),
+            under_direction_of=r.refs(o.get("underDirectionOf"), "underDirectionOf"),
+            originator_organization=r.refs(o.get("originatorOrganization"), "originatorOrganization"),
+            consultation=consultations,
+        )
+
+    def _consultation(
+        self,
+        o: dict[str, Any],
+        rid: str,
+        r: FieldReader,
+        body: str | None,
+        parent: Parent | None,
+        out: list[Item],
+    ) -> Record:
+        return Consultation(
+            id=rid,
+            paper=r.ref(o.get("paper"), "paper") or (parent.id if parent and parent.type == "Paper" else None),
+            agenda_item=r.ref(o.get("agendaItem"), "agendaItem"),
+            meeting=r.ref(o.get("meeting"), "meeting"),
+            organization=r.refs(o.get("organization"), "organization"),
+            authoritative=r.boolean(o.get("authoritative"), "authoritative"),
+            role=r.text(o.get("role"), "role"),
+        )
+
+    def _file(
+        self,
+        o: dict[str, Any],
+        rid: str,
+        r: FieldReader,
+        body: str | None,
+        parent: Parent | None,
+        out: list[Item],
+    ) -> Record:
+        size = r.integer(o.get("size"), "size")
+        if size == 0:
+            r.note("oparl-q18-size-zero", "File.size is 0; treated as unknown")
+            size = None
+        download = r.url(o.get("downloadUrl"), "downloadUrl")
+        if o.get("downloadUrl") == "":
+            r.note("oparl-q18-placeholder", "downloadUrl is an empty string")
+        # File.meeting/agendaItem/paper are back-references that servers fill inconsistently
+        # between embedded and listed copies; the store derives them from the parents instead.
+        return File(
+            id=rid,
+            file_name=r.text(o.get("fileName"), "fileName"),
+            mime_type=r.mime_type(o.get("mimeType")),
+            date=r.date(o.get("date"), "date"),
+            size=size,
+            sha1_checksum=r.text(o.get("sha1Checksum"), "sha1Checksum"),
+            sha512_checksum=r.text(o.get("sha512Checksum"), "sha512Checksum"),
+            text=r.text(o.get("text"), "text"),
+            access_url=self._file_url(r, o.get("accessUrl"), "accessUrl"),
+            download_url=self._file_url(r, download, "downloadUrl"),
+            external_service_url=r.url(o.get("externalServiceUrl"), "externalServiceUrl"),
+            master_file=r.ref(o.get("masterFile"), "masterFile"),
+            derivative_file=r.refs(o.get("derivativeFile"), "derivativeFile"),
+            file_license=r.text(o.get("fileLicense"), "fileLicense"),
+        )
+
+    @staticmethod
+    def _file_url(r: FieldReader, value: Any, field: str) -> str | None:
+        """File URLs repaired: ``//`` in the path (quirk 8), spaces (quirk 37)."""
+        text = r.url(value, field)
+        if text is None:
+            return None
+        repaired = repair_url(text)
+        if repaired != text:
+            code = "oparl-q8-double-slash" if "//" in text.split("://", 1)[-1] else "oparl-q37-url-characters"
+            r.note(code, f"{field} repaired: {text[:100]!r}")
+        return repaired
+
+    def _location(
+        self,
+        o: dict[str, Any],
+        rid: str,
+        r: FieldReader,
+        body: str | None,
+        parent: Parent | None,
+        out: list[Item],
+    ) -> Record:
+        geo = o.get("geojson") if "geojson" in o else o.get("geometry")
+        return Location(
+            id=rid,
+            description=r.text(o.get("description"), "description"),
+            geojson=r.geojson(geo),
+            street_address=r.text(o.get("streetAddress"), "streetAddress"),
+            room=r.text(o.get("room"), "room"),
+            postal_code=r.text(o.get("postalCode"), "postalCode"),
+            sub_locality=r.text(o.get("subLocality"), "subLocality"),
+            locality=r.text(o.get("locality"), "locality"),
+        )
+
+    _BUILDERS: dict[
+        str,
+        Callable[[OParlNormalizer, dict[str, Any], str, FieldReader, str | None, Parent | None, list[Item]], Record],
+    ] = {
+        "Body": _body,
+        "LegislativeTerm": _legislative_term,
+        "Organization": _organization,
+        "Person": _person,
+        "Membership": _membership,
+        "Meeting": _meeting,
+        "AgendaItem": _agenda_item,
+        "Paper": _paper,
+        "Consultation": _consultation,
+        "File": _file,
+        "Location": _location,
+    }
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def is_thin(obj: Any) -> bool:
+    """Whether a list entry carries no content beyond its id (quirk 13)."""
+    return isinstance(obj, dict) and obj.get("deleted") is not True and set(obj) <= THIN_KEYS and "id" in obj

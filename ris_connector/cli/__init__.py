@@ -1,0 +1,74 @@
+"""The ``ris-connector`` command line.
+
+Exit status: 0 when the run completed (quarantined records included), 2 for usage or
+configuration errors, 3 when a source could not be synced completely.
+Each sub-command lives in its own module with ``register(subparsers)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from ris_connector import __version__
+from ris_connector.cli import adapters_cmd, demo_cmd, export_cmd, schema_cmd, sync_cmd
+from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from ris_connector.errors import ConfigError, RisError, SourceError
+
+COMMANDS = (sync_cmd, export_cmd, schema_cmd, adapters_cmd, demo_cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="ris-connector",
+        description="Sync council information systems (OParl, SOAP, XML, iCalendar) into one normalized store.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr, no progress")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    root = logging.getLogger("ris_connector")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose, args.quiet)
+    try:
+        status: int = args.handler(args)
+    except ConfigError as exc:
+        print(f"ris-connector: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SourceError as exc:
+        print(f"ris-connector: {exc}", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    except RisError as exc:
+        print(f"ris-connector: error: {exc}", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    except KeyboardInterrupt:
+        print("ris-connector: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""``python -m ris_connector.cli``."""
+
+import sys
+
+from ris_connector.cli import main
+
+sys.exit(main())

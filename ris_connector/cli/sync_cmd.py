@@ -1,0 +1,108 @@
+"""``ris-connector sync``: run one source (``--oparl URL``) or all of a ``--config`` file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from typing import Any
+from urllib.parse import urlsplit
+
+from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, Progress, add_db_argument, open_db, print_json
+from ris_connector.config import SourceConfig, load_config, source_from_mapping
+from ris_connector.errors import ConfigError, LockedError
+from ris_connector.sync import RunReport, run_source
+from ris_connector.sync.report import COUNT_KINDS
+
+
+def register(sub: Any) -> None:
+    """Add the sub-command."""
+    p = sub.add_parser("sync", help="sync one source or every source of a config file")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--oparl", metavar="URL", help="OParl System URL")
+    what.add_argument("--config", metavar="FILE", help="TOML file listing sources")
+    p.add_argument("--name", help="source name for a single source (default: the URL's host)")
+    p.add_argument("--source", action="append", help="with --config: only this source (repeatable)")
+    add_db_argument(p)
+    p.add_argument("--json", action="store_true", help="print the run report as one JSON object on stdout")
+    p.add_argument("--full", action="store_true", help="force a full reconciliation run")
+    p.add_argument("--timezone", default=None, help="timezone of naive source times (default Europe/Berlin)")
+    p.add_argument("--wait", action="store_true", help="wait for another sync of the same source to finish")
+    p.set_defaults(handler=run)
+
+
+def single_source(
+    adapter: str, url: str, args: argparse.Namespace, options: dict[str, Any] | None = None
+) -> SourceConfig:
+    """A SourceConfig for one source given on the command line."""
+    name = args.name or (urlsplit(url).hostname or "source").replace(":", "_")
+    raw: dict[str, Any] = {"name": name, "adapter": adapter, "url": url, "options": options or {}}
+    if args.timezone:
+        raw["timezone"] = args.timezone
+    return source_from_mapping(raw)
+
+
+def _sources(args: argparse.Namespace) -> tuple[list[SourceConfig], str | None]:
+    if args.config:
+        cfg = load_config(args.config)
+        sources = cfg.sources
+        if args.source:
+            unknown = set(args.source) - {s.name for s in sources}
+            if unknown:
+                raise ConfigError(f"no source named {', '.join(sorted(unknown))} in {args.config}")
+            sources = [s for s in sources if s.name in args.source]
+        return sources, cfg.db
+    return [single_source("oparl", args.oparl, args)], None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the sync and print the report(s)."""
+    sources, db = _sources(args)
+    store = open_db(args, db)
+    reports: list[RunReport] = []
+    try:
+        for source in sources:
+            progress = Progress(source.name, enabled=not args.quiet)
+            try:
+                report = run_source(
+                    source,
+                    store,
+                    full=True if args.full else None,
+                    progress=progress,
+                    wait_for_lock=args.wait,
+                )
+            except LockedError as exc:
+                progress.done()
+                print(f"ris-connector: {exc}", file=sys.stderr)
+                report = RunReport(source.name, source.adapter, False, "", status="locked", errors=[str(exc)])
+            progress.done()
+            reports.append(report)
+            if not args.json and not args.quiet:
+                print(report.summary())
+    finally:
+        store.close()
+    if args.json:
+        print_json(reports[0].to_json_dict() if len(reports) == 1 else combined(reports))
+    return EXIT_OK if all(r.complete for r in reports) else EXIT_INCOMPLETE
+
+
+def combined(reports: list[RunReport]) -> dict[str, Any]:
+    """One JSON object for several sources: totals plus each source's report."""
+    counts: dict[str, Counter[str]] = {}
+    for r in reports:
+        for t, c in r.counts.items():
+            counts.setdefault(t, Counter()).update(c)
+    warnings: dict[str, dict[str, Any]] = {}
+    for r in reports:
+        for code, w in r.warnings.items():
+            entry = warnings.setdefault(code, {"code": code, "count": 0, "example": w["example"]})
+            entry["count"] += w["count"]
+    return {
+        "status": "complete" if all(r.complete for r in reports) else "incomplete",
+        "counts": {t: {k: int(c[k]) for k in COUNT_KINDS} for t, c in sorted(counts.items())},
+        "requests": sum(r.requests for r in reports),
+        "retries": sum(r.retries for r in reports),
+        "warnings": sorted(warnings.values(), key=lambda w: str(w["code"])),
+        "duration_s": round(sum(r.duration_s for r in reports), 3),
+        "sources": [r.to_json_dict() for r in reports],
+    }

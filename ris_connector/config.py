@@ -1,0 +1,151 @@
+"""Source configuration: one source from the command line or many from a TOML file.
+
+A TOML file lists sources; keys the core knows configure the core, all other keys of a
+source are the adapter's options::
+
+    db = "ris-connector.db"          # optional
+
+    [defaults]                        # optional, applies to every source
+    timezone = "Europe/Berlin"
+
+    [[source]]
+    name = "bonn"
+    adapter = "oparl"
+    url = "https://www.bonn.sitzung-online.de/public/oparl/system"
+    full_sync_every = "7d"
+    [source.http]
+    read_timeout = 300
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ris_connector.errors import ConfigError
+from ris_connector.http import HttpSettings
+from ris_connector.normalize.times import get_timezone
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from ``90``, ``"90s"``, ``"15m"``, ``"24h"``, ``"7d"`` or ``"1w"``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return float(match.group(1)) * _UNITS[match.group(2)]
+    raise ValueError(f"not a duration: {value!r} (use e.g. 90s, 15m, 24h, 7d)")
+
+
+class SourceConfig(BaseModel):
+    """One configured source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    adapter: str
+    url: str | None = Field(None, description="Where the source lives; its host is allowed for HTTP.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Adapter-specific options.")
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    timezone: str = "Europe/Berlin"
+    keep_raw: bool = False
+    overlap: float = Field(3600.0, description="Seconds an incremental run looks back before the watermark.")
+    full_sync_every: float | None = Field(7 * 86400.0, description="Seconds between full reconciliation runs.")
+    max_individual_fetches: int = 5000
+    max_delete_fraction: float = Field(0.5, description="Refuse absence deletes of more than this share.")
+    batch_size: int = 500
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("use letters, digits, '.', '-' and '_' (at most 100)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_tz(cls, value: str) -> str:
+        get_timezone(value)
+        return value
+
+    @field_validator("overlap", "full_sync_every", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return None if value is None else parse_duration(value)
+
+
+_CORE_KEYS = set(SourceConfig.model_fields) - {"options"}
+
+
+def source_from_mapping(raw: Mapping[str, Any], defaults: Mapping[str, Any] | None = None) -> SourceConfig:
+    """Build a SourceConfig from a TOML table: core keys for the core, the rest as options."""
+    merged: dict[str, Any] = {}
+    for table in (defaults or {}), raw:
+        for key, value in table.items():
+            if key == "http" and isinstance(value, Mapping):
+                merged["http"] = {**merged.get("http", {}), **value}
+            elif key == "options" and isinstance(value, Mapping):
+                merged.setdefault("options", {}).update(value)
+            elif key in _CORE_KEYS:
+                merged[key] = value
+            else:
+                merged.setdefault("options", {})[key] = value
+    where = raw.get("name", "?")
+    try:
+        return SourceConfig.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"source {where!r}: {problems}") from None
+
+
+class FileConfig(BaseModel):
+    """A configuration file: the database and the sources."""
+
+    model_config = ConfigDict(frozen=True)
+
+    db: str | None = None
+    sources: list[SourceConfig]
+
+
+def load_config(path: str | Path) -> FileConfig:
+    """Read a TOML configuration file; ConfigError naming the problem if it is invalid."""
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file not found: {file}") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read configuration {file}: {exc}") from None
+    unknown = set(data) - {"db", "defaults", "source", "sources"}
+    if unknown:
+        raise ConfigError(f"{file}: unknown top-level keys: {', '.join(sorted(unknown))}")
+    tables = data.get("source", []) + data.get("sources", [])
+    if not isinstance(tables, list) or not tables:
+        raise ConfigError(f"{file}: no [[source]] tables")
+    defaults = data.get("defaults", {})
+    sources = [source_from_mapping(t, defaults) for t in tables]
+    names = [s.name for s in sources]
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise ConfigError(f"{file}: duplicate source names: {', '.join(sorted(dupes))}")
+    db = data.get("db")
+    if db is not None and not isinstance(db, str):
+        raise ConfigError(f"{file}: db must be a string")
+    if db and not db.startswith(("postgresql://", "postgres://", "sqlite:///")) and not Path(db).is_absolute():
+        db = str(file.parent / db)
+    return FileConfig(db=db, sources=sources)

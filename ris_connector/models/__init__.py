@@ -1,0 +1,61 @@
+"""Normalized record types: the OParl 1.1 object model plus Appointment."""
+
+from __future__ import annotations
+
+from ris_connector.models.appointment import Appointment, AppointmentStatus
+from ris_connector.models.base import NON_CONTENT_FIELDS, Model, Provenance, Record
+from ris_connector.models.oparl import (
+    AgendaItem,
+    Body,
+    Consultation,
+    File,
+    LegislativeTerm,
+    Location,
+    Meeting,
+    MeetingStatus,
+    Membership,
+    Organization,
+    Paper,
+    Person,
+)
+
+#: Short type name -> record class, in dependency order.
+RECORD_TYPES: dict[str, type[Record]] = {
+    cls.TYPE: cls
+    for cls in (
+        Body,
+        LegislativeTerm,
+        Organization,
+        Person,
+        Membership,
+        Location,
+        Meeting,
+        AgendaItem,
+        Paper,
+        Consultation,
+        File,
+        Appointment,
+    )
+}
+
+__all__ = [
+    "NON_CONTENT_FIELDS",
+    "RECORD_TYPES",
+    "AgendaItem",
+    "Appointment",
+    "AppointmentStatus",
+    "Body",
+    "Consultation",
+    "File",
+    "LegislativeTerm",
+    "Location",
+    "Meeting",
+    "MeetingStatus",
+    "Membership",
+    "Model",
+    "Organization",
+    "Paper",
+    "Person",
+    "Provenance",
+    "Record",
+]

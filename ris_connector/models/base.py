@@ -1,0 +1,78 @@
+"""The record base class shared by every normalized type."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, ClassVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+#: Fields that describe where a record came from rather than what it says; they are left
+#: out of the content hash, so a re-stamped ``modified`` or a new fetch is no change.
+NON_CONTENT_FIELDS = frozenset({"provenance", "raw", "created", "modified"})
+
+
+class Model(BaseModel):
+    """Common pydantic settings: snake_case in Python, OParl camelCase in JSON."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        validate_assignment=False,
+        ser_json_timedelta="iso8601",
+    )
+
+
+class Provenance(Model):
+    """Where and when a record was read."""
+
+    source: str = Field(description="Name of the configured source.")
+    adapter: str = Field(description="Adapter that produced the record (oparl, soap, xml, ics, ...).")
+    original_id: str | None = Field(None, description="The id or URL the source itself uses.")
+    url: str | None = Field(None, description="The URL the record was read from, if any.")
+    fetched_at: AwareDatetime = Field(description="When the record was read.")
+
+
+class Record(Model):
+    """Fields every normalized record has."""
+
+    TYPE: ClassVar[str] = "Record"
+    #: Fields whose values are ids of other records (single id or list of ids).
+    REFERENCES: ClassVar[tuple[str, ...]] = ()
+
+    id: str = Field(description="Stable id: the OParl URL, or urn:ris:<source>:<type>:<native id>.")
+    type: str
+    body: str | None = Field(None, description="Id of the Body the record belongs to, where known.")
+    name: str | None = None
+    created: AwareDatetime | None = None
+    modified: AwareDatetime | None = None
+    deleted: bool = False
+    keyword: list[str] = Field(default_factory=list)
+    web: str | None = Field(None, description="HTML page of the record at the source.")
+    license: str | None = Field(None, description="Licence URL or, where the source gives text, that text.")
+    provenance: Provenance | None = None
+    raw: dict[str, Any] | None = Field(None, description="Original payload, kept when configured.")
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The record as OParl-style camelCase JSON data, without empty values."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def content_hash(self) -> str:
+        """Hash of what the record says; unchanged content gives the same hash."""
+        data = self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude=set(NON_CONTENT_FIELDS))
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+    def references(self) -> list[tuple[str, str]]:
+        """(field, target id) pairs for every reference this record holds."""
+        out: list[tuple[str, str]] = []
+        for field in self.REFERENCES:
+            value = getattr(self, field)
+            if isinstance(value, str):
+                out.append((field, value))
+            elif isinstance(value, list):
+                out.extend((field, v) for v in value if isinstance(v, str))
+        return out

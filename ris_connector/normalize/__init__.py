@@ -1,0 +1,1 @@
+"""Tolerant value parsing shared by all adapters: times, text, ids, meeting status."""

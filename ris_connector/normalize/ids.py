@@ -1,0 +1,114 @@
+"""Record ids: OParl type URIs, canonical URLs and ``urn:ris:`` ids for non-URL sources."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from ris_connector.models import RECORD_TYPES
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_TYPE_URI = re.compile(r"^https?://schema\.oparl\.org/(?P<version>\d+\.\d+)/(?P<name>[A-Za-z]+)/?$", re.IGNORECASE)
+_LOWER_TYPES = {name.lower(): name for name in (*RECORD_TYPES, "System", "Error")}
+
+#: URL path words that name a type, for tombstones without ``type``.
+_PATH_WORDS = {
+    "body": "Body",
+    "bodies": "Body",
+    "legislativeterm": "LegislativeTerm",
+    "legislativeterms": "LegislativeTerm",
+    "term": "LegislativeTerm",
+    "organization": "Organization",
+    "organizations": "Organization",
+    "person": "Person",
+    "persons": "Person",
+    "people": "Person",
+    "membership": "Membership",
+    "memberships": "Membership",
+    "meeting": "Meeting",
+    "meetings": "Meeting",
+    "agendaitem": "AgendaItem",
+    "agendaitems": "AgendaItem",
+    "paper": "Paper",
+    "papers": "Paper",
+    "consultation": "Consultation",
+    "consultations": "Consultation",
+    "file": "File",
+    "files": "File",
+    "location": "Location",
+    "locations": "Location",
+}
+
+
+def short_type(value: object) -> str | None:
+    """``"Paper"`` for any spelling of the OParl Paper type URI (or the bare name)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    match = _TYPE_URI.match(text)
+    name = match.group("name") if match else text.rstrip("/").rsplit("/", 1)[-1]
+    return _LOWER_TYPES.get(name.lower())
+
+
+def type_version(value: object) -> str | None:
+    """``"1.1"`` for ``https://schema.oparl.org/1.1/Paper``."""
+    if not isinstance(value, str):
+        return None
+    match = _TYPE_URI.match(value.strip())
+    return match.group("version") if match else None
+
+
+def type_from_url(url: str) -> str | None:
+    """Guess a record type from the words of a URL (``.../papers.asp?id=1``, ``.../meeting/7``)."""
+    parts = urlsplit(url)
+    words = re.split(r"[/._?=&]+", f"{parts.path}".lower())
+    for word in reversed(words):
+        if word in _PATH_WORDS:
+            return _PATH_WORDS[word]
+    return None
+
+
+def repair_url(url: str) -> str:
+    """Percent-encode characters that are illegal in URLs (spaces, ``|``) and fix ``//`` in paths."""
+    text = url.strip()
+    parts = urlsplit(text)
+    path = re.sub(r"/{2,}", "/", parts.path)
+    path = quote(path, safe="/%:@!$&'()*+,;=-._~")
+    query = quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
+    return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
+
+
+def canonical_url(url: str, *, scheme_for: dict[str, str] | None = None) -> str:
+    """One spelling per resource: lower-case scheme and host, no default port, no trailing slash.
+
+    ``scheme_for`` maps hosts to the scheme their ids should use, so that ``http://`` ids of
+    an ``https://`` server (and vice versa) name the same record.
+    """
+    text = repair_url(url)
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    port = parts.port
+    if scheme_for and host in scheme_for and scheme_for[host] != scheme:
+        if port == _DEFAULT_PORTS.get(scheme):
+            port = None
+        scheme = scheme_for[host]
+    netloc = host
+    if port and port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{host}:{port}"
+    path = parts.path
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    return urlunsplit((scheme, netloc, path, parts.query, ""))
+
+
+def is_url(value: object) -> bool:
+    """Whether ``value`` is an absolute http(s) URL."""
+    return isinstance(value, str) and value.strip().lower().startswith(("http://", "https://"))
+
+
+def urn(source: str, type_name: str, native_id: object) -> str:
+    """``urn:ris:<source>:<type>:<native id>`` for records whose source has no URLs."""
+    native = quote(str(native_id).strip(), safe="-._~:@!$&'()*+,;=/")
+    src = quote(source.strip(), safe="-._~")
+    return f"urn:ris:{src}:{type_name}:{native}"

@@ -1,0 +1,63 @@
+"""Meeting status: structured fields first, then German text, then the clock."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from ris_connector.models import MeetingStatus
+
+_CANCELLED = re.compile(
+    r"\b(abgesagt|absage|entf[äa]llt|entfallen|f[äa]llt\s+aus|ausgefallen|storniert|aufgehoben|cancel+ed)\b",
+    re.IGNORECASE,
+)
+_POSTPONED = re.compile(r"\b(verschoben|vertagt|verlegt\s+auf|neuer\s+termin|postponed)\b", re.IGNORECASE)
+_HELD = re.compile(
+    r"\b(durchgef[üu]hrt|stattgefunden|beendet|abgeschlossen|geschlossen|protokolliert|erledigt)\b",
+    re.IGNORECASE,
+)
+_CONFIRMED = re.compile(r"\b(eingeladen|einberufen|einladung\s+versandt|best[äa]tigt|freigegeben)\b", re.IGNORECASE)
+_SCHEDULED = re.compile(r"\b(geplant|terminiert|vorgesehen|in\s+planung|scheduled)\b", re.IGNORECASE)
+
+
+def status_from_text(text: str | None) -> MeetingStatus | None:
+    """The status a German state text or meeting name states outright, if any."""
+    if not text:
+        return None
+    for pattern, status in (
+        (_CANCELLED, MeetingStatus.CANCELLED),
+        (_POSTPONED, MeetingStatus.POSTPONED),
+        (_HELD, MeetingStatus.HELD),
+        (_CONFIRMED, MeetingStatus.CONFIRMED),
+        (_SCHEDULED, MeetingStatus.SCHEDULED),
+    ):
+        if pattern.search(text):
+            return status
+    return None
+
+
+def meeting_status(
+    *,
+    now: datetime,
+    cancelled: bool | None = None,
+    meeting_state: str | None = None,
+    name: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    has_invitation: bool = False,
+    has_protocol: bool = False,
+) -> MeetingStatus:
+    """Derive the normalized status of a meeting."""
+    if cancelled:
+        return MeetingStatus.CANCELLED
+    for text in (meeting_state, name):
+        stated = status_from_text(text)
+        if stated is not None and (stated is not MeetingStatus.SCHEDULED or text is meeting_state):
+            return stated
+    if has_protocol:
+        return MeetingStatus.HELD
+    if start is None:
+        return MeetingStatus.UNKNOWN
+    if (end or start) <= now:
+        return MeetingStatus.HELD
+    return MeetingStatus.CONFIRMED if has_invitation else MeetingStatus.SCHEDULED

@@ -1,0 +1,34 @@
+"""Cleaning of text values: placeholders, stray whitespace and control characters."""
+
+from __future__ import annotations
+
+import re
+
+#: Values that real servers send instead of leaving a field out.
+PLACEHOLDERS = frozenset({"", "n/a", "n.a.", "na", "null", "none", "-", "--", "keine angabe", "undefined"})
+
+#: C0 controls except tab, newline and carriage return, and DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_controls(text: str) -> tuple[str, int]:
+    """Remove illegal control characters; return the text and how many were removed."""
+    cleaned, count = _CONTROL.subn("", text)
+    return cleaned, count
+
+
+def clean_text(value: object) -> str | None:
+    """A trimmed string, or None for placeholders such as ``"N/A"``, ``" "`` and ``""``."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return str(value)
+    if not isinstance(value, str):
+        return None
+    text, _ = strip_controls(value)
+    text = text.strip()
+    if text.lower() in PLACEHOLDERS:
+        return None
+    return text

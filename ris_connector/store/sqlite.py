@@ -1,0 +1,307 @@
+"""The default store: one SQLite file, WAL mode, one transaction per batch."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ris_connector.errors import LockedError, StoreError
+from ris_connector.store.base import ChangeEvent, RunInfo, StoredRow, WriteBatch
+from ris_connector.store.sqlite_schema import DDL, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 500
+
+
+def _chunks(items: list[str], size: int = _CHUNK) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class SQLiteStore:
+    """Store in a SQLite file (``:memory:`` works for throwaway use)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=OFF")
+            self._db.executescript(DDL)
+            self._check_version()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
+
+    def _check_version(self) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer ris-connector (schema {row[0]})")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+
+    # --- locking ---------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock_source(self, source: str, *, wait: bool = False) -> Iterator[None]:
+        if self.path == ":memory:":
+            yield
+            return
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in source)
+        lock_path = Path(f"{self.path}.{safe}.lock")
+        with open(lock_path, "a+") as handle:
+            flags = fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB
+            try:
+                fcntl.flock(handle.fileno(), flags)
+            except BlockingIOError:
+                raise LockedError(
+                    f"source {source!r} is being synced by another process into {self.path}; try again later"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    # --- runs ------------------------------------------------------------------------
+    def start_run(self, source: str, adapter: str, *, full: bool, started: str) -> int:
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO runs (source, adapter, started, status, full) VALUES (?, ?, ?, 'running', ?)",
+                (source, adapter, started, int(full)),
+            )
+            # A run that never finished (killed) is marked as such when the next one starts.
+            db.execute(
+                "UPDATE runs SET status='aborted' WHERE source=? AND status='running' AND run_id<>?",
+                (source, cur.lastrowid),
+            )
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+    def finish_run(self, run_id: int, *, status: str, finished: str, report: Mapping[str, Any]) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE runs SET status=?, finished=?, report=? WHERE run_id=?",
+                (status, finished, json.dumps(report, ensure_ascii=False), run_id),
+            )
+
+    @staticmethod
+    def _run(row: tuple[Any, ...]) -> RunInfo:
+        return RunInfo(row[0], row[1], row[2], row[3], row[4], bool(row[5]), json.loads(row[6]) if row[6] else None)
+
+    _RUN_COLS = "run_id, source, started, finished, status, full, report"
+
+    def runs(self, source: str | None = None, limit: int = 20) -> list[RunInfo]:
+        if source is None:
+            rows = self._db.execute(f"SELECT {self._RUN_COLS} FROM runs ORDER BY run_id DESC LIMIT ?", (limit,))
+        else:
+            rows = self._db.execute(
+                f"SELECT {self._RUN_COLS} FROM runs WHERE source=? ORDER BY run_id DESC LIMIT ?",
+                (source, limit),
+            )
+        return [self._run(r) for r in rows]
+
+    def last_complete_run(self, source: str, *, full_only: bool = False) -> RunInfo | None:
+        sql = f"SELECT {self._RUN_COLS} FROM runs WHERE source=? AND status='complete'"
+        if full_only:
+            sql += " AND full=1"
+        row = self._db.execute(sql + " ORDER BY run_id DESC LIMIT 1", (source,)).fetchone()
+        return self._run(row) if row else None
+
+    def sources(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT DISTINCT source FROM runs ORDER BY source")]
+
+    # --- engine reads ----------------------------------------------------------------
+    def get_hashes(self, ids: Iterable[str]) -> dict[str, tuple[str, bool, str]]:
+        out: dict[str, tuple[str, bool, str]] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            for rid, h, deleted, src in self._db.execute(
+                f"SELECT id, hash, deleted, source FROM records WHERE id IN ({marks})", chunk
+            ):
+                out[rid] = (h, bool(deleted), src)
+        return out
+
+    def get_data(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            for rid, data in self._db.execute(f"SELECT id, data FROM records WHERE id IN ({marks})", chunk):
+                out[rid] = json.loads(data)
+        return out
+
+    def stream_states(self, source: str) -> dict[str, dict[str, Any]]:
+        return {
+            stream: json.loads(value)
+            for stream, value in self._db.execute("SELECT stream, value FROM state WHERE source=?", (source,))
+        }
+
+    def resolve_aliases(self, ids: Iterable[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            out.update(self._db.execute(f"SELECT alias, id FROM aliases WHERE alias IN ({marks})", chunk))
+        return out
+
+    def dangling_references(self, source: str, run_id: int, *, full: bool, limit: int) -> list[tuple[str, str]]:
+        seen_clause = "OR (t.id IS NOT NULL AND t.seen_run <> :run AND t.deleted = 0)" if full else ""
+        missing_clause = "" if full else "AND m.id IS NULL"
+        sql = f"""
+            SELECT r.dst, MIN(r.src) FROM refs r
+            JOIN records s ON s.id = r.src AND s.source = :source AND s.deleted = 0
+            LEFT JOIN aliases a ON a.alias = r.dst
+            LEFT JOIN records t ON t.id = COALESCE(a.id, r.dst)
+            LEFT JOIN missing m ON m.id = r.dst
+            WHERE (t.id IS NULL {seen_clause}) {missing_clause}
+            GROUP BY r.dst ORDER BY r.dst LIMIT :limit
+        """
+        return [(d, s) for d, s in self._db.execute(sql, {"source": source, "run": run_id, "limit": limit})]
+
+    def unseen(self, source: str, run_id: int) -> list[tuple[str, str]]:
+        return list(
+            self._db.execute(
+                "SELECT id, type FROM records WHERE source=? AND deleted=0 AND seen_run<>? ORDER BY id",
+                (source, run_id),
+            )
+        )
+
+    # --- writes ----------------------------------------------------------------------
+    def apply(self, batch: WriteBatch) -> None:
+        if batch.is_empty():
+            return
+        try:
+            with self._tx() as db:
+                self._apply(db, batch)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to {self.path}: {exc}") from exc
+
+    @staticmethod
+    def _apply(db: sqlite3.Connection, b: WriteBatch) -> None:
+        if b.upserts:
+            db.executemany(
+                """INSERT INTO records (id, type, source, hash, data, deleted, first_seen, last_changed, seen_run)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(id) DO UPDATE SET type=excluded.type, source=excluded.source,
+                     hash=excluded.hash, data=excluded.data, deleted=excluded.deleted,
+                     last_changed=excluded.last_changed, seen_run=excluded.seen_run""",
+                [(i, t, b.source, h, d, int(dl), b.now, b.now, b.run_id) for i, t, h, d, dl in b.upserts],
+            )
+        if b.seen:
+            db.executemany("UPDATE records SET seen_run=? WHERE id=?", [(b.run_id, i) for i in b.seen])
+        if b.refs:
+            db.executemany("DELETE FROM refs WHERE src=?", [(s,) for s in b.refs])
+            db.executemany(
+                "INSERT OR IGNORE INTO refs (src, field, dst) VALUES (?, ?, ?)",
+                [(s, f, d) for s, pairs in b.refs.items() for f, d in pairs],
+            )
+        if b.aliases:
+            db.executemany("INSERT OR REPLACE INTO aliases (alias, id) VALUES (?, ?)", b.aliases)
+        if b.events:
+            db.executemany(
+                "INSERT INTO events (at, source, run_id, kind, type, id, fields) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(b.now, b.source, b.run_id, k, t, i, json.dumps(f)) for k, t, i, f in b.events],
+            )
+        if b.quarantine:
+            db.executemany(
+                "INSERT INTO quarantine (source, run_id, at, type, ref, reason, raw) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(b.source, b.run_id, b.now, t, r, reason, raw) for t, r, reason, raw in b.quarantine],
+            )
+        if b.missing:
+            db.executemany(
+                "INSERT OR REPLACE INTO missing (id, source, referrer, reason, at) VALUES (?, ?, ?, ?, ?)",
+                [(i, b.source, ref, reason, b.now) for i, ref, reason in b.missing],
+            )
+        if b.found:
+            db.executemany("DELETE FROM missing WHERE id=?", [(i,) for i in b.found])
+        for stream, value in b.states.items():
+            db.execute(
+                "INSERT OR REPLACE INTO state (source, stream, value, updated) VALUES (?, ?, ?, ?)",
+                (b.source, stream, value, b.now),
+            )
+
+    # --- outputs ---------------------------------------------------------------------
+    def iter_rows(
+        self, *, type_name: str | None = None, source: str | None = None, include_deleted: bool = False
+    ) -> Iterator[StoredRow]:
+        where, args = [], []
+        if type_name:
+            where.append("type=?")
+            args.append(type_name)
+        if source:
+            where.append("source=?")
+            args.append(source)
+        if not include_deleted:
+            where.append("deleted=0")
+        sql = "SELECT id, type, source, hash, data, deleted FROM records"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        cur = self._db.execute(sql + " ORDER BY type, id", args)
+        while rows := cur.fetchmany(1000):
+            for rid, t, src, h, data, deleted in rows:
+                yield StoredRow(rid, t, src, h, json.loads(data), bool(deleted))
+
+    def get(self, record_id: str) -> StoredRow | None:
+        row = self._db.execute(
+            """SELECT id, type, source, hash, data, deleted FROM records
+               WHERE id = COALESCE((SELECT id FROM aliases WHERE alias=?), ?)""",
+            (record_id, record_id),
+        ).fetchone()
+        if row is None:
+            return None
+        return StoredRow(row[0], row[1], row[2], row[3], json.loads(row[4]), bool(row[5]))
+
+    def changes(self, *, after: int = 0, limit: int | None = None, source: str | None = None) -> Iterator[ChangeEvent]:
+        sql = "SELECT seq, at, source, run_id, kind, type, id, fields FROM events WHERE seq > ?"
+        args: list[Any] = [after]
+        if source:
+            sql += " AND source=?"
+            args.append(source)
+        sql += " ORDER BY seq"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        cur = self._db.execute(sql, args)
+        while rows := cur.fetchmany(1000):
+            for seq, at, src, run_id, kind, t, rid, fields in rows:
+                yield ChangeEvent(seq, at, src, run_id, kind, t, rid, json.loads(fields))
+
+    def quarantined(self, source: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT qid, source, run_id, at, type, ref, reason, raw FROM quarantine"
+        rows = self._db.execute(
+            sql + (" WHERE source=?" if source else "") + " ORDER BY qid", (source,) if source else ()
+        )
+        keys = ("qid", "source", "run_id", "at", "type", "ref", "reason", "raw")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def missing_references(self, source: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT id, source, referrer, reason, at FROM missing"
+        rows = self._db.execute(
+            sql + (" WHERE source=?" if source else "") + " ORDER BY id", (source,) if source else ()
+        )
+        return [dict(zip(("id", "source", "referrer", "reason", "at"), r, strict=True)) for r in rows]

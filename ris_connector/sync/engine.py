@@ -1,0 +1,404 @@
+"""The sync engine: runs one adapter over one source into one store.
+
+Identity, change detection, state and deletes are decided here, so every adapter gets the
+same guarantees:
+
+* records are upserted by id; an unchanged content hash writes nothing and emits no event;
+* each batch is one transaction holding the data, its change events and, at a checkpoint,
+  the stream state that covers it: state is never ahead of data;
+* deletes come from tombstones, or from absence after a complete full run only;
+* references no list delivered are fetched one by one; what cannot be had is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from ris_connector.adapters.base import (
+    Adapter,
+    AdapterContext,
+    Checkpoint,
+    Item,
+    MissingReference,
+    Notice,
+    Rejected,
+    SourceSettings,
+    Tombstone,
+)
+from ris_connector.adapters.registry import load_adapter
+from ris_connector.clock import Clock, SystemClock
+from ris_connector.config import SourceConfig
+from ris_connector.errors import ConfigError, ForbiddenUrl, NotFound, RisError, SourceError, TransientError
+from ris_connector.http import HttpClient
+from ris_connector.models import NON_CONTENT_FIELDS, Provenance, Record
+from ris_connector.store.base import Store, WriteBatch
+from ris_connector.sync.report import RunReport
+
+log = logging.getLogger(__name__)
+
+#: progress(stream or phase, records processed so far)
+ProgressFn = Callable[[str, int], None]
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="seconds")
+
+
+def _content(record_data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record_data.items() if k not in _NON_CONTENT_JSON}
+
+
+_NON_CONTENT_JSON = {"provenance", "raw", "created", "modified"} | NON_CONTENT_FIELDS
+
+
+def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """JSON names of fields whose content differs between two stored versions."""
+    a, b = _content(old), _content(new)
+    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k) and not (not a.get(k) and not b.get(k)))
+
+
+class _State:
+    """The read-only state view an adapter gets."""
+
+    def __init__(self, store: Store, source: str) -> None:
+        self._store = store
+        self._source = source
+        self._streams = store.stream_states(source)
+
+    def stream_state(self, stream: str) -> Mapping[str, Any] | None:
+        return self._streams.get(stream)
+
+    def known_ids(self, ids: Iterable[str]) -> set[str]:
+        found = self._store.get_hashes(ids)
+        return {i for i, (_, deleted, src) in found.items() if src == self._source and not deleted}
+
+
+class SyncEngine:
+    """Runs one source once. Create a new engine per run."""
+
+    def __init__(
+        self,
+        config: SourceConfig,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        adapter_cls: type[Adapter] | None = None,
+        http: HttpClient | None = None,
+        progress: ProgressFn | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.adapter_cls = adapter_cls or load_adapter(config.adapter)
+        self.options = self.adapter_cls.parse_options(config.options)
+        self._http = http
+        self._progress = progress
+        self._pending: list[Record] = []
+        self._tombstones: list[Tombstone] = []
+        self._batch: WriteBatch | None = None
+        self._processed = 0
+
+    # --- entry point -------------------------------------------------------------
+    def decide_full(self) -> bool:
+        """Full run when there was no complete full run yet or the last one is too old."""
+        last_full = self.store.last_complete_run(self.config.name, full_only=True)
+        if last_full is None:
+            return True
+        if self.config.full_sync_every is None:
+            return False
+        started = datetime.fromisoformat(last_full.started)
+        return self.clock.now() - started >= timedelta(seconds=self.config.full_sync_every)
+
+    def run(self, *, full: bool | None = None, wait_for_lock: bool = False) -> RunReport:
+        """Sync the source; returns the report (``status`` says whether it was complete)."""
+        with self.store.lock_source(self.config.name, wait=wait_for_lock):
+            return self._run(full)
+
+    def _run(self, full: bool | None) -> RunReport:
+        is_full = self.decide_full() if full is None else full
+        started = self.clock.now()
+        t0 = time.monotonic()
+        report = RunReport(self.config.name, self.adapter_cls.name, is_full, _iso(started))
+        self.report = report
+        self.run_id = self.store.start_run(self.config.name, self.adapter_cls.name, full=is_full, started=_iso(started))
+        report.run_id = self.run_id
+        http = self._http or HttpClient(
+            self.config.url or "http://localhost/", self.config.http, source=self.config.name
+        )
+        ctx = AdapterContext(
+            source=SourceSettings(
+                name=self.config.name,
+                timezone=self.config.timezone,
+                keep_raw=self.config.keep_raw,
+                url=self.config.url,
+            ),
+            http=http,
+            clock=self.clock,
+            state=_State(self.store, self.config.name),
+            full=is_full,
+            overlap=self.config.overlap,
+        )
+        adapter = self.adapter_cls(ctx, self.options)
+        self._reconcile_safe = True
+        try:
+            self._consume(adapter.fetch())
+            self._flush()
+            self._resolve_references(adapter)
+            report.status = "complete"
+            if is_full:
+                self._delete_absent()
+        except SourceError as exc:
+            report.status = "incomplete"
+            report.errors.append(str(exc))
+            log.error("%s: sync incomplete: %s", self.config.name, exc)
+            self._flush_safely()
+        except RisError as exc:
+            report.status = "failed"
+            report.errors.append(str(exc))
+            self._flush_safely()
+            raise
+        finally:
+            adapter.close()
+            stats = http.stats
+            report.requests, report.retries, report.bytes_received = (
+                stats.requests,
+                stats.retries,
+                stats.bytes,
+            )
+            if self._http is None:
+                http.close()
+            report.finished = _iso(self.clock.now())
+            report.duration_s = time.monotonic() - t0
+            self.store.finish_run(
+                self.run_id, status=report.status, finished=report.finished, report=report.to_json_dict()
+            )
+        return report
+
+    # --- item processing ---------------------------------------------------------
+    def _consume(self, items: Iterator[Item]) -> None:
+        for item in items:
+            self._handle(item)
+
+    def _handle(self, item: Item) -> None:
+        if isinstance(item, Record):
+            self._pending.append(item)
+            if len(self._pending) >= self.config.batch_size:
+                self._flush()
+        elif isinstance(item, Checkpoint):
+            self._flush(states={item.stream: json.dumps(dict(item.state), sort_keys=True)})
+        elif isinstance(item, Tombstone):
+            self._tombstones.append(item)
+        elif isinstance(item, Rejected):
+            self._reject(item)
+        elif isinstance(item, Notice):
+            self.report.warn(item.code, item.message, item.count)
+            if item.code == "control-characters":
+                self.report.control_characters_removed += item.count
+            if item.code.startswith("pagination-"):
+                self._reconcile_safe = False
+        elif isinstance(item, MissingReference):
+            self.report.missing_references += 1
+            self._write().missing.append((item.id, item.referrer, item.reason))
+        else:  # pragma: no cover - adapters are typed
+            raise TypeError(f"adapter yielded {type(item).__name__}")
+
+    def _write(self) -> WriteBatch:
+        if self._batch is None:
+            self._batch = WriteBatch(self.config.name, self.run_id, _iso(self.clock.now()))
+        return self._batch
+
+    def _reject(self, item: Rejected) -> None:
+        type_name = item.type or "unknown"
+        self.report.count(type_name, "quarantined")
+        try:
+            raw = json.dumps(item.raw, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            raw = json.dumps(repr(item.raw))
+        self._write().quarantine.append((item.type, item.ref, item.reason, raw))
+        log.warning("%s: quarantined %s %s: %s", self.config.name, type_name, item.ref or "", item.reason)
+
+    def _flush_safely(self) -> None:
+        try:
+            self._flush()
+        except RisError as exc:  # pragma: no cover - store trouble while already failing
+            log.error("%s: could not save partial data: %s", self.config.name, exc)
+
+    def _flush(self, states: Mapping[str, str] | None = None) -> None:
+        batch = self._write()
+        if states:
+            batch.states.update(states)
+        records: dict[str, Record] = {}
+        for rec in self._pending:
+            records[rec.id] = rec
+        tombstones = {t.id: t for t in self._tombstones if t.id not in records}
+        self._pending, self._tombstones = [], []
+        existing = self.store.get_hashes([*records, *tombstones])
+        now = self.clock.now()
+        updated: list[tuple[Record, str, dict[str, Any]]] = []
+        for rid, rec in records.items():
+            if rec.provenance is None:
+                rec.provenance = Provenance(source=self.config.name, adapter=self.adapter_cls.name, fetched_at=now)
+            if not self.config.keep_raw:
+                rec.raw = None
+            digest = rec.content_hash()
+            data = rec.to_json_dict()
+            old = existing.get(rid)
+            if old is not None and old[2] != self.config.name:
+                self.report.warn("id-conflict", f"{rid} belongs to source {old[2]!r}; not overwritten")
+                continue
+            if old is None or old[1]:
+                self._upsert(batch, rec, digest, data)
+                batch.events.append(("created", rec.type, rid, sorted(_content(data))))
+                self.report.count(rec.type, "created")
+            elif old[0] != digest:
+                updated.append((rec, digest, data))
+            else:
+                batch.seen.append(rid)
+                self.report.count(rec.type, "unchanged")
+        if updated:
+            before = self.store.get_data(r.id for r, _, _ in updated)
+            for rec, digest, data in updated:
+                self._upsert(batch, rec, digest, data)
+                fields = changed_fields(before.get(rec.id, {}), data)
+                batch.events.append(("updated", rec.type, rec.id, fields))
+                self.report.count(rec.type, "updated")
+        self._apply_tombstones(batch, tombstones, existing)
+        self._processed += len(records)
+        self.store.apply(batch)
+        self._batch = None
+        if self._progress and records:
+            self._progress("records", self._processed)
+
+    def _upsert(self, batch: WriteBatch, rec: Record, digest: str, data: dict[str, Any]) -> None:
+        batch.upserts.append((rec.id, rec.type, digest, json.dumps(data, ensure_ascii=False), rec.deleted))
+        batch.refs[rec.id] = rec.references()
+        if rec.provenance and rec.provenance.url and rec.provenance.url != rec.id:
+            batch.aliases.append((rec.provenance.url, rec.id))
+        batch.found.append(rec.id)
+
+    def _apply_tombstones(
+        self,
+        batch: WriteBatch,
+        tombstones: Mapping[str, Tombstone],
+        existing: Mapping[str, tuple[str, bool, str]],
+    ) -> None:
+        if not tombstones:
+            return
+        live = [
+            tid
+            for tid in tombstones
+            if tid in existing and not existing[tid][1] and existing[tid][2] == self.config.name
+        ]
+        if not live:
+            return
+        before = self.store.get_data(live)
+        for tid in live:
+            data = dict(before.get(tid, {}))
+            data["deleted"] = True
+            type_name = str(data.get("type") or tombstones[tid].type or "unknown")
+            digest = "deleted:" + existing[tid][0]
+            batch.upserts.append((tid, type_name, digest, json.dumps(data, ensure_ascii=False), True))
+            batch.refs[tid] = []
+            batch.events.append(("deleted", type_name, tid, []))
+            self.report.count(type_name, "deleted")
+
+    # --- references and deletes --------------------------------------------------
+    def _resolve_references(self, adapter: Adapter) -> None:
+        """Fetch referenced objects that no list delivered, one by one."""
+        tried: set[str] = set()
+        budget = self.config.max_individual_fetches
+        while budget > 0:
+            dangling = [
+                (dst, src)
+                for dst, src in self.store.dangling_references(
+                    self.config.name, self.run_id, full=self.report.full, limit=min(200, budget) + len(tried)
+                )
+                if dst not in tried
+            ]
+            if not dangling:
+                return
+            for dst, src in dangling[:budget]:
+                tried.add(dst)
+                budget -= 1
+                self._fetch_one(adapter, dst, src)
+                if self._progress:
+                    self._progress("references", len(tried))
+            self._flush()
+        self.report.warn(
+            "individual-fetch-limit",
+            f"stopped after {self.config.max_individual_fetches} individual fetches; raise max_individual_fetches",
+        )
+
+    def _fetch_one(self, adapter: Adapter, target: str, referrer: str) -> None:
+        delivered = False
+        try:
+            for item in adapter.fetch_one(target):
+                if isinstance(item, (Record, MissingReference, Tombstone)):
+                    delivered = True
+                if isinstance(item, MissingReference):
+                    self._gone(item.id, referrer, item.reason)
+                    continue
+                self._handle(item)
+        except (NotFound, ForbiddenUrl) as exc:
+            delivered = True
+            self._gone(target, referrer, str(exc))
+        except TransientError:
+            raise
+        except SourceError as exc:
+            delivered = True
+            self._gone(target, referrer, str(exc))
+        if not delivered:
+            self._gone(target, referrer, "the source offers no way to fetch this object")
+
+    def _gone(self, target: str, referrer: str, reason: str) -> None:
+        """A referenced object cannot be had: record it, and delete it if we held it."""
+        self.report.missing_references += 1
+        self._write().missing.append((target, referrer, reason))
+        if self.report.full:
+            self._tombstones.append(Tombstone(target))
+
+    def _delete_absent(self) -> None:
+        """After a complete full run, records the source no longer lists are deleted."""
+        if not self._reconcile_safe:
+            self.report.warn("no-absence-deletes", "pagination was irregular; absent records were not deleted")
+            return
+        unseen = self.store.unseen(self.config.name, self.run_id)
+        if not unseen:
+            return
+        total = sum(1 for _ in self.store.iter_rows(source=self.config.name))
+        if total and len(unseen) / total > self.config.max_delete_fraction:
+            self.report.warn(
+                "mass-delete-refused",
+                f"{len(unseen)} of {total} records are absent from the source; not deleting them "
+                f"(more than max_delete_fraction={self.config.max_delete_fraction})",
+            )
+            return
+        for rid, type_name in unseen:
+            self._tombstones.append(Tombstone(rid, type_name))
+            if len(self._tombstones) >= self.config.batch_size:
+                self._flush()
+        self._flush()
+
+
+def run_source(
+    config: SourceConfig,
+    store: Store,
+    *,
+    clock: Clock | None = None,
+    full: bool | None = None,
+    progress: ProgressFn | None = None,
+    wait_for_lock: bool = False,
+) -> RunReport:
+    """Sync one source into ``store`` and return the run report."""
+    try:
+        engine = SyncEngine(config, store, clock=clock, progress=progress)
+    except ValidationError as exc:  # pragma: no cover - options are validated in parse_options
+        raise ConfigError(str(exc)) from None
+    return engine.run(full=full, wait_for_lock=wait_for_lock)

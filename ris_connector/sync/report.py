@@ -1,0 +1,83 @@
+"""The run report: what a sync did, as the CLI prints it and the store keeps it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+COUNT_KINDS = ("created", "updated", "unchanged", "deleted", "quarantined")
+
+
+@dataclass
+class RunReport:
+    """Counts per type, requests, warnings and the outcome of one run of one source."""
+
+    source: str
+    adapter: str
+    full: bool
+    started: str
+    run_id: int | None = None
+    finished: str | None = None
+    duration_s: float = 0.0
+    status: str = "running"  # complete | incomplete | failed
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    requests: int = 0
+    retries: int = 0
+    bytes_received: int = 0
+    warnings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    missing_references: int = 0
+    control_characters_removed: int = 0
+
+    def count(self, type_name: str, kind: str, n: int = 1) -> None:
+        """Add ``n`` to the ``kind`` count of ``type_name``."""
+        self.counts.setdefault(type_name, Counter())[kind] += n
+
+    def warn(self, code: str, message: str, count: int = 1) -> None:
+        """Count a warning; the first message of each code is kept as an example."""
+        entry = self.warnings.setdefault(code, {"code": code, "count": 0, "example": message})
+        entry["count"] += count
+
+    @property
+    def complete(self) -> bool:
+        """Whether the run read the whole source."""
+        return self.status == "complete"
+
+    def total(self, kind: str) -> int:
+        """Sum of one count over all types."""
+        return sum(c[kind] for c in self.counts.values())
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The report as one JSON object (the ``--json`` output)."""
+        return {
+            "source": self.source,
+            "adapter": self.adapter,
+            "run_id": self.run_id,
+            "status": self.status,
+            "full": self.full,
+            "started": self.started,
+            "finished": self.finished,
+            "duration_s": round(self.duration_s, 3),
+            "counts": {t: {k: int(c[k]) for k in COUNT_KINDS} for t, c in sorted(self.counts.items())},
+            "totals": {k: self.total(k) for k in COUNT_KINDS},
+            "requests": self.requests,
+            "retries": self.retries,
+            "bytes": self.bytes_received,
+            "missing_references": self.missing_references,
+            "control_characters_removed": self.control_characters_removed,
+            "warnings": sorted(self.warnings.values(), key=lambda w: str(w["code"])),
+            "errors": list(self.errors),
+        }
+
+    def summary(self) -> str:
+        """A few human-readable lines for the terminal."""
+        head = f"{self.source}: {self.status} ({'full' if self.full else 'incremental'}) in {self.duration_s:.1f}s"
+        totals = ", ".join(f"{k} {self.total(k)}" for k in COUNT_KINDS)
+        lines = [head, f"  {totals}", f"  requests {self.requests}, retries {self.retries}"]
+        for t, c in sorted(self.counts.items()):
+            lines.append("    " + f"{t:<16}" + " ".join(f"{k}={c[k]}" for k in COUNT_KINDS if c[k]))
+        for w in sorted(self.warnings.values(), key=lambda w: str(w["code"])):
+            lines.append(f"  warning {w['code']} x{w['count']}: {w['example']}")
+        lines.extend(f"  error: {e}" for e in self.errors)
+        return "\n".join(lines)
