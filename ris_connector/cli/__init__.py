@@ -8,16 +8,26 @@ Each sub-command lives in its own module with ``register(subparsers)``.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
+import pkgutil
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from ris_connector import __version__
-from ris_connector.cli import adapters_cmd, demo_cmd, export_cmd, schema_cmd, sync_cmd
 from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from ris_connector.errors import ConfigError, RisError, SourceError
 
-COMMANDS = (sync_cmd, export_cmd, schema_cmd, adapters_cmd, demo_cmd)
+#: Commands listed first in ``--help``; every other ``*_cmd`` module follows alphabetically.
+_FIRST = ("sync_cmd", "export_cmd", "demo_cmd")
+
+
+def command_modules() -> list[ModuleType]:
+    """Every ``ris_connector.cli.*_cmd`` module; each adds its sub-command(s) with ``register``."""
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.endswith("_cmd"))
+    ordered = [n for n in _FIRST if n in names] + [n for n in names if n not in _FIRST]
+    return [importlib.import_module(f"{__name__}.{n}") for n in ordered]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr, no progress")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in COMMANDS:
+    for module in command_modules():
         module.register(sub)
     return parser
 

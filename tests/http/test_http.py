@@ -199,9 +199,7 @@ def test_too_many_redirects(server: FaultyServer) -> None:
         assert client.get(server.url("/redirect-chain/3")).status == 200
 
 
-def test_redirect_to_other_host_refused(
-    client: HttpClient, server: FaultyServer, other_server: FaultyServer
-) -> None:
+def test_redirect_to_other_host_refused(client: HttpClient, server: FaultyServer, other_server: FaultyServer) -> None:
     target = other_server.url("/json").replace("127.0.0.1", "localhost")
     with pytest.raises(errors.ForbiddenUrl, match="localhost"):
         client.get(server.url("/redirect/" + target))
@@ -323,9 +321,7 @@ def test_rate_limiter_per_host() -> None:
 
 def test_concurrency_capped_per_host(token: str) -> None:
     with FaultyServer() as server, make(server, max_connections=2) as client:
-        threads = [
-            threading.Thread(target=client.get, args=(server.url("/slow-headers/0.1"),)) for _ in range(8)
-        ]
+        threads = [threading.Thread(target=client.get, args=(server.url("/slow-headers/0.1"),)) for _ in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:

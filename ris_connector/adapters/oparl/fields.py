@@ -7,12 +7,12 @@ from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 from typing import Any, TypeVar
 
-T = TypeVar("T")
-
 from ris_connector.adapters.base import Notice
 from ris_connector.normalize.ids import canonical_url, is_url
 from ris_connector.normalize.text import clean_text
 from ris_connector.normalize.times import parse_date, parse_datetime
+
+T = TypeVar("T")
 
 #: File extensions that servers put into ``mimeType`` (quirk 18).
 MIME_BY_EXTENSION = {

@@ -1,0 +1,34 @@
+"""Helpers for the test-suite (importable as ``ristest``; conftest puts this folder on sys.path)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ris_connector.config import SourceConfig, source_from_mapping
+from ris_connector.sample.server import OParlServer
+from ris_connector.store import Store
+from ris_connector.sync import RunReport, run_source
+
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+#: HTTP settings for local test servers: no politeness delay, quick retries.
+FAST_HTTP: dict[str, Any] = {
+    "rate_limit": 0,
+    "backoff_initial": 0.01,
+    "backoff_max": 0.05,
+    "read_timeout": 10,
+    "deadline": 20,
+}
+
+
+def oparl_source(url: str, name: str = "test", **extra: Any) -> SourceConfig:
+    """A source config for a local OParl server with fast HTTP settings."""
+    http = {**FAST_HTTP, **extra.pop("http", {})}
+    return source_from_mapping({"name": name, "adapter": "oparl", "url": url, "http": http, **extra})
+
+
+def sync(server: OParlServer, store: Store, *, full: bool | None = None, **extra: Any) -> RunReport:
+    """Run one sync of ``server`` into ``store``."""
+    return run_source(oparl_source(server.system_url, **extra), store, full=full)
