@@ -22,6 +22,8 @@ class ChangeEvent:
     type: str
     id: str
     fields: list[str]
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+    """For ``updated``: field -> [old value, new value] (JSON values)."""
 
     def to_json_dict(self) -> dict[str, Any]:
         """The event as the ``changes`` command prints it."""
@@ -33,6 +35,7 @@ class ChangeEvent:
             "type": self.type,
             "id": self.id,
             "fields": self.fields,
+            "changes": self.changes,
         }
 
 
@@ -76,8 +79,8 @@ class WriteBatch:
     """(id, type, hash, data JSON, deleted) of new or changed rows."""
     seen: list[str] = field(default_factory=list)
     """Ids of unchanged rows read again in this run."""
-    events: list[tuple[str, str, str, list[str]]] = field(default_factory=list)
-    """(kind, type, id, fields)."""
+    events: list[tuple[str, str, str, list[str], dict[str, list[Any]]]] = field(default_factory=list)
+    """(kind, type, id, fields, {field: [old, new]})."""
     refs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     """Source id -> its (field, target id) references, replacing what was stored."""
     aliases: list[tuple[str, str]] = field(default_factory=list)
@@ -173,3 +176,13 @@ class Store(Protocol):
 
     def missing_references(self, source: str | None = None) -> list[dict[str, Any]]:
         """References that could not be resolved."""
+
+    # --- small key-value state for outputs (consumer cursors, id maps, sent reminders) ---
+    def kv_get(self, namespace: str, key: str) -> str | None:
+        """The value stored under ``namespace``/``key``, if any."""
+
+    def kv_set(self, namespace: str, key: str, value: str) -> None:
+        """Store ``value`` under ``namespace``/``key`` (committed at once)."""
+
+    def kv_items(self, namespace: str) -> dict[str, str]:
+        """Every key and value of ``namespace``."""

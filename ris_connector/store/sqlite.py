@@ -224,8 +224,11 @@ class SQLiteStore:
             db.executemany("INSERT OR REPLACE INTO aliases (alias, id) VALUES (?, ?)", b.aliases)
         if b.events:
             db.executemany(
-                "INSERT INTO events (at, source, run_id, kind, type, id, fields) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(b.now, b.source, b.run_id, k, t, i, json.dumps(f)) for k, t, i, f in b.events],
+                "INSERT INTO events (at, source, run_id, kind, type, id, fields, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (b.now, b.source, b.run_id, k, t, i, json.dumps(f), json.dumps(c, ensure_ascii=False) if c else None)
+                    for k, t, i, f, c in b.events
+                ],
             )
         if b.quarantine:
             db.executemany(
@@ -277,7 +280,7 @@ class SQLiteStore:
         return StoredRow(row[0], row[1], row[2], row[3], json.loads(row[4]), bool(row[5]))
 
     def changes(self, *, after: int = 0, limit: int | None = None, source: str | None = None) -> Iterator[ChangeEvent]:
-        sql = "SELECT seq, at, source, run_id, kind, type, id, fields FROM events WHERE seq > ?"
+        sql = "SELECT seq, at, source, run_id, kind, type, id, fields, changes FROM events WHERE seq > ?"
         args: list[Any] = [after]
         if source:
             sql += " AND source=?"
@@ -288,8 +291,10 @@ class SQLiteStore:
             args.append(limit)
         cur = self._db.execute(sql, args)
         while rows := cur.fetchmany(1000):
-            for seq, at, src, run_id, kind, t, rid, fields in rows:
-                yield ChangeEvent(seq, at, src, run_id, kind, t, rid, json.loads(fields))
+            for seq, at, src, run_id, kind, t, rid, fields, changes in rows:
+                yield ChangeEvent(
+                    seq, at, src, run_id, kind, t, rid, json.loads(fields), json.loads(changes) if changes else {}
+                )
 
     def quarantined(self, source: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT qid, source, run_id, at, type, ref, reason, raw FROM quarantine"
@@ -305,3 +310,18 @@ class SQLiteStore:
             sql + (" WHERE source=?" if source else "") + " ORDER BY id", (source,) if source else ()
         )
         return [dict(zip(("id", "source", "referrer", "reason", "at"), r, strict=True)) for r in rows]
+
+    # --- key-value state -------------------------------------------------------------
+    def kv_get(self, namespace: str, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM kv WHERE namespace=? AND key=?", (namespace, key)).fetchone()
+        return str(row[0]) if row else None
+
+    def kv_set(self, namespace: str, key: str, value: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO kv (namespace, key, value, updated) VALUES (?, ?, ?, datetime('now'))",
+                (namespace, key, value),
+            )
+
+    def kv_items(self, namespace: str) -> dict[str, str]:
+        return dict(self._db.execute("SELECT key, value FROM kv WHERE namespace=? ORDER BY key", (namespace,)))

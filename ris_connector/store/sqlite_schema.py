@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS events (
     kind TEXT NOT NULL,
     type TEXT NOT NULL,
     id TEXT NOT NULL,
-    fields TEXT NOT NULL
+    fields TEXT NOT NULL,
+    changes TEXT
 );
 CREATE INDEX IF NOT EXISTS events_id ON events (id);
 CREATE TABLE IF NOT EXISTS state (
@@ -65,6 +66,13 @@ CREATE TABLE IF NOT EXISTS quarantine (
     ref TEXT,
     reason TEXT NOT NULL,
     raw TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kv (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    PRIMARY KEY (namespace, key)
 );
 CREATE TABLE IF NOT EXISTS missing (
     id TEXT PRIMARY KEY,

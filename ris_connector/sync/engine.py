@@ -58,10 +58,14 @@ def _content(record_data: Mapping[str, Any]) -> dict[str, Any]:
 _NON_CONTENT_JSON = {"provenance", "raw", "created", "modified"} | NON_CONTENT_FIELDS
 
 
-def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    """JSON names of fields whose content differs between two stored versions."""
+def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """JSON name -> [old, new] of fields whose content differs between two stored versions."""
     a, b = _content(old), _content(new)
-    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k) and not (not a.get(k) and not b.get(k)))
+    return {
+        k: [a.get(k), b.get(k)]
+        for k in sorted(a.keys() | b.keys())
+        if a.get(k) != b.get(k) and not (not a.get(k) and not b.get(k))
+    }
 
 
 class _State:
@@ -255,7 +259,7 @@ class SyncEngine:
                 continue
             if old is None or old[1]:
                 self._upsert(batch, rec, digest, data)
-                batch.events.append(("created", rec.type, rid, sorted(_content(data))))
+                batch.events.append(("created", rec.type, rid, sorted(_content(data)), {}))
                 self.report.count(rec.type, "created")
             elif old[0] != digest:
                 updated.append((rec, digest, data))
@@ -266,8 +270,8 @@ class SyncEngine:
             before = self.store.get_data(r.id for r, _, _ in updated)
             for rec, digest, data in updated:
                 self._upsert(batch, rec, digest, data)
-                fields = changed_fields(before.get(rec.id, {}), data)
-                batch.events.append(("updated", rec.type, rec.id, fields))
+                changes = changed_fields(before.get(rec.id, {}), data)
+                batch.events.append(("updated", rec.type, rec.id, sorted(changes), changes))
                 self.report.count(rec.type, "updated")
         self._apply_tombstones(batch, tombstones, existing)
         self._processed += len(records)
@@ -306,7 +310,7 @@ class SyncEngine:
             digest = "deleted:" + existing[tid][0]
             batch.upserts.append((tid, type_name, digest, json.dumps(data, ensure_ascii=False), True))
             batch.refs[tid] = []
-            batch.events.append(("deleted", type_name, tid, []))
+            batch.events.append(("deleted", type_name, tid, [], {}))
             self.report.count(type_name, "deleted")
 
     # --- references and deletes --------------------------------------------------
