@@ -7,9 +7,12 @@ from typing import Any
 
 from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, Progress, add_db_argument, open_db, print_json
 from ris_connector.config import source_from_mapping
+from ris_connector.errors import ConfigError
 from ris_connector.sync import run_source
 
 DEMO_DB = "ris-connector-demo.db"
+#: A fixed port keeps record ids (which are the server's URLs) equal across demo runs.
+DEMO_PORT = 8317
 
 
 def register(sub: Any) -> None:
@@ -18,6 +21,7 @@ def register(sub: Any) -> None:
     add_db_argument(p)
     p.add_argument("--scale", type=float, default=0.02, help="size of the sample data (1.0 = a large city)")
     p.add_argument("--oparl-version", choices=("1.0", "1.1"), default="1.1")
+    p.add_argument("--port", type=int, default=DEMO_PORT, help=f"port on 127.0.0.1 (default {DEMO_PORT}; 0 = any)")
     p.add_argument("--json", action="store_true", help="print the run report as one JSON object on stdout")
     p.set_defaults(handler=run)
 
@@ -28,7 +32,13 @@ def run(args: argparse.Namespace) -> int:
 
     store = open_db(args, DEMO_DB)
     try:
-        with OParlServer(version=args.oparl_version, scale=args.scale) as server:
+        try:
+            server = OParlServer(version=args.oparl_version, scale=args.scale, port=args.port).start()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot serve the demo on 127.0.0.1:{args.port} ({exc}); choose another --port"
+            ) from None
+        with server:
             source = source_from_mapping({"name": "demo", "adapter": "oparl", "url": server.system_url})
             progress = Progress("demo", enabled=not args.quiet)
             report = run_source(source, store, progress=progress)
