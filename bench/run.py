@@ -13,6 +13,7 @@ time, peak RSS and CPU time of the sync process, requests and retries.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -68,10 +69,8 @@ class BenchServer:
         return self.proc.stdout.readline().strip()
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(BrokenPipeError, OSError):
             self.command("quit")
-        except (BrokenPipeError, OSError):
-            pass
         self.proc.wait(timeout=30)
 
 
@@ -167,7 +166,8 @@ def table(results: list[Result]) -> str:
         per_s = f"{r.per_s:,.0f}" if r.objects and (r.name.startswith("walker") or r.name == "full sync") else "-"
         lines.append(
             f"| {r.latency * 1000:.0f} ms | {r.name} | {r.wall_s:.2f} | {per_s} | "
-            f"{'' if r.ratio is None else f'{r.ratio:.2f}'} | {'' if r.peak_rss_mb is None else f'{r.peak_rss_mb:.0f}'} | "
+            f"{'' if r.ratio is None else f'{r.ratio:.2f}'} | "
+            f"{'' if r.peak_rss_mb is None else f'{r.peak_rss_mb:.0f}'} | "
             f"{'' if r.cpu_s is None else f'{r.cpu_s:.2f}'} | {r.requests} | {r.retries} |"
         )
     return "\n".join(lines)

@@ -224,7 +224,8 @@ class SQLiteStore:
             db.executemany("INSERT OR REPLACE INTO aliases (alias, id) VALUES (?, ?)", b.aliases)
         if b.events:
             db.executemany(
-                "INSERT INTO events (at, source, run_id, kind, type, id, fields, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events (at, source, run_id, kind, type, id, fields, changes)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         b.now,
