@@ -51,7 +51,7 @@ class IcsServer:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.feeds = {}
         self._server.hits = {}
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def put(self, path: str, text: str | bytes, content_type: str = "text/calendar; charset=utf-8") -> str:
         """Serve ``text`` at ``path`` (CRLF line ends as RFC 5545 wants); returns its URL."""
