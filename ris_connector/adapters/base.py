@@ -131,6 +131,9 @@ class Adapter(ABC):
     Options: ClassVar[type[AdapterOptions]] = AdapterOptions
     #: Short description shown by ``ris-connector adapters``.
     description: ClassVar[str] = ""
+    #: True for sources that always deliver the complete listing (a calendar feed): every
+    #: run is then a full run, so objects that vanished from the source are deleted.
+    always_full: ClassVar[bool] = False
 
     def __init__(self, ctx: AdapterContext, options: AdapterOptions) -> None:
         self.ctx = ctx

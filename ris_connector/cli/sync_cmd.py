@@ -1,4 +1,4 @@
-"""``ris-connector sync``: run one source (``--oparl URL``) or all of a ``--config`` file."""
+"""``ris-connector sync``: run one source (``--oparl URL``, ``--ics URL``) or all of a ``--config`` file."""
 
 from __future__ import annotations
 
@@ -20,9 +20,16 @@ def register(sub: Any) -> None:
     p = sub.add_parser("sync", help="sync one source or every source of a config file")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--oparl", metavar="URL", help="OParl System URL")
+    what.add_argument("--ics", metavar="URL", help="iCalendar feed URL (every run is a full run)")
     what.add_argument("--config", metavar="FILE", help="TOML file listing sources")
     p.add_argument("--name", help="source name for a single source (default: the URL's host)")
     p.add_argument("--source", action="append", help="with --config: only this source (repeatable)")
+    p.add_argument(
+        "--kind",
+        choices=("meetings", "appointments"),
+        default=None,
+        help="with --ics: meetings (RIS calendar, default) or appointments (booking system)",
+    )
     add_db_argument(p)
     p.add_argument("--json", action="store_true", help="print the run report as one JSON object on stdout")
     p.add_argument("--full", action="store_true", help="force a full reconciliation run")
@@ -43,6 +50,8 @@ def single_source(
 
 
 def _sources(args: argparse.Namespace) -> tuple[list[SourceConfig], str | None]:
+    if args.kind and not args.ics:
+        raise ConfigError("--kind is an option of --ics (with --config: kind = ... in the source table)")
     if args.config:
         cfg = load_config(args.config)
         sources = cfg.sources
@@ -52,6 +61,8 @@ def _sources(args: argparse.Namespace) -> tuple[list[SourceConfig], str | None]:
                 raise ConfigError(f"no source named {', '.join(sorted(unknown))} in {args.config}")
             sources = [s for s in sources if s.name in args.source]
         return sources, cfg.db
+    if args.ics:
+        return [single_source("ics", args.ics, args, {"kind": args.kind} if args.kind else None)], None
     return [single_source("oparl", args.oparl, args)], None
 
 

@@ -144,6 +144,9 @@ class Meeting(Record):
     verbatim_protocol: str | None = None
     auxiliary_file: list[str] = Field(default_factory=list)
     agenda_item: list[str] = Field(default_factory=list)
+    description: str | None = Field(
+        None, description="Free text the source gives (an iCalendar DESCRIPTION); not an OParl 1.1 field."
+    )
 
 
 class AgendaItem(Record):

@@ -34,7 +34,14 @@ _TZ_ALIASES = {
     "utc": "UTC",
     "gmt": "UTC",
     "z": "UTC",
+    "europe/berlin standard time": "Europe/Berlin",
+    "(utc+01:00) amsterdam, berlin, bern, rome, stockholm, vienna": "Europe/Berlin",
+    "(utc+01:00) amsterdam, berlin, bern, rom, stockholm, wien": "Europe/Berlin",
+    "(gmt+01:00) amsterdam, berlin, bern, rome, stockholm, vienna": "Europe/Berlin",
 }
+
+#: An IANA ``Area/City`` name at the end of a longer TZID (``/mozilla.org/20050126_1/Europe/Berlin``).
+_IANA_TAIL = re.compile(r"([A-Za-z]+/[A-Za-z_+-]+)/?$")
 
 
 @lru_cache(maxsize=64)
@@ -42,10 +49,17 @@ def get_timezone(name: str | None) -> tzinfo:
     """The timezone for an IANA name or a known alias; ValueError if unknown."""
     if not name:
         return ZoneInfo(DEFAULT_TIMEZONE)
-    key = _TZ_ALIASES.get(name.strip().strip('"').lower(), name.strip().strip('"'))
+    text = " ".join(name.strip().strip("\"'").split())
+    key = _TZ_ALIASES.get(text.lower(), text)
     try:
         return ZoneInfo(key)
     except (ZoneInfoNotFoundError, ValueError) as exc:
+        tail = _IANA_TAIL.search(text)
+        if tail and tail.group(1) != text:
+            try:
+                return ZoneInfo(tail.group(1))
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
         raise ValueError(f"unknown timezone {name!r}") from exc
 
 
@@ -55,9 +69,17 @@ def localize(naive: datetime, tz: tzinfo) -> datetime:
     roundtrip = aware.astimezone(timezone.utc).astimezone(tz)
     if roundtrip.replace(tzinfo=None) != naive:
         # In the spring-forward gap: the wall time does not exist; move it forward by the gap.
-        gap = (aware.replace(fold=1).utcoffset() or timedelta()) - (aware.utcoffset() or timedelta())
-        return (naive + abs(gap)).replace(tzinfo=tz, fold=0) if gap else roundtrip
+        # The gap is measured around it, not through ``fold``, which not every tzinfo honours
+        # (dateutil zones built from an iCalendar VTIMEZONE give both folds the same offset).
+        before = naive.replace(tzinfo=tz) - _TRANSITION_REACH
+        after = naive.replace(tzinfo=tz) + _TRANSITION_REACH
+        gap = (after.utcoffset() or timedelta()) - (before.utcoffset() or timedelta())
+        return (naive + gap).replace(tzinfo=tz, fold=0) if gap > timedelta() else roundtrip
     return aware
+
+
+#: How far either side of a non-existent local time the offsets before and after a DST gap are read.
+_TRANSITION_REACH = timedelta(hours=6)
 
 
 def _clean(value: str) -> str:

@@ -111,7 +111,10 @@ class SyncEngine:
 
     # --- entry point -------------------------------------------------------------
     def decide_full(self) -> bool:
-        """Full run when there was no complete full run yet or the last one is too old."""
+        """Full run when the adapter always lists everything, there was no complete full run
+        yet, or the last one is too old."""
+        if self.adapter_cls.always_full:
+            return True
         last_full = self.store.last_complete_run(self.config.name, full_only=True)
         if last_full is None:
             return True
