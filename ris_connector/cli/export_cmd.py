@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from ris_connector.cli.common import EXIT_OK, EXIT_USAGE, add_db_argument, open_db, print_json
@@ -29,7 +30,7 @@ def register(sub: Any) -> None:
 def run_export(args: argparse.Namespace) -> int:
     """Print records."""
     if args.type_name and args.type_name not in RECORD_TYPES:
-        print(f"ris-connector: unknown type {args.type_name!r}; use one of {', '.join(RECORD_TYPES)}")
+        print(f"ris-connector: unknown type {args.type_name!r}; use one of {', '.join(RECORD_TYPES)}", file=sys.stderr)
         return EXIT_USAGE
     store = open_db(args)
     try:

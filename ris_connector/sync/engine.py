@@ -206,7 +206,7 @@ class SyncEngine:
             self._reject(item)
         elif isinstance(item, Notice):
             self.report.warn(item.code, item.message, item.count)
-            if item.code == "control-characters":
+            if item.code.endswith("control-characters"):
                 self.report.control_characters_removed += item.count
             if item.code.startswith("pagination-"):
                 self._reconcile_safe = False

@@ -97,6 +97,7 @@ class OParlAdapter(Adapter):
             keep_raw=ctx.source.keep_raw,
         )
         self._path_map: tuple[str, str] | None = None
+        self._send_limit = True
 
     # --- HTTP -------------------------------------------------------------------
     def _url(self, url: str) -> str:
@@ -127,7 +128,9 @@ class OParlAdapter(Adapter):
         data, repaired = decode_json(resp)
         if repaired:
             self._pending_notices.append(
-                Notice("control-characters", f"{resp.url}: {repaired} raw control characters in JSON", repaired)
+                Notice(
+                    "oparl-q16-control-characters", f"{resp.url}: {repaired} raw control characters in JSON", repaired
+                )
             )
         return data, resp
 
@@ -135,9 +138,20 @@ class OParlAdapter(Adapter):
 
     def _page(self, url: str, expected: str, filters: dict[str, str], first: bool) -> Page:
         params = dict(filters) if first else {}
-        if first and self.vendor.page_limit and "limit" not in params:
+        if first and self.vendor.page_limit and self._send_limit and "limit" not in params:
             params["limit"] = str(self.vendor.page_limit)
-        payload, resp = self._get(url, listing=True, filters=params or None)
+        try:
+            payload, resp = self._get(url, listing=True, filters=params or None)
+        except HttpStatusError as exc:
+            if exc.status != 400 or "limit" not in params:
+                raise
+            # A server that rejects ``limit`` (SD.NET RIM, quirk 12): ask again without it, from now on.
+            self._send_limit = False
+            self._pending_notices.append(
+                Notice("oparl-q12-limit-rejected", f"{url}: limit answered with HTTP 400; sent no more")
+            )
+            params.pop("limit")
+            payload, resp = self._get(url, listing=True, filters=params or None)
         if isinstance(payload, dict) and "_empty_error" in payload:
             page = Page(resp.url, [], {})
             page.notices.append(
@@ -166,6 +180,8 @@ class OParlAdapter(Adapter):
             raise InvalidPayload(f"expected an OParl System object, got {got}", url=resp.url)
         self._learn_system(system, resp.url)
         yield Notice("oparl-vendor", f"vendor profile {self.vendor.name}, OParl {self.version}")
+        for code, message in self.vendor.notes:
+            yield Notice(code, message)
         body_url = system.get("body")
         if not isinstance(body_url, str):
             raise InvalidPayload("System has no body list URL", url=resp.url)
@@ -232,6 +248,10 @@ class OParlAdapter(Adapter):
             filters=filters,
             max_pages=self.opts.max_pages,
         )
+        if strategy == "newest_pages":
+            yield Notice("oparl-q28-newest-pages", f"{url}: filters are useless here; paging back from links.last")
+        elif strategy == "full" and not self.ctx.full:
+            yield Notice("oparl-q30-full-list", f"{url}: time filters are ignored by this vendor; read in full")
         pages = paginator.backward(url) if strategy == "newest_pages" else paginator.forward(url)
         for number, page in enumerate(pages):
             yield from page.notices
@@ -276,6 +296,7 @@ class OParlAdapter(Adapter):
 
     def fetch_one(self, record_id: str) -> Iterator[Item]:
         self._pending_notices = getattr(self, "_pending_notices", [])
+        yield Notice("oparl-q15-unlisted-reference", f"{record_id}: referenced but in no list; fetched by itself")
         try:
             yield from self._fetch_object(record_id, type_from_url(record_id), None)
         except NotFound as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 from typing import Any, TypeVar
@@ -13,6 +14,10 @@ from ris_connector.normalize.text import clean_text
 from ris_connector.normalize.times import parse_date, parse_datetime
 
 T = TypeVar("T")
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}:{0,2}\d{2})$")
 
 #: File extensions that servers put into ``mimeType`` (quirk 18).
 MIME_BY_EXTENSION = {
@@ -119,6 +124,12 @@ class FieldReader:
 
     def datetime(self, value: Any, field: str = "") -> datetime | None:
         """A timezone-aware date-time (naive values in the source's zone, quirks 17/37)."""
+        if isinstance(value, str):
+            text = value.strip()
+            if _DATE_ONLY.match(text):
+                self.note("oparl-q37-date-for-datetime", f"{field}: date {text!r} where a date-time is expected")
+            elif _ISO_TIME.match(text) and not _OFFSET.search(text):
+                self.note("oparl-q37-naive-datetime", f"{field}: {text!r} has no UTC offset; read in {self.tz}")
         return self._parse(value, field, lambda v: parse_datetime(v, self.tz), "date-time")
 
     def date(self, value: Any, field: str = "") -> date | None:

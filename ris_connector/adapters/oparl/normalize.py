@@ -178,6 +178,8 @@ class OParlNormalizer:
         record.keyword = r.texts(obj.get("keyword"), "keyword")
         record.web = r.url(obj.get("web"), "web")
         record.license = r.text(obj.get("license"), "license")
+        if record.license is not None and not is_url(record.license):
+            r.note("oparl-q38-license-text", f"license is free text, kept as given: {record.license[:60]!r}")
         if record.body is None and body is not None and record.type not in ("Body",):
             record.body = body
         raw_id = obj.get("id")
@@ -232,8 +234,12 @@ class OParlNormalizer:
         return ids
 
     @staticmethod
-    def _owner(rid: str, type_name: str, obj: dict[str, Any], r: FieldReader) -> Parent:
-        return Parent(rid, type_name, r.datetime(obj.get("created")), r.datetime(obj.get("modified")))
+    def _owner(rid: str, type_name: str, obj: dict[str, Any], r: FieldReader, parent: Parent | None = None) -> Parent:
+        """``rid`` as the parent of its embedded objects; dates it lacks come from its own parent (quirk 26)."""
+        created, modified = r.datetime(obj.get("created")), r.datetime(obj.get("modified"))
+        if parent is not None and created is None and modified is None:
+            created, modified = parent.created, parent.modified
+        return Parent(rid, type_name, created, modified)
 
     def _silent(self, rid: str) -> FieldReader:
         return FieldReader(tz=self.tz, scheme_for=self.scheme_for, notices=[], where=rid)
@@ -248,7 +254,7 @@ class OParlNormalizer:
         parent: Parent | None,
         out: list[Item],
     ) -> Record:
-        owner = self._owner(rid, "Body", o, self._silent(rid))
+        owner = self._owner(rid, "Body", o, self._silent(rid), parent)
         ags, problem = normalize_ags(r.text(o.get("ags"), "ags"))
         if problem:
             r.note("oparl-q11-ags", problem)
@@ -298,7 +304,7 @@ class OParlNormalizer:
         parent: Parent | None,
         out: list[Item],
     ) -> Record:
-        owner = self._owner(rid, "Organization", o, self._silent(rid))
+        owner = self._owner(rid, "Organization", o, self._silent(rid), parent)
         memberships = o.get("membership")
         if isinstance(memberships, list) and any(isinstance(m, dict) for m in memberships):
             membership_ids = self._embed_list(memberships, "Membership", "membership", owner, body, out, r)
@@ -329,7 +335,7 @@ class OParlNormalizer:
         parent: Parent | None,
         out: list[Item],
     ) -> Record:
-        owner = self._owner(rid, "Person", o, self._silent(rid))
+        owner = self._owner(rid, "Person", o, self._silent(rid), parent)
         location = o.get("location")
         if isinstance(location, dict):
             r.note("oparl-q6-embedded-location", "Person.location is an object where a URL is expected")
@@ -388,7 +394,7 @@ class OParlNormalizer:
         parent: Parent | None,
         out: list[Item],
     ) -> Record:
-        owner = self._owner(rid, "Meeting", o, self._silent(rid))
+        owner = self._owner(rid, "Meeting", o, self._silent(rid), parent)
         start = r.datetime(o.get("start"), "start")
         end = r.datetime(o.get("end"), "end")
         if start and end and end < start:
@@ -442,7 +448,7 @@ class OParlNormalizer:
         parent: Parent | None,
         out: list[Item],
     ) -> Record:
-        owner = self._owner(rid, "AgendaItem", o, self._silent(rid))
+        owner = self._owner(rid, "AgendaItem", o, self._silent(rid), parent)
         number = o.get("number")
         if number == "":
             r.note("oparl-q14-empty-number", "AgendaItem.number is an empty string")
@@ -473,7 +479,7 @@ class OParlNormalizer:
         parent: Parent | None,
         out: list[Item],
     ) -> Record:
-        owner = self._owner(rid, "Paper", o, self._silent(rid))
+        owner = self._owner(rid, "Paper", o, self._silent(rid), parent)
         consultations = self._embed_list(o.get("consultation"), "Consultation", "consultation", owner, body, out, r)
         for item in out:
             if isinstance(item, Consultation) and item.paper is None and item.id in consultations:

@@ -24,15 +24,26 @@ class VendorProfile:
     #: quirk 28: page backwards from the last page until known ids) or ``full`` (more! rubin,
     #: quirk 30: every object has modified = today, filters are ignored).
     incremental: str = "modified_since"
+    #: Notices (code, message) the run reports once the profile is chosen: the workarounds in effect.
+    notes: tuple[tuple[str, str], ...] = ()
 
 
 GENERIC = VendorProfile("generic")
 PROFILES = {
     "generic": GENERIC,
-    "sternberg": VendorProfile("sternberg", page_limit=None),
+    "sternberg": VendorProfile(
+        "sternberg",
+        page_limit=None,
+        notes=(("oparl-q12-no-limit", "SD.NET RIM answers limit with HTTP 400; list requests carry no limit"),),
+    ),
     "ccegov": VendorProfile("ccegov"),
     "ccegov-allris4": VendorProfile("ccegov-allris4", incremental="newest_pages"),
-    "somacos": VendorProfile("somacos", page_limit=1000, raw_query=True),
+    "somacos": VendorProfile(
+        "somacos",
+        page_limit=1000,
+        raw_query=True,
+        notes=(("oparl-q21-unencoded-query", "Somacos rejects percent-encoded filters; queries are sent raw"),),
+    ),
     "rubin": VendorProfile("rubin", incremental="full"),
 }
 
