@@ -226,7 +226,16 @@ class SQLiteStore:
             db.executemany(
                 "INSERT INTO events (at, source, run_id, kind, type, id, fields, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (b.now, b.source, b.run_id, k, t, i, json.dumps(f), json.dumps(c, ensure_ascii=False) if c else None)
+                    (
+                        b.now,
+                        b.source,
+                        b.run_id,
+                        k,
+                        t,
+                        i,
+                        json.dumps(f),
+                        json.dumps(c, ensure_ascii=False) if c else None,
+                    )
                     for k, t, i, f, c in b.events
                 ],
             )
@@ -295,6 +304,26 @@ class SQLiteStore:
                 yield ChangeEvent(
                     seq, at, src, run_id, kind, t, rid, json.loads(fields), json.loads(changes) if changes else {}
                 )
+
+    def record_times(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        out: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            for rid, first, last in self._db.execute(
+                f"SELECT id, first_seen, last_changed FROM records WHERE id IN ({marks})", chunk
+            ):
+                out[rid] = (first, last)
+        return out
+
+    def referrers(self, ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        out: dict[str, list[tuple[str, str]]] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            for src, fld, dst in self._db.execute(
+                f"SELECT src, field, dst FROM refs WHERE dst IN ({marks}) ORDER BY dst, src, field", chunk
+            ):
+                out.setdefault(dst, []).append((src, fld))
+        return out
 
     def quarantined(self, source: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT qid, source, run_id, at, type, ref, reason, raw FROM quarantine"
