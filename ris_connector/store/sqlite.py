@@ -226,16 +226,7 @@ class SQLiteStore:
             db.executemany(
                 "INSERT INTO events (at, source, run_id, kind, type, id, fields, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (
-                        b.now,
-                        b.source,
-                        b.run_id,
-                        k,
-                        t,
-                        i,
-                        json.dumps(f),
-                        json.dumps(c, ensure_ascii=False) if c else None,
-                    )
+                    (b.now, b.source, b.run_id, k, t, i, json.dumps(f), json.dumps(c, ensure_ascii=False) if c else None)
                     for k, t, i, f, c in b.events
                 ],
             )

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from oparl_schema import problems
 from ristest import oparl_source, sync
 from urn_source import CANCELLED_MEETING_ID, MEETING_ID, NEW_ORG_ID, PAPER_ID, sync_urn, urn
