@@ -171,6 +171,13 @@ class Store(Protocol):
     def changes(self, *, after: int = 0, limit: int | None = None, source: str | None = None) -> Iterator[ChangeEvent]:
         """The change feed after sequence number ``after``."""
 
+    def record_times(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """id -> (first_seen, last_changed): when the store first held the record and when its
+        content (or deletion) last changed, as ISO 8601 strings written by the engine."""
+
+    def referrers(self, ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        """target id -> [(referring record id, field)] from the stored references."""
+
     def quarantined(self, source: str | None = None) -> list[dict[str, Any]]:
         """Quarantined payloads with their reasons."""
 

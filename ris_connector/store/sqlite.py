@@ -306,6 +306,26 @@ class SQLiteStore:
                     seq, at, src, run_id, kind, t, rid, json.loads(fields), json.loads(changes) if changes else {}
                 )
 
+    def record_times(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        out: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            for rid, first, last in self._db.execute(
+                f"SELECT id, first_seen, last_changed FROM records WHERE id IN ({marks})", chunk
+            ):
+                out[rid] = (first, last)
+        return out
+
+    def referrers(self, ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        out: dict[str, list[tuple[str, str]]] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            for src, fld, dst in self._db.execute(
+                f"SELECT src, field, dst FROM refs WHERE dst IN ({marks}) ORDER BY dst, src, field", chunk
+            ):
+                out.setdefault(dst, []).append((src, fld))
+        return out
+
     def quarantined(self, source: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT qid, source, run_id, at, type, ref, reason, raw FROM quarantine"
         rows = self._db.execute(

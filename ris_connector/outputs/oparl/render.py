@@ -1,0 +1,217 @@
+"""Stored records as OParl 1.1 JSON objects, embedded-versus-URL as the schema fixes it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from ris_connector.outputs.oparl.catalogue import (
+    BODY_LISTS,
+    COMMON,
+    OPARL_VERSION,
+    PATH_WORD,
+    REQUIRED_EMBEDS,
+    SCHEMA_BASE,
+    TYPES,
+    embedded_children,
+    stored_key,
+)
+from ris_connector.outputs.oparl.index import Entry, PublishIndex
+from ris_connector.store.base import Store
+
+log = logging.getLogger(__name__)
+
+#: Attribute that carries the record's id in ris-connector's store (a non-standard key; OParl
+#: lets implementers add properties the schema does not describe).
+ORIGINAL_ID = "originalId"
+
+
+def iso(value: datetime) -> str:
+    """Date-time as OParl writes it (ISO 8601 with offset, whole seconds)."""
+    return value.replace(microsecond=0).isoformat()
+
+
+class Urls:
+    """Where each object and list lives below the base URL."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+
+    @property
+    def system(self) -> str:
+        return f"{self.base}/system"
+
+    @property
+    def body_list(self) -> str:
+        return f"{self.base}/body"
+
+    def body_attr_list(self, body: Entry, attr: str) -> str:
+        return f"{self.base}/body/{body.key}/{attr}"
+
+    def object(self, entry: Entry) -> str:
+        return f"{self.base}/{PATH_WORD[entry.type]}/{entry.key}"
+
+
+class Renderer:
+    """Turns index entries into OParl JSON; reads stored data in batches per request."""
+
+    def __init__(self, index: PublishIndex, store: Store, urls: Urls, *, system_name: str) -> None:
+        self.index = index
+        self.store = store
+        self.urls = urls
+        self.system_name = system_name
+        self._data: dict[str, dict[str, Any]] = {}
+        self._aliases: dict[str, str] = {}
+
+    # --- the System --------------------------------------------------------------
+    def system(self) -> dict[str, Any]:
+        return {
+            "id": self.urls.system,
+            "type": SCHEMA_BASE + "System",
+            "oparlVersion": OPARL_VERSION,
+            "name": self.system_name,
+            "body": self.urls.body_list,
+        }
+
+    # --- objects -----------------------------------------------------------------
+    def objects(self, entries: Iterable[Entry], *, omit_internal: bool = False) -> list[dict[str, Any]]:
+        """The JSON objects of ``entries`` (tombstones for deleted ones)."""
+        items = list(entries)
+        self._prefetch([e.id for e in items if not e.synthetic and not e.deleted])
+        return [self._object(e, omit_internal, frozenset()) for e in items]
+
+    def _prefetch(self, ids: list[str]) -> None:
+        """Load the stored data of ``ids`` and of everything they embed, one query per level."""
+        wanted = [i for i in ids if i not in self._data]
+        unknown: set[str] = set()
+        while wanted:
+            loaded = self.store.get_data(wanted)
+            self._data.update(loaded)
+            following: list[str] = []
+            for rid in wanted:
+                entry = self.index.entry(rid)
+                data = loaded.get(rid)
+                if entry is None or data is None:
+                    continue
+                for child in embedded_children(entry.type, data):
+                    if child not in self._data and self.index.entry(child) is not None:
+                        following.append(child)
+                    elif self.index.entry(child) is None:
+                        unknown.add(child)
+                spec = TYPES[entry.type]
+                for attr in (*spec.refs, *spec.ref_lists):
+                    value = data.get(stored_key(entry.type, attr))
+                    for ref in value if isinstance(value, list) else [value]:
+                        if isinstance(ref, str) and self.index.entry(ref) is None:
+                            unknown.add(ref)
+            wanted = list(dict.fromkeys(following))
+        fresh = [u for u in unknown if u not in self._aliases]
+        if fresh:
+            resolved = self.store.resolve_aliases(fresh)
+            self._aliases.update({u: resolved.get(u, "") for u in fresh})
+            more = [r for r in resolved.values() if r not in self._data and self.index.entry(r) is not None]
+            if more:
+                self._prefetch(more)
+
+    def _target(self, ref: Any) -> Entry | None:
+        if not isinstance(ref, str):
+            return None
+        entry = self.index.entry(ref)
+        if entry is None and self._aliases.get(ref):
+            entry = self.index.entry(self._aliases[ref])
+        return entry
+
+    def _url(self, ref: Any) -> str | None:
+        entry = self._target(ref)
+        return self.urls.object(entry) if entry is not None else None
+
+    def _object(self, entry: Entry, omit_internal: bool, path: frozenset[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.urls.object(entry), "type": SCHEMA_BASE + entry.type}
+        if entry.deleted:
+            out.update(created=iso(entry.created), modified=iso(entry.modified), deleted=True)
+            return out
+        if entry.synthetic:
+            return self._synthetic_body(entry, out)
+        data = self._data.get(entry.id, {})
+        spec = TYPES[entry.type]
+        for attr in COMMON:
+            value = data.get(attr)
+            if value not in (None, []):
+                out[attr] = value
+        if entry.type == "Body":
+            out["system"] = self.urls.system
+            out.setdefault("name", data.get("shortName") or self.index.body_name(entry.source))
+        if spec.has_body:
+            body = self.index.entry(entry.body)
+            if body is not None:
+                out["body"] = self.urls.object(body)
+        for attr in spec.plain:
+            value = data.get(attr)
+            if value not in (None, []):
+                out[attr] = value
+        for attr in spec.refs:
+            url = self._url(data.get(stored_key(entry.type, attr)))
+            if url:
+                out[attr] = url
+        for attr in spec.ref_lists:
+            value = data.get(attr)
+            urls = [u for u in (self._url(v) for v in (value if isinstance(value, list) else [])) if u]
+            if urls:
+                out[attr] = urls
+        keep = REQUIRED_EMBEDS.get(entry.type, ())
+        inner = path | {entry.id}
+        for attr, child_type in spec.embeds.items():
+            if omit_internal and attr not in keep:
+                continue
+            child = self._embedded(data.get(stored_key(entry.type, attr)), child_type, inner)
+            if child is not None:
+                out[attr] = self._object(child, omit_internal, inner)
+        for attr, child_type in spec.embed_lists.items():
+            if omit_internal and attr not in keep:
+                continue
+            value = data.get(attr)
+            children = [
+                c for c in (self._embedded(v, child_type, inner) for v in (value if isinstance(value, list) else []))
+            ]
+            objects = [self._object(c, omit_internal, inner) for c in children if c is not None]
+            if objects or attr in keep:
+                out[attr] = objects
+        for attr in spec.backrefs:
+            sources = self.index.backrefs.get(entry.id, {}).get(attr, [])
+            urls = [u for u in (self._url(s) for s in sources) if u]
+            if urls:
+                out[attr] = urls
+        if entry.type == "Body":
+            for attr in BODY_LISTS:
+                out[attr] = self.urls.body_attr_list(entry, attr)
+        if entry.type == "AgendaItem" and "order" not in out:
+            out["order"] = self.index.order_fallback.get(entry.id, 0)
+        if entry.type == "File" and "accessUrl" not in out:
+            out["accessUrl"] = next(
+                str(data[k]) for k in ("downloadUrl", "externalServiceUrl", "web") if isinstance(data.get(k), str)
+            )
+        out["created"] = iso(entry.created)
+        out["modified"] = iso(entry.modified)
+        out[ORIGINAL_ID] = entry.id
+        return out
+
+    def _embedded(self, ref: Any, expected: str, path: frozenset[str]) -> Entry | None:
+        """The entry to write inside its parent, or None (unknown, deleted, wrong type, cycle)."""
+        entry = self._target(ref)
+        if entry is None or entry.deleted or entry.type != expected or entry.id in path:
+            return None
+        if entry.id not in self._data:
+            self._prefetch([entry.id])
+        return entry
+
+    def _synthetic_body(self, entry: Entry, out: dict[str, Any]) -> dict[str, Any]:
+        out["system"] = self.urls.system
+        out["name"] = self.index.body_name(entry.source)
+        out["legislativeTerm"] = []
+        for attr in BODY_LISTS:
+            out[attr] = self.urls.body_attr_list(entry, attr)
+        out["created"] = iso(entry.created)
+        out["modified"] = iso(entry.modified)
+        return out

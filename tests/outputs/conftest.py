@@ -1,0 +1,43 @@
+"""Stores filled from different kinds of source, for the OParl output tests.
+
+``SOURCES`` maps a name to a loader ``(store, oparl_server) -> None``; every test that takes
+the ``filled_store`` fixture runs once per entry. An XML or iCalendar source joins the round
+trip and the schema walk by adding one entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ristest import sync
+from urn_source import sync_urn
+
+from ris_connector.store import SQLiteStore
+
+
+def _oparl_sample(store: SQLiteStore, oparl_server: Callable[..., Any]) -> None:
+    server = oparl_server(version="1.1", scale=0.01)
+    report = sync(server, store)
+    assert report.complete
+
+
+def _urn_adapter(store: SQLiteStore, oparl_server: Callable[..., Any]) -> None:
+    sync_urn(store)
+
+
+SOURCES: dict[str, Callable[[SQLiteStore, Callable[..., Any]], None]] = {
+    "oparl-sample": _oparl_sample,
+    "urn-adapter": _urn_adapter,
+}
+
+
+@pytest.fixture(params=sorted(SOURCES))
+def filled_store(request: pytest.FixtureRequest, oparl_server: Any, tmp_path: Path) -> Iterator[SQLiteStore]:
+    """A SQLite store synced from one kind of source (parametrized over ``SOURCES``)."""
+    store = SQLiteStore(tmp_path / f"first-{request.param}.db")
+    SOURCES[request.param](store, oparl_server)
+    yield store
+    store.close()
