@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ristest import sync
+from ics_server import IcsServer
+from ristest import FAST_HTTP, FIXTURES, sync
 from urn_source import sync_urn
 
+from ris_connector.config import source_from_mapping
 from ris_connector.store import SQLiteStore
+from ris_connector.sync import run_source
 
 
 def _oparl_sample(store: SQLiteStore, oparl_server: Callable[..., Any]) -> None:
@@ -28,9 +31,20 @@ def _urn_adapter(store: SQLiteStore, oparl_server: Callable[..., Any]) -> None:
     sync_urn(store)
 
 
+def _ics_feed(store: SQLiteStore, oparl_server: Callable[..., Any]) -> None:
+    """An ALLRIS 4 style calendar feed: meetings with urn: ids and no body."""
+    feed = (FIXTURES / "ics" / "allris4_SiKalAbo.ics").read_text(encoding="utf-8")
+    with IcsServer() as server:
+        url = server.put("/public/ics/SiKalAbo.ics", feed)
+        source = source_from_mapping({"name": "kalender", "adapter": "ics", "url": url, "http": FAST_HTTP})
+        report = run_source(source, store)
+    assert report.complete and report.total("created") > 0
+
+
 SOURCES: dict[str, Callable[[SQLiteStore, Callable[..., Any]], None]] = {
     "oparl-sample": _oparl_sample,
     "urn-adapter": _urn_adapter,
+    "ics-feed": _ics_feed,
 }
 
 

@@ -415,6 +415,7 @@ class OParlNormalizer:
         return Meeting(
             id=rid,
             name=name,
+            description=r.text(o.get("description"), "description"),
             meeting_state=state,
             cancelled=cancelled,
             status=meeting_status(

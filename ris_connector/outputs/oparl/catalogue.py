@@ -98,7 +98,9 @@ TYPES: dict[str, TypeSpec] = {
         refs=("person", "organization", "onBehalfOf"),
     ),
     "Meeting": TypeSpec(
-        plain=("meetingState", "cancelled", "start", "end"),
+        # ``description`` is not an OParl 1.1 attribute; OParl allows extra properties
+        # ("Erweiterbarkeit") and calendar sources carry one, so it is passed through.
+        plain=("meetingState", "cancelled", "start", "end", "description"),
         ref_lists=("organization", "participant"),
         embeds={
             "location": "Location",
