@@ -88,7 +88,7 @@ def test_upcoming_meetings_become_complete_records_and_follow_changes(oparl_serv
         assert urls["Sitzung im Ratsinformationssystem"] == meeting.web
         if meeting.invitation:
             assert urls["Einladung"] == store.get(meeting.invitation).data["accessUrl"]
-        assert "<ol>" in rec["description"] and rec["organizer"]["name"]
+        assert "<li>TOP 1: " in rec["description"] and rec["organizer"]["name"]
     hostile = mainserver.records[mainserver.by_external[store.get(upcoming_ids[-1]).id]]["description"]
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Ausblick" in hostile
     assert "<script>" not in hostile

@@ -113,11 +113,11 @@ def description(store: Store, meeting: Meeting, place: str | None) -> str:
     public = [i for i in items if i.public is not False]
     if public:
         out.append("<h3>Tagesordnung</h3>")
-        out.append("<ol>")
+        out.append("<ul>")
         for item in public:
-            number = f"{_e(item.number)} " if item.number else ""
+            number = f"TOP {_e(item.number)}: " if item.number else ""
             out.append(f"<li>{number}{_e(item.name or 'ohne Titel')}</li>")
-        out.append("</ol>")
+        out.append("</ul>")
     hidden = len(items) - len(public)
     if hidden:
         out.append(f"<p>Nicht öffentlicher Teil: {hidden} Tagesordnungspunkt{'e' if hidden > 1 else ''}.</p>")
