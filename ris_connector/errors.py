@@ -134,3 +134,20 @@ class DataError(RisError):
 
 class TooManyRedirects(SourceError):
     """A redirect chain was too long or went round in a loop."""
+
+
+class DeliveryError(RisError):
+    """An output target (webhook, app backend) could not be reached or refused the data.
+
+    ``status`` is the last HTTP status, if any; ``retryable`` says whether trying later may help.
+    """
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None, retryable: bool) -> None:
+        self.url = redact_url(url) if url else None
+        self.status = status
+        self.retryable = retryable
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text} ({self.url})" if self.url and self.url not in text else text

@@ -1,0 +1,1 @@
+"""Sinks: push normalized records into app backends (the Smart Village mainserver, ...)."""
