@@ -33,7 +33,6 @@ def _vcr(record_mode: str, passthrough: Callable[[], str | None]) -> Any:
         record_mode=record_mode,
         match_on=MATCH_ON,
         decode_compressed_response=True,
-        allow_playback_repeats=True,
         before_record_request=keep,
     )
 
@@ -47,7 +46,9 @@ def use_cassette(
         path.unlink(missing_ok=True)
     elif not path.is_file():
         raise ConfigError(f"no recorded cassette at {path}; record it with: python -m pytest --ris-record")
-    cm: AbstractContextManager[Any] = _vcr("all" if record else "none", passthrough).use_cassette(str(path))
+    cm: AbstractContextManager[Any] = _vcr("all" if record else "none", passthrough).use_cassette(
+        str(path), allow_playback_repeats=True
+    )
     return cm
 
 

@@ -12,6 +12,7 @@ sources that follow links (OParl) keep talking to the proxy.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ HTML_ERROR_PAGE = (
     b"<!DOCTYPE html><html><head><title>Fehler</title></head><body><h1>Es ist ein Fehler "
     b"aufgetreten</h1><p>Die Sitzung ist abgelaufen.</p></body></html>"
 )
+log = logging.getLogger(__name__)
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "server", "date"}
 
 
@@ -55,7 +57,8 @@ class _Server(ThreadingHTTPServer):
     proxy: FaultProxy
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients hanging up on purpose (timeouts) are expected: stay quiet."""
+        """Clients hanging up on purpose (timeouts) are expected: only a debug log line."""
+        log.debug("fault proxy: error while answering %s", client_address, exc_info=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
