@@ -14,11 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ris_connector.errors import ConfigError
+from ris_connector.testing.faultproxy import mask_secrets
 
 MATCH_ON = ("method", "scheme", "host", "port", "path", "query")
 
 
-def _vcr(record_mode: str, passthrough: Callable[[], str | None]) -> Any:
+def _vcr(record_mode: str, passthrough: Callable[[], str | None], secrets: tuple[str, ...]) -> Any:
     try:
         import vcr
     except ImportError as exc:  # pragma: no cover - the kit's extra installs it
@@ -34,19 +35,27 @@ def _vcr(record_mode: str, passthrough: Callable[[], str | None]) -> Any:
         match_on=MATCH_ON,
         decode_compressed_response=True,
         before_record_request=keep,
+        filter_query_parameters=[(name, "SECRET") for name in secrets],
     )
 
 
 def use_cassette(
-    path: Path, *, record: bool, passthrough: Callable[[], str | None] = lambda: None
+    path: Path,
+    *,
+    record: bool,
+    passthrough: Callable[[], str | None] = lambda: None,
+    secrets: tuple[str, ...] = (),
 ) -> AbstractContextManager[Any]:
-    """Replay ``path`` (unrecorded requests fail), or record it afresh when ``record``."""
+    """Replay ``path`` (unrecorded requests fail), or record it afresh when ``record``.
+
+    Values of the query parameters named in ``secrets`` are stored as ``SECRET``.
+    """
     if record:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
     elif not path.is_file():
         raise ConfigError(f"no recorded cassette at {path}; record it with: python -m pytest --ris-record")
-    cm: AbstractContextManager[Any] = _vcr("all" if record else "none", passthrough).use_cassette(
+    cm: AbstractContextManager[Any] = _vcr("all" if record else "none", passthrough, secrets).use_cassette(
         str(path), allow_playback_repeats=True
     )
     return cm
@@ -65,3 +74,21 @@ def recorded_base(path: Path) -> str:
         raise ConfigError(f"cassette {path} holds no requests; record it with: python -m pytest --ris-record")
     parts = urlsplit(requests[0].uri)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def recorded_responses(path: Path) -> dict[str, tuple[int, dict[str, str], bytes]]:
+    """Path with query -> (status, headers, body) of every recorded exchange, for the fault proxy."""
+    from vcr.persisters.filesystem import FilesystemPersister
+    from vcr.serializers import yamlserializer
+
+    requests, responses = FilesystemPersister.load_cassette(str(path), yamlserializer)
+    out: dict[str, tuple[int, dict[str, str], bytes]] = {}
+    for request, response in zip(requests, responses, strict=True):
+        parts = urlsplit(request.uri)
+        key = mask_secrets(parts.path + (f"?{parts.query}" if parts.query else ""), ())
+        headers = {k: ", ".join(v) if isinstance(v, list) else str(v) for k, v in response["headers"].items()}
+        body = response["body"]["string"]
+        out.setdefault(
+            key, (int(response["status"]["code"]), headers, body.encode() if isinstance(body, str) else body)
+        )
+    return out

@@ -81,6 +81,8 @@ class AdapterContract:
     start: ClassVar[datetime] = DEFAULT_START
     #: Which faults to inject (keys of ``ris_connector.testing.FAULTS``).
     faults: ClassVar[tuple[str, ...]] = tuple(FAULTS)
+    #: Query parameters whose values are secrets: stored as ``SECRET`` in the cassette.
+    secret_params: ClassVar[tuple[str, ...]] = ()
 
     def live_server(self) -> AbstractContextManager[str]:
         """A context manager yielding the base URL of a live (local) server, for recording."""
@@ -99,6 +101,7 @@ class AdapterContract:
             timezone=cls.timezone,
             start=cls.start,
             faults=cls.faults,
+            secret_params=cls.secret_params,
         )
 
     @pytest.fixture(scope="class")

@@ -84,7 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 status, body, headers = proxy.forward(self.path, dict(self.headers.items()))
                 if fault == "invalid-payload":
-                    body = body[: max(1, len(body) // 2)] + b"\x00<<truncated"
+                    status, body = 200, body[: max(1, len(body) // 2)] + b"\x00<<truncated"
                 self._send(status, body, headers.pop("content-type", "application/octet-stream"), headers)
         except (ConnectionError, TimeoutError):
             self.close_connection = True
@@ -102,7 +102,15 @@ class _Handler(BaseHTTPRequestHandler):
 class FaultProxy:
     """``with FaultProxy("http://upstream:8080") as proxy: proxy.url`` is the base to use instead."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        recorded: dict[str, tuple[int, dict[str, str], bytes]] | None = None,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
+        """``recorded`` (path with query -> status, headers, body) answers instead of ``upstream``."""
+        self.recorded = recorded
+        self.secrets = secrets
         parts = urlsplit(upstream)
         self.upstream = f"{parts.scheme}://{parts.netloc}"
         self.state = ProxyState()
@@ -161,12 +169,33 @@ class FaultProxy:
 
     def forward(self, path: str, headers: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
         """GET ``path`` from upstream; status, body with links rewritten, and the end-to-end headers."""
+        if self.recorded is not None:
+            key = mask_secrets(path, self.secrets)
+            if key not in self.recorded:
+                return 599, f"not in the cassette: GET {key}".encode(), {"content-type": "text/plain"}
+            status, recorded_headers, body = self.recorded[key]
+            return (
+                status,
+                self._rewrite(body),
+                {k.lower(): v for k, v in recorded_headers.items() if k.lower() not in _HOP_HEADERS},
+            )
         keep = {k: v for k, v in headers.items() if k.lower() in {"accept", "user-agent", "authorization"}}
         resp = self._session.get(self.upstream + path, headers=keep, allow_redirects=False, timeout=30)
-        body = resp.content
-        for old, new in ((self.upstream, self.url), (self.upstream.replace("/", "\\/"), self.url.replace("/", "\\/"))):
-            body = body.replace(old.encode(), new.encode())
         out = {k.lower(): v for k, v in resp.headers.items() if k.lower() not in _HOP_HEADERS}
         if "location" in out:
             out["location"] = out["location"].replace(self.upstream, self.url)
-        return resp.status_code, body, out
+        return resp.status_code, self._rewrite(resp.content), out
+
+    def _rewrite(self, body: bytes) -> bytes:
+        for old, new in ((self.upstream, self.url), (self.upstream.replace("/", "\\/"), self.url.replace("/", "\\/"))):
+            body = body.replace(old.encode(), new.encode())
+        return body
+
+
+def mask_secrets(path: str, secrets: tuple[str, ...]) -> str:
+    """The lookup key of ``path``: secret query values as ``SECRET`` (as recorded), parameters sorted."""
+    base, sep, query = path.partition("?")
+    if not sep:
+        return path
+    pairs = [p.partition("=") for p in query.split("&")]
+    return base + "?" + "&".join(sorted(f"{k}=SECRET" if k in secrets and eq else f"{k}{eq}{v}" for k, eq, v in pairs))

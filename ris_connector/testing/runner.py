@@ -5,8 +5,9 @@ recording) are the same every time:
 
 1. a full run at ``start``, 2. a second full run over the same data one hour later,
 3. an incremental run two hours later, all into one SQLite file; then, through the
-fault-injecting proxy, a clean full run into a fresh file and, for every fault, a full run
-with that fault injected into a copy of it.
+fault-injecting proxy (answering from the cassette, or forwarding to the live server), a
+clean full run into a fresh file and, for every fault, a full run with that fault injected
+into a copy of it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ris_connector.http import HttpClient, HttpResponse
 from ris_connector.models import Record
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import RunReport, SyncEngine
-from ris_connector.testing.cassette import recorded_base, use_cassette
+from ris_connector.testing.cassette import recorded_base, recorded_responses, use_cassette
 from ris_connector.testing.faultproxy import FAULTS, FaultProxy
 
 #: HTTP settings of kit runs: no politeness delay, quick retries, short timeouts.
@@ -57,6 +58,8 @@ class KitSpec:
     timezone: str = "Europe/Berlin"
     start: datetime = DEFAULT_START
     faults: tuple[str, ...] = tuple(FAULTS)
+    secret_params: tuple[str, ...] = ()
+    """Query parameters whose values the cassette must not store (authKeys, tokens)."""
 
 
 @dataclass
@@ -194,20 +197,16 @@ class KitRunner:
                 base = recorded_base(spec.cassette)
             scenario = Scenario(spec, self.adapter_class, base)
             cassette = (
-                use_cassette(spec.cassette, record=self.record, passthrough=self._passthrough)
+                use_cassette(
+                    spec.cassette, record=self.record, passthrough=self._passthrough, secrets=spec.secret_params
+                )
                 if spec.cassette is not None
                 else nullcontext()
             )
             with cassette:
                 self._main_runs(scenario)
-            replay = (
-                use_cassette(spec.cassette, record=False, passthrough=self._passthrough)
-                if spec.cassette is not None
-                else nullcontext()
-            )
             if spec.faults:
-                with replay:
-                    self._fault_runs(scenario)
+                self._fault_runs(scenario)
         return scenario
 
     def _passthrough(self) -> str | None:
@@ -233,7 +232,8 @@ class KitRunner:
         scenario.store_path = path
 
     def _fault_runs(self, scenario: Scenario) -> None:
-        with FaultProxy(scenario.base_url) as proxy:
+        recorded = recorded_responses(self.spec.cassette) if self.spec.cassette is not None else None
+        with FaultProxy(scenario.base_url, recorded, self.spec.secret_params) as proxy:
             self._proxy = proxy
             try:
                 config = self.config(proxy.url, FAULT_HTTP)
