@@ -104,63 +104,57 @@ class AdapterContract:
             secret_params=cls.secret_params,
         )
 
-    @pytest.fixture(scope="class")
-    def kit(self, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> KitResult:
-        """Runs the scenario once per contract class."""
-        record = bool(request.config.getoption("ris_record", default=False))
-        return verify_adapter(type(self).kit_spec(), tmp_path_factory.mktemp("kit"), record=record)
-
-    def test_entry_point(self, kit: KitResult) -> None:
+    def test_entry_point(self, ris_kit: KitResult) -> None:
         """The entry point names the adapter class."""
-        kit.assert_ok("entry-point")
+        ris_kit.assert_ok("entry-point")
 
-    def test_import_offline(self, kit: KitResult) -> None:
+    def test_import_offline(self, ris_kit: KitResult) -> None:
         """Importing the adapter module does no network I/O."""
-        kit.assert_ok("import-offline")
+        ris_kit.assert_ok("import-offline")
 
-    def test_runs_complete(self, kit: KitResult) -> None:
+    def test_runs_complete(self, ris_kit: KitResult) -> None:
         """Full, second full and incremental runs complete."""
-        kit.assert_ok("runs-complete")
+        ris_kit.assert_ok("runs-complete")
 
-    def test_records_valid(self, kit: KitResult) -> None:
+    def test_records_valid(self, ris_kit: KitResult) -> None:
         """Every record validates (pydantic model and JSON Schema)."""
-        kit.assert_ok("records-valid")
+        ris_kit.assert_ok("records-valid")
 
-    def test_ids_unique_stable(self, kit: KitResult) -> None:
+    def test_ids_unique_stable(self, ris_kit: KitResult) -> None:
         """Ids are unique per object and stable across runs."""
-        kit.assert_ok("ids-unique-stable")
+        ris_kit.assert_ok("ids-unique-stable")
 
-    def test_ids_no_text(self, kit: KitResult) -> None:
+    def test_ids_no_text(self, ris_kit: KitResult) -> None:
         """Ids hold no titles and no status text."""
-        kit.assert_ok("ids-no-text")
+        ris_kit.assert_ok("ids-no-text")
 
-    def test_datetimes(self, kit: KitResult) -> None:
+    def test_datetimes(self, ris_kit: KitResult) -> None:
         """Datetimes are aware, in the right zone, and end >= start."""
-        kit.assert_ok("datetimes")
+        ris_kit.assert_ok("datetimes")
 
-    def test_references(self, kit: KitResult) -> None:
+    def test_references(self, ris_kit: KitResult) -> None:
         """References resolve or are reported missing."""
-        kit.assert_ok("references")
+        ris_kit.assert_ok("references")
 
-    def test_incremental_subset(self, kit: KitResult) -> None:
+    def test_incremental_subset(self, ris_kit: KitResult) -> None:
         """Incremental runs yield a subset of the full run."""
-        kit.assert_ok("incremental-subset")
+        ris_kit.assert_ok("incremental-subset")
 
-    def test_watermarks_forward(self, kit: KitResult) -> None:
+    def test_watermarks_forward(self, ris_kit: KitResult) -> None:
         """Checkpoint state only moves forward."""
-        kit.assert_ok("watermarks-forward")
+        ris_kit.assert_ok("watermarks-forward")
 
-    def test_second_run_unchanged(self, kit: KitResult) -> None:
+    def test_second_run_unchanged(self, ris_kit: KitResult) -> None:
         """A second run over the same data changes nothing."""
-        kit.assert_ok("second-run-unchanged")
+        ris_kit.assert_ok("second-run-unchanged")
 
-    def test_no_deletes_after_failed_run(self, kit: KitResult) -> None:
+    def test_no_deletes_after_failed_run(self, ris_kit: KitResult) -> None:
         """A run that fails midway deletes nothing."""
-        kit.assert_ok("no-deletes-after-failed-run")
+        ris_kit.assert_ok("no-deletes-after-failed-run")
 
     @pytest.mark.parametrize("fault", tuple(FAULTS))
-    def test_fault_classified(self, kit: KitResult, fault: str) -> None:
+    def test_fault_classified(self, ris_kit: KitResult, fault: str) -> None:
         """Injected 429/5xx, timeouts, HTML pages and invalid payloads end in classified errors."""
-        if fault not in kit.problems and f"fault-{fault}" not in kit.problems:
+        if f"fault-{fault}" not in ris_kit.problems:
             pytest.skip(f"fault {fault} not in {type(self).__name__}.faults")
-        kit.assert_ok(f"fault-{fault}")
+        ris_kit.assert_ok(f"fault-{fault}")
