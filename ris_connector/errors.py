@@ -15,19 +15,32 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
+#: Query parameters whose values are credentials (compared lower-case, without ``_`` and ``-``).
+SECRET_PARAMS = frozenset({"authkey", "apikey", "key", "token", "accesstoken", "password", "secret", "signature"})
+
+
+def _redact_query(query: str) -> str:
+    out = []
+    for pair in query.split("&"):
+        name, eq, _value = pair.partition("=")
+        secret = eq and name.lower().replace("_", "").replace("-", "") in SECRET_PARAMS
+        out.append(f"{name}=***" if secret else pair)
+    return "&".join(out)
+
 
 def redact_url(url: str) -> str:
-    """Return ``url`` without user info (``user:password@``) so it is safe to log."""
+    """Return ``url`` without user info (``user:password@``) and secret query values, safe to log."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "<unparseable URL>"
-    if parts.username is None and parts.password is None:
+    query = _redact_query(parts.query) if parts.query else parts.query
+    if parts.username is None and parts.password is None and query == parts.query:
         return url
     host = parts.hostname or ""
     if parts.port:
         host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment))
 
 
 class RisError(Exception):

@@ -279,7 +279,9 @@ class HttpClient:
         s = self.settings
         shown = redact_url(url)
         raw: Any = response.raw
-        reader: Callable[..., bytes | None] = getattr(raw, "read1", raw.read)
+        # urllib3's read1 returns what has arrived (deadline checks between chunks); other raw
+        # objects (recording libraries' stubs such as vcrpy's) only promise read(amt, decode_content).
+        reader: Callable[..., bytes | None] = raw.read1 if isinstance(raw, urllib3.BaseHTTPResponse) else raw.read
         body = bytearray()
         try:
             while True:
