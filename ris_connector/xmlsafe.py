@@ -208,6 +208,21 @@ def parse_bytes(
     return root, decoder.report
 
 
+def clean_document(
+    data: bytes, *, charset: str | None = None, encoding: str | None = None, where: str = "XML"
+) -> tuple[bytes, DecodeReport]:
+    """A whole document as clean UTF-8 bytes for another parser (zeep): repaired, DOCTYPE refused.
+
+    The XML declaration is rewritten to say UTF-8, so the receiving parser reads what we decoded.
+    """
+    decoder = XmlDecoder(charset=charset, encoding=encoding, where=where)
+    clean = decoder.feed(data, final=True)
+    return _DECLARED_ENCODING.sub(b"\\1utf-8\\2", clean, count=1), decoder.report
+
+
+_DECLARED_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])[A-Za-z0-9._:-]+(["'])""")
+
+
 def local_name(element: etree._Element) -> str:
     """The tag without its namespace (comments and PIs give an empty string)."""
     tag = element.tag

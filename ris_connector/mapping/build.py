@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
 from pydantic import ValidationError
@@ -26,11 +28,22 @@ Getter = Callable[[Node, str], list[Any]]
 
 @dataclass(frozen=True)
 class Place:
-    """Where a source object was read: the URL (for ``url_param`` and ``url`` fields) and its position."""
+    """Where a source object was read: URL (for ``url`` fields), position, call arguments."""
 
     url: str | None = None
     position: int = 0
     root: Any = None
+    params: AbcMapping[str, Any] | None = None
+    """Arguments of the SOAP call; for XML the export URL's query is used."""
+
+    def param(self, name: str) -> list[Any]:
+        """The values of a call argument or URL query parameter (names compared without case)."""
+        wanted = name.lower()
+        if self.params is not None:
+            return [v for k, v in self.params.items() if k.lower() == wanted and v is not None]
+        if not self.url:
+            return []
+        return [v for k, v in parse_qsl(urlsplit(self.url).query) if k.lower() == wanted]
 
 
 class RecordBuilder:
@@ -66,8 +79,8 @@ class RecordBuilder:
                 values.extend(present(get(node, path), spec, ctx))
                 if values and spec.convert not in ("list", "join"):
                     break
-            if not values and spec.url_param and place.url:
-                values = present(_query_param(place.url, spec.url_param), spec, ctx)
+            if not values and spec.param:
+                values = present(place.param(spec.param), spec, ctx)
         return convert(values, spec, ctx)
 
     def matches(self, spec: RecordSpec, node: Node, place: Place) -> bool:
@@ -93,7 +106,7 @@ class RecordBuilder:
         except (ValueError, TypeError) as exc:
             return self._reject(spec, node, f"id: {exc}", None)
         if native is None or str(native).strip() == "":
-            where = ", ".join(spec.id.path) or spec.id.url_param or "(id)"
+            where = ", ".join(spec.id.path) or spec.id.param or "(id)"
             return self._reject(spec, node, f"no native id at {where}", None)
         native = str(native).strip()
         data: dict[str, Any] = {"id": urn(self.source, spec.type, native), "type": spec.type}
@@ -155,8 +168,8 @@ class RecordBuilder:
             values.extend(present(get(node, path), relation, ctx))
             if values and not relation.many:
                 break
-        if not values and relation.url_param and place.url:
-            values = present(_query_param(place.url, relation.url_param), relation, ctx)
+        if not values and relation.param:
+            values = present(place.param(relation.param), relation, ctx)
         if relation.separator:
             values = [p.strip() for v in values for p in str(v).split(relation.separator) if p.strip()]
         ids = [urn(self.source, relation.type, _native_text(v)) for v in values]
@@ -193,10 +206,3 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
-
-
-def _query_param(url: str, name: str) -> list[str]:
-    from urllib.parse import parse_qsl, urlsplit
-
-    wanted = name.lower()
-    return [v for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=False) if k.lower() == wanted]

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ris_connector.errors import ConfigError
 from ris_connector.models import RECORD_TYPES
@@ -36,8 +36,9 @@ class FieldSpec(_Strict):
     path: list[str] = Field(default_factory=list)
     """Paths relative to the record (``a/b``, ``@attr``, ``..``; ``/x`` from the document root).
     The first non-empty value wins (``join`` and ``list`` use all)."""
-    url_param: str | None = None
-    """Fallback: a query parameter of the export URL (e.g. ``SILFDNR``)."""
+    param: str | None = Field(None, validation_alias=AliasChoices("param", "url_param"))
+    """Fallback: a query parameter of the export URL (XML, e.g. ``SILFDNR``) or an argument of
+    the call (SOAP, e.g. ``sitzungId``); ``url_param`` is accepted as another name."""
     value: Any = None
     """A constant instead of a path."""
     convert: Convert = "text"
