@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Mapping as AbcMapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -16,7 +16,7 @@ from ris_connector.adapters.base import Rejected
 from ris_connector.clock import Clock
 from ris_connector.mapping.convert import ConvertContext, convert, present
 from ris_connector.mapping.model import FieldSpec, Mapping, RecordSpec, RelationSpec
-from ris_connector.mapping.paths import element_to_dict, object_values, xml_values
+from ris_connector.mapping.paths import XmlLookup, element_to_dict, object_values
 from ris_connector.models import RECORD_TYPES, Meeting, Provenance, Record
 from ris_connector.normalize.ids import urn
 from ris_connector.normalize.status import meeting_status
@@ -35,6 +35,8 @@ class Place:
     root: Any = None
     params: AbcMapping[str, Any] | None = None
     """Arguments of the SOAP call; for XML the export URL's query is used."""
+    lookup: XmlLookup | None = field(default=None, compare=False)
+    """Memoized path values of the XML element (shared by the specs reading it)."""
 
     def param(self, name: str) -> list[Any]:
         """The values of a call argument or URL query parameter (names compared without case)."""
@@ -66,11 +68,12 @@ class RecordBuilder:
     # -- reading values ----------------------------------------------------------------------
     def _getter(self, node: Node, place: Place) -> Getter:
         if isinstance(node, etree._Element):
-            return xml_values
+            lookup = place.lookup if place.lookup is not None else XmlLookup(node)
+            return lambda _node, path: lookup(path)
         return lambda obj, path: object_values(obj, path, root=place.root)
 
-    def _read(self, node: Node, spec: FieldSpec, place: Place, get: Getter) -> Any:
-        ctx = replace(self._ctx, base_url=place.url, position=place.position)
+    def _read(self, node: Node, spec: FieldSpec, place: Place, get: Getter, ctx: ConvertContext | None = None) -> Any:
+        ctx = ctx or replace(self._ctx, base_url=place.url, position=place.position)
         if spec.value is not None:
             values: list[Any] = [spec.value]
         else:
@@ -111,14 +114,15 @@ class RecordBuilder:
         native = str(native).strip()
         data: dict[str, Any] = {"id": urn(self.source, spec.type, native), "type": spec.type}
         problems: list[str] = []
-        for name, field in spec.fields.items():
+        ctx = replace(self._ctx, base_url=place.url, position=place.position)
+        for name, field_spec in spec.fields.items():
             try:
-                value = self._read(node, field, place, get)
+                value = self._read(node, field_spec, place, get, ctx)
             except (ValueError, TypeError, KeyError, IndexError) as exc:
                 problems.append(f"{name}: {exc}")
                 continue
             if value is None or value == []:
-                if field.required:
+                if field_spec.required:
                     problems.append(f"{name}: required but empty")
                 continue
             data[name] = value

@@ -43,6 +43,49 @@ def xml_values(element: etree._Element, path: str) -> list[str]:
     return [t for n in nodes if (t := element_text(n)) is not None]
 
 
+class XmlLookup:
+    """:func:`xml_values` for one record element, memoized: several specs read the same paths."""
+
+    __slots__ = ("_children", "_element", "_values")
+
+    def __init__(self, element: etree._Element) -> None:
+        self._element = element
+        self._values: dict[str, list[str]] = {}
+        self._children: dict[int, dict[str, list[etree._Element]]] = {}
+
+    def __call__(self, path: str) -> list[str]:
+        found = self._values.get(path)
+        if found is None:
+            found = self._values[path] = self._compute(path)
+        return found
+
+    def _kids(self, node: etree._Element) -> dict[str, list[etree._Element]]:
+        index = self._children.get(id(node))
+        if index is None:
+            index = {}
+            for child in node:
+                name = local_name(child)
+                if name:
+                    index.setdefault(name, []).append(child)
+            self._children[id(node)] = index
+        return index
+
+    def _compute(self, path: str) -> list[str]:
+        if path.startswith("/") or ".." in path:
+            return xml_values(self._element, path)
+        nodes = [self._element]
+        segments = [s for s in path.split("/") if s and s != "."]
+        for i, segment in enumerate(segments):
+            if segment.startswith("@"):
+                if i != len(segments) - 1:
+                    return []
+                return [v.strip() for n in nodes if (v := _attribute(n, segment[1:])) is not None and v.strip()]
+            nodes = [c for n in nodes for c in self._kids(n).get(segment, ())]
+            if not nodes:
+                return []
+        return [t for n in nodes if (t := element_text(n)) is not None]
+
+
 def _attribute(element: etree._Element, name: str) -> str | None:
     value = element.get(name)
     if value is not None:

@@ -12,7 +12,7 @@ from ris_connector.adapters.base import Adapter, AdapterContext, AdapterOptions,
 from ris_connector.adapters.xml.window import Window, has_window, window_for
 from ris_connector.errors import ConfigError, SourceError
 from ris_connector.mapping import Mapping, Place, RecordBuilder, load_mapping
-from ris_connector.mapping.paths import element_matches
+from ris_connector.mapping.paths import XmlLookup, element_matches
 from ris_connector.models import Record
 from ris_connector.xmlsafe import XmlStream
 
@@ -109,13 +109,15 @@ class XmlAdapter(Adapter):
         positions: dict[str, int] = {}
         try:
             for element in xml:
+                lookup = XmlLookup(element)
                 for spec in specs:
                     if not any(element_matches(element, p) for p in spec.element):
                         continue
-                    if not self.builder.matches(spec, element, Place(url=url)):
+                    if not self.builder.matches(spec, element, Place(url=url, lookup=lookup)):
                         continue
                     positions[spec.type] = positions.get(spec.type, 0) + 1
-                    item = self.builder.build(spec, element, Place(url=url, position=positions[spec.type]))
+                    place = Place(url=url, position=positions[spec.type], lookup=lookup)
+                    item = self.builder.build(spec, element, place)
                     if spec.repeated and isinstance(item, Record):
                         if item.id in self._seen_repeated:
                             continue
