@@ -123,6 +123,10 @@ class InvalidPayload(SourceError):
     """The body is not what was asked for: broken JSON, an HTML page, an OParl Error object."""
 
 
+class UnsafeXml(InvalidPayload):
+    """XML that tries to use a DTD, entities or other constructs that are refused from outside."""
+
+
 class ForbiddenUrl(SourceError):
     """A link points to a host, scheme or address the source is not allowed to reach."""
 

@@ -150,6 +150,15 @@ class Adapter(ABC):
             )
             raise ConfigError(f"adapter {cls.name!r}: invalid options: {problems}") from None
 
+    @classmethod
+    def requires_full_run(cls, options: AdapterOptions) -> bool:
+        """True if every run must be a full run (a source without any change filter).
+
+        The engine then treats each run as full, so records absent from a complete run are
+        deleted. The default is False: the engine decides from ``full_sync_every``.
+        """
+        return False
+
     @abstractmethod
     def fetch(self) -> Iterator[Item]:
         """Read the source and yield items (see the module docstring)."""

@@ -1,10 +1,12 @@
-"""``ris-connector sync``: run one source (``--oparl URL``, ``--ics URL``) or all of a ``--config`` file."""
+"""``ris-connector sync``: one source (``--oparl``, ``--ics``, ``--xml``, ``--soap``) or a ``--config`` file."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +24,9 @@ def register(sub: Any) -> None:
     what.add_argument("--oparl", metavar="URL", help="OParl System URL")
     what.add_argument("--ics", metavar="URL", help="iCalendar feed URL (every run is a full run)")
     what.add_argument("--config", metavar="FILE", help="TOML file listing sources")
+    what.add_argument("--xml", metavar="URL", help="XML export URL or file (with --mapping)")
+    what.add_argument("--soap", metavar="WSDL", help="SOAP service WSDL URL or file (with --mapping)")
+    p.add_argument("--mapping", metavar="MAPPING", help="mapping file or shipped mapping name (e.g. allris3)")
     p.add_argument("--name", help="source name for a single source (default: the URL's host)")
     p.add_argument("--source", action="append", help="with --config: only this source (repeatable)")
     p.add_argument(
@@ -63,7 +68,34 @@ def _sources(args: argparse.Namespace) -> tuple[list[SourceConfig], str | None]:
         return sources, cfg.db
     if args.ics:
         return [single_source("ics", args.ics, args, {"kind": args.kind} if args.kind else None)], None
+    if args.xml or args.soap:
+        return [_mapped_source(args)], None
     return [single_source("oparl", args.oparl, args)], None
+
+
+def _mapped_source(args: argparse.Namespace) -> SourceConfig:
+    """``--xml`` or ``--soap``: a URL, or a local file (whose name names the source)."""
+    adapter, target = ("xml", args.xml) if args.xml else ("soap", args.soap)
+    if not args.mapping:
+        raise ConfigError(f"--{adapter} needs --mapping (a mapping file or a shipped name such as allris3)")
+    options: dict[str, Any] = {"mapping": args.mapping}
+    if urlsplit(target).scheme in ("http", "https"):
+        return single_source(adapter, target, args, options)
+    if not Path(target).is_file():
+        raise ConfigError(f"--{adapter}: {target} is neither an http(s) URL nor a file")
+    url: str | None = None
+    if adapter == "xml":
+        options["file"] = [target]
+    else:
+        from ris_connector.adapters.soap.wsdl import service_address
+
+        options["wsdl"] = target
+        url = service_address(Path(target))
+    name = args.name or re.sub(r"[^A-Za-z0-9._-]+", "-", Path(target).stem).strip("-._") or adapter
+    raw: dict[str, Any] = {"name": name, "adapter": adapter, "url": url, "options": options}
+    if args.timezone:
+        raw["timezone"] = args.timezone
+    return source_from_mapping(raw)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""The HTTP client: bounded, retrying, rate-limited GETs confined to the allowed hosts."""
+"""The HTTP client: bounded, retrying, rate-limited GETs (and POSTs) confined to the allowed hosts."""
 
 from __future__ import annotations
 
@@ -145,6 +145,31 @@ class HttpClient:
             prepared = requests.PreparedRequest()
             prepared.prepare_url(url, dict(params))
             url = prepared.url or url
+        return self._request("GET", url, raw_query, headers, accept_status, None)
+
+    def post(
+        self,
+        url: str,
+        data: bytes,
+        *,
+        headers: Mapping[str, str] | None = None,
+        accept_status: Collection[int] = (),
+    ) -> HttpResponse:
+        """POST ``data`` under the same policy as :meth:`get`: allowed hosts, rate limit, retries,
+        deadline, size limit and stats. Meant for read-only calls (SOAP), so transient faults are
+        retried; redirects are not followed. ``accept_status`` as for :meth:`get` (e.g. 500 for SOAP faults).
+        """
+        return self._request("POST", url, None, headers, accept_status, data)
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        raw_query: str | None,
+        headers: Mapping[str, str] | None,
+        accept_status: Collection[int],
+        data: bytes | None,
+    ) -> HttpResponse:
         retrying = Retrying(
             sleep=self._sleep,
             stop=stop_after_attempt(self.settings.max_attempts),
@@ -155,7 +180,7 @@ class HttpClient:
         )
         try:
             self.policy.check(url)
-            return retrying(self._attempt, url, raw_query, dict(headers or {}), frozenset(accept_status))
+            return retrying(self._attempt, url, raw_query, dict(headers or {}), frozenset(accept_status), method, data)
         except SourceError as exc:
             if exc.source is None:
                 exc.source = self.source
@@ -164,15 +189,23 @@ class HttpClient:
     # -- one attempt: a redirect chain ------------------------------------------------------------
 
     def _attempt(
-        self, url: str, raw_query: str | None, headers: dict[str, str], accept: frozenset[int]
+        self,
+        url: str,
+        raw_query: str | None,
+        headers: dict[str, str],
+        accept: frozenset[int],
+        method: str = "GET",
+        data: bytes | None = None,
     ) -> HttpResponse:
         started = self._monotonic()
         visits: dict[str, int] = {}
         current, query = url, raw_query
         for _hop in range(self.settings.max_redirects + 1):
-            result = self._hop(current, query, headers, accept)
+            result = self._hop(current, query, headers, accept, method, data)
             if isinstance(result, HttpResponse):
                 return replace(result, elapsed=self._monotonic() - started)
+            if method != "GET":
+                raise SourceError(f"{method} to {redact_url(current)} redirected to {redact_url(result)}; not followed")
             visits[result] = visits.get(result, 0) + 1
             if visits[result] > 2:
                 raise TooManyRedirects(f"redirect loop at {redact_url(result)}", url=url)
@@ -181,18 +214,25 @@ class HttpClient:
         raise TooManyRedirects(f"more than {self.settings.max_redirects} redirects", url=url)
 
     def _hop(
-        self, url: str, raw_query: str | None, headers: dict[str, str], accept: frozenset[int]
+        self,
+        url: str,
+        raw_query: str | None,
+        headers: dict[str, str],
+        accept: frozenset[int],
+        method: str = "GET",
+        data: bytes | None = None,
     ) -> HttpResponse | str:
         """Send one request; return the response, or the absolute URL it redirects to."""
         host = normalize_host(urlsplit(url).hostname or "")
         with self._slot(host):
             self._limiter.wait(host, effective_rate(host, self.settings.rate_limit))
             started = self._monotonic()
-            response = self._send(url, raw_query, headers, host, started)
+            response = self._send(url, raw_query, headers, host, started, method, data)
             with response:
                 final_url, status = response.url, response.status_code
                 log.debug(
-                    "GET %s -> %d (%d ms)",
+                    "%s %s -> %d (%d ms)",
+                    method,
                     redact_url(final_url),
                     status,
                     (self._monotonic() - started) * 1000,
@@ -213,11 +253,18 @@ class HttpClient:
             yield
 
     def _send(
-        self, url: str, raw_query: str | None, headers: dict[str, str], host: str, started: float
+        self,
+        url: str,
+        raw_query: str | None,
+        headers: dict[str, str],
+        host: str,
+        started: float,
+        method: str = "GET",
+        data: bytes | None = None,
     ) -> requests.Response:
         s = self.settings
         same_host = host == self.policy.home_host
-        request = requests.Request("GET", url, headers={**self._headers, **headers})
+        request = requests.Request(method, url, headers={**self._headers, **headers}, data=data)
         if same_host and self._auth:
             request.auth = self._auth
         prepared = self._session.prepare_request(request)

@@ -129,6 +129,8 @@ class SyncEngine:
             return self._run(full)
 
     def _run(self, full: bool | None) -> RunReport:
+        if full is None and self.adapter_cls.requires_full_run(self.options):
+            full = True
         is_full = self.decide_full() if full is None else full
         started = self.clock.now()
         t0 = time.monotonic()

@@ -1,0 +1,127 @@
+"""Benchmark: stream a generated ALLRIS-3-style XML export of ~200 MB through the XML adapter.
+
+Generates the export (ISO-8859-1 label, cp1252 bytes, as ALLRIS 3 serves it) into a temporary
+folder, syncs it with the shipped ``allris3`` mapping into a temporary SQLite file, and prints
+records/s, MB/s and the peak RSS of the process. Usage::
+
+    python bench/xml_stream.py [--size-mb 200] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from ris_connector.config import source_from_mapping
+from ris_connector.store import SQLiteStore
+from ris_connector.sync import run_source
+
+GREMIEN = [
+    "Rat der Stadt",
+    "Hauptausschuss",
+    "Ausschuss für Bauen, Umwelt und Straßen",
+    "Jugendhilfeausschuss",
+    "Finanzausschuss",
+    "Ortsbeirat Nord",
+    "Kulturausschuss",
+    "Sozialausschuss",
+]
+WORDS = [
+    "Straßenausbau",
+    "Bebauungsplan",
+    "Haushaltssatzung",
+    "Kindertagesstätte",
+    "Radverkehr",
+    "Gebühren",
+    "Friedhof",
+    "Feuerwehr",
+    "Grünfläche",
+    "Schule",
+    "Sanierung",
+    "Zuschuss",
+    "„Mühlbach“",
+    "Änderung",
+]
+
+
+def generate(path: Path, size_mb: float, seed: int = 7) -> int:
+    """Write the export; returns the number of record elements (meetings and papers)."""
+    rnd = random.Random(seed)
+    target = int(size_mb * 1024 * 1024)
+    start = datetime(2004, 1, 1, 16, 0)
+    count = 0
+    with path.open("wb") as out:
+        out.write(
+            b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<export>\n<special><nowDate>20240101T000000Z'
+            b"</nowDate></special>\n<list>\n"
+        )
+        written = 0
+        while written < target:
+            count += 1
+            if count % 2:
+                when = start + timedelta(hours=count * 7)
+                text = (
+                    f"<element><silfdnr>{count}</silfdnr><siname>SI/{count}</siname>"
+                    f"<sitext>Sitzung des {rnd.choice(GREMIEN)} \N{EN DASH} {' '.join(rnd.sample(WORDS, 4))}</sitext>"
+                    f"<grname>{rnd.choice(GREMIEN)}</grname>"
+                    f"<sisbvcs>{when:%Y%m%dT%H%M%S}Z</sisbvcs>"
+                    f"<sisevcs>{when + timedelta(hours=2):%Y%m%dT%H%M%S}Z</sisevcs></element>\n"
+                )
+            else:
+                text = (
+                    f"<element><volfdnr>{count}</volfdnr><voname>VO/{count // 1000}/{count % 1000:03d}</voname>"
+                    f"<vobetr>{' '.join(rnd.sample(WORDS, 6))}</vobetr><vaname>Beschlussvorlage</vaname>"
+                    f"<atname>Amt {count % 40}</atname><link_vo>vo020.asp?VOLFDNR={count}</link_vo></element>\n"
+                )
+            data = text.encode("cp1252")
+            out.write(data)
+            written += len(data)
+        out.write(b"</list>\n</export>\n")
+    return count
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=float, default=200.0)
+    parser.add_argument("--keep", type=Path, help="keep the export and the database in this folder")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="ris-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    export = folder / "si010-vo040.xml"
+    t0 = time.monotonic()
+    elements = generate(export, args.size_mb)
+    size = export.stat().st_size
+    print(f"generated {size / 1e6:.1f} MB, {elements} record elements in {time.monotonic() - t0:.1f} s")
+    print(f"peak RSS before sync: {peak_rss_mb():.1f} MB")
+
+    store = SQLiteStore(folder / "bench.db")
+    source = source_from_mapping({"name": "bench", "adapter": "xml", "mapping": "allris3", "file": [str(export)]})
+    t1 = time.monotonic()
+    report = run_source(source, store)
+    elapsed = time.monotonic() - t1
+    store.close()
+    records = sum(report.counts[t]["created"] + report.counts[t]["unchanged"] for t in report.counts)
+    print(f"status {report.status}; created {report.total('created')}, quarantined {report.total('quarantined')}")
+    print(f"sync: {elapsed:.1f} s, {records / elapsed:,.0f} records/s, {size / 1e6 / elapsed:.2f} MB/s")
+    print(f"peak RSS: {peak_rss_mb():.1f} MB")
+    if not args.keep:
+        export.unlink()
+        for file in folder.iterdir():
+            file.unlink()
+        folder.rmdir()
+    return 0 if report.complete else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""The SOAP adapter: calls the operations a mapping lists and maps their results to records."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import zeep
+import zeep.exceptions
+import zeep.helpers
+from pydantic import Field
+from zeep.wsse.username import UsernameToken
+
+from ris_connector.adapters.base import Adapter, AdapterContext, AdapterOptions, Checkpoint, Item, Notice
+from ris_connector.adapters.soap.transport import CoreTransport
+from ris_connector.adapters.xml.window import Window, has_window, window_for
+from ris_connector.errors import ConfigError, SourceError, UnsafeXml
+from ris_connector.mapping import Mapping, OperationSpec, Place, RecordBuilder, RecordSpec, load_mapping
+from ris_connector.mapping.paths import object_values
+from ris_connector.models import Record
+
+
+class SoapOptions(AdapterOptions):
+    """Options of the SOAP adapter."""
+
+    mapping: str
+    """A mapping file with ``[[operation]]`` tables, or a shipped name (``sitzungsdienst``)."""
+    wsdl: str | None = None
+    """WSDL file or URL; default: the source's ``url``. With a local WSDL, ``url`` is the endpoint."""
+    service: str | None = None
+    port: str | None = None
+    auth: Literal["none", "basic", "wsse"] = "none"
+    """HTTP basic auth or a WS-Security UsernameToken."""
+    username: str | None = None
+    password_env: str | None = None
+    """Name of the environment variable that holds the password (never the password itself)."""
+    wsdl_cache_dir: str | None = None
+    """Keep fetched WSDL/XSD files here between runs (default: in memory for one run)."""
+    wsdl_cache_ttl: float = Field(86400.0, ge=0)
+
+
+class SoapAdapter(Adapter):
+    """Reads a SOAP service through zeep, hardened and over the core HTTP client."""
+
+    name = "soap"
+    Options = SoapOptions
+    description = "SOAP web services (WSDL) mapped by a TOML mapping file with the operations to call"
+
+    def __init__(self, ctx: AdapterContext, options: AdapterOptions) -> None:
+        super().__init__(ctx, options)
+        assert isinstance(options, SoapOptions)
+        self.opts = options
+        self.mapping: Mapping = load_mapping(options.mapping)
+        if not self.mapping.operations:
+            raise ConfigError(f"mapping {self.mapping.source_file}: no [[operation]] for SOAP")
+        self.builder = RecordBuilder(
+            self.mapping,
+            source=ctx.source.name,
+            adapter=self.name,
+            timezone=ctx.source.timezone,
+            clock=ctx.clock,
+            keep_raw=ctx.source.keep_raw,
+        )
+        self._collected: dict[str, list[tuple[str, Any]]] = {}
+        self._seen_repeated: set[str] = set()
+
+    @classmethod
+    def requires_full_run(cls, options: AdapterOptions) -> bool:
+        """Services without a date window in any call have no change filter: every run is full."""
+        assert isinstance(options, SoapOptions)
+        mapping = load_mapping(options.mapping)
+        return not any(has_window(str(v)) for op in mapping.operations for v in op.args.values())
+
+    # -- the zeep client ---------------------------------------------------------------------
+    def _client(self) -> tuple[zeep.Client, CoreTransport, Any]:
+        wsdl = self.opts.wsdl or self.ctx.source.url
+        if not wsdl:
+            raise ConfigError(f"source {self.ctx.source.name!r}: give the WSDL as url or wsdl")
+        local = urlsplit(wsdl).scheme.lower() not in ("http", "https")
+        password = self._password()
+        endpoint = self.ctx.source.url if local else None
+        auth_host = (urlsplit(endpoint or wsdl).hostname or "").lower()
+        header = None
+        if self.opts.auth == "basic":
+            header = "Basic " + base64.b64encode(f"{self.opts.username}:{password}".encode()).decode()
+        transport = CoreTransport(
+            self.ctx.http,
+            local_root=Path(wsdl).resolve().parent if local else None,
+            cache_dir=Path(self.opts.wsdl_cache_dir) if self.opts.wsdl_cache_dir else None,
+            cache_ttl=self.opts.wsdl_cache_ttl,
+            auth_header=header,
+            auth_host=auth_host,
+        )
+        settings = zeep.Settings(
+            strict=True,
+            xml_huge_tree=False,
+            forbid_dtd=True,
+            forbid_entities=True,
+            forbid_external=local,
+        )
+        wsse = UsernameToken(self.opts.username, password) if self.opts.auth == "wsse" else None  # type: ignore[no-untyped-call]
+        try:
+            client = zeep.Client(  # type: ignore[no-untyped-call]
+                str(Path(wsdl).resolve()) if local else wsdl,
+                transport=transport,
+                settings=settings,
+                wsse=wsse,
+                service_name=self.opts.service,
+                port_name=self.opts.port,
+            )
+        except SourceError:
+            raise
+        except (zeep.exceptions.Error, OSError, ValueError) as exc:
+            raise SourceError(f"cannot load WSDL {wsdl}: {_describe(exc)}", url=None if local else wsdl) from None
+        service = client.service
+        if endpoint:
+            services = client.wsdl.services
+            svc = services[self.opts.service] if self.opts.service else next(iter(services.values()))
+            port = svc.ports[self.opts.port] if self.opts.port else next(iter(svc.ports.values()))
+            service = client.create_service(port.binding.name, endpoint)  # type: ignore[no-untyped-call]
+        return client, transport, service
+
+    def _password(self) -> str | None:
+        if self.opts.auth == "none":
+            return None
+        if not self.opts.username or not self.opts.password_env:
+            raise ConfigError(
+                f"source {self.ctx.source.name!r}: auth {self.opts.auth!r} needs username and password_env"
+            )
+        password = os.environ.get(self.opts.password_env)
+        if password is None:
+            raise ConfigError(
+                f"source {self.ctx.source.name!r}: environment variable {self.opts.password_env} is not set"
+            )
+        return password
+
+    # -- fetching ----------------------------------------------------------------------------
+    def fetch(self) -> Iterator[Item]:
+        client, transport, service = self._client()
+        for op in self.mapping.operations:
+            yield from self._operation(client, service, op)
+        if transport.stats.control_characters:
+            yield Notice(
+                "control-characters",
+                f"SOAP responses: removed {transport.stats.control_characters} illegal control characters",
+                transport.stats.control_characters,
+            )
+        for message in transport.stats.relabelled:
+            yield Notice("encoding-label", message)
+
+    def _operation(self, client: zeep.Client, service: Any, op: OperationSpec) -> Iterator[Item]:
+        stream = f"soap:{op.name}"
+        started = self.ctx.clock.now()
+        window = window_for(
+            now=started,
+            full=self.ctx.full,
+            state=self.ctx.state.stream_state(stream),
+            overlap_s=self.ctx.overlap,
+            days_back=self.mapping.window_days_back,
+            days_ahead=self.mapping.window_days_ahead,
+        )
+        specs = [r for r in self.mapping.records if r.operation == op.name]
+        needed = {o.for_each.type for o in self.mapping.operations if o.for_each}
+        for args in self._calls(op, window):
+            result, fault = self._call(service, op, args)
+            if fault:
+                yield Notice("soap-fault", fault)
+                continue
+            for spec in specs:
+                yield from self._map(spec, result, needed, args)
+        yield Checkpoint(stream, {"watermark": started.isoformat()})
+
+    def _calls(self, op: OperationSpec, window: Window) -> Iterator[dict[str, Any]]:
+        base = {k: window.fill_value(v) for k, v in op.args.items()}
+        if op.for_each is None:
+            yield base
+            return
+        values: dict[str, Any] = {}
+        for native, obj in self._collected.get(op.for_each.type, []):
+            found = object_values(obj, op.for_each.path) if op.for_each.path else [native]
+            for value in found:
+                values.setdefault(str(value), value)
+        for value in values.values():
+            yield {
+                k: (value if v == "{value}" else v.replace("{value}", str(value)) if isinstance(v, str) else v)
+                for k, v in base.items()
+            }
+
+    def _call(self, service: Any, op: OperationSpec, args: dict[str, Any]) -> tuple[Any, str | None]:
+        """The serialized result, or (None, message) for a fault the mapping says to skip."""
+        shown = ", ".join(f"{k}={v}" for k, v in args.items())
+        try:
+            result = getattr(service, op.name)(**args)
+        except AttributeError:
+            raise ConfigError(f"mapping {self.mapping.source_file}: the service has no operation {op.name!r}") from None
+        except zeep.exceptions.Fault as fault:
+            message = f"SOAP fault in operation {op.name}({shown}): {fault.code or ''} {fault.message}".strip()
+            if op.on_fault == "skip":
+                return None, message
+            raise SourceError(message, source=self.ctx.source.name) from None
+        except (zeep.exceptions.DTDForbidden, zeep.exceptions.EntitiesForbidden) as exc:
+            raise UnsafeXml(f"operation {op.name}: {_describe(exc)}", source=self.ctx.source.name) from None
+        except SourceError as exc:
+            exc.args = (f"operation {op.name}({shown}): {exc.args[0] if exc.args else ''}",)
+            raise
+        except (zeep.exceptions.Error, ValueError, TypeError) as exc:
+            raise SourceError(f"operation {op.name}({shown}): {_describe(exc)}", source=self.ctx.source.name) from None
+        return zeep.helpers.serialize_object(result, target_cls=dict), None  # type: ignore[no-untyped-call]
+
+    def _map(self, spec: RecordSpec, result: Any, needed: set[str], args: dict[str, Any]) -> Iterator[Item]:
+        objects = object_values(result, spec.result) if spec.result else _as_list(result)
+        for position, obj in enumerate(objects, 1):
+            place = Place(url=None, position=position, root=result, params=args)
+            if not isinstance(obj, dict) or not self.builder.matches(spec, obj, place):
+                continue
+            item = self.builder.build(spec, obj, place)
+            if isinstance(item, Record):
+                if spec.type in needed and item.provenance and item.provenance.original_id:
+                    self._collected.setdefault(spec.type, []).append((item.provenance.original_id, obj))
+                if spec.repeated:
+                    if item.id in self._seen_repeated:
+                        continue
+                    self._seen_repeated.add(item.id)
+            yield item
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,154 @@
+"""The XML export adapter: streams exports (URLs or files) and maps them with a TOML mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from pathlib import Path
+
+from pydantic import Field
+
+from ris_connector.adapters.base import Adapter, AdapterContext, AdapterOptions, Checkpoint, Item, Notice
+from ris_connector.adapters.xml.window import Window, has_window, window_for
+from ris_connector.errors import ConfigError, SourceError
+from ris_connector.mapping import Mapping, Place, RecordBuilder, load_mapping
+from ris_connector.mapping.paths import XmlLookup, element_matches
+from ris_connector.models import Record
+from ris_connector.xmlsafe import XmlStream
+
+_CHUNK = 1024 * 1024
+
+
+class XmlOptions(AdapterOptions):
+    """Options of the XML adapter."""
+
+    mapping: str
+    """A mapping file path or the name of a shipped mapping (``allris3``)."""
+    urls: list[str] = Field(default_factory=list)
+    """Export URLs besides the source's ``url``; ``{since:FMT}``/``{until:FMT}`` make a date window."""
+    file: list[str] = Field(default_factory=list)
+    """Local export files (read in place of URLs, e.g. a nightly dump)."""
+    chunk_size: int = Field(_CHUNK, ge=4096)
+
+
+class XmlAdapter(Adapter):
+    """Reads XML exports in bounded memory and maps their elements to records."""
+
+    name = "xml"
+    Options = XmlOptions
+    description = "XML exports (URLs or files) mapped by a TOML mapping file, e.g. ALLRIS 3 template pages"
+
+    def __init__(self, ctx: AdapterContext, options: AdapterOptions) -> None:
+        super().__init__(ctx, options)
+        assert isinstance(options, XmlOptions)
+        self.opts = options
+        self.mapping: Mapping = load_mapping(options.mapping)
+        if not self.mapping.xml_records():
+            raise ConfigError(f"mapping {self.mapping.source_file}: no [[record]] with an 'element' for XML")
+        self.builder = RecordBuilder(
+            self.mapping,
+            source=ctx.source.name,
+            adapter=self.name,
+            timezone=ctx.source.timezone,
+            clock=ctx.clock,
+            keep_raw=ctx.source.keep_raw,
+        )
+        self._seen_repeated: set[str] = set()
+
+    @classmethod
+    def requires_full_run(cls, options: AdapterOptions) -> bool:
+        """Exports without a date window have no change filter: every run reads (and reconciles) all."""
+        assert isinstance(options, XmlOptions)
+        return not any(has_window(u) for u in options.urls)
+
+    def _urls(self) -> list[str]:
+        urls = list(self.opts.urls)
+        if self.ctx.source.url and self.ctx.source.url not in urls and not self.opts.file:
+            urls.insert(0, self.ctx.source.url)
+        return urls
+
+    def fetch(self) -> Iterator[Item]:
+        if not self._urls() and not self.opts.file:
+            raise ConfigError(f"source {self.ctx.source.name!r}: give the export as url, urls or file")
+        for path in self.opts.file:
+            yield from self._document(f"file:{path}", partial(_file_chunks, path, self.opts.chunk_size), None, None)
+        for template in self._urls():
+            stream = f"xml:{template}"
+            started = self.ctx.clock.now()
+            window = window_for(
+                now=started,
+                full=self.ctx.full,
+                state=self.ctx.state.stream_state(stream),
+                overlap_s=self.ctx.overlap,
+                days_back=self.mapping.window_days_back,
+                days_ahead=self.mapping.window_days_ahead,
+            )
+            yield from self._url(template, window)
+
+    def _url(self, template: str, window: Window) -> Iterator[Item]:
+        url = window.fill(template)
+        started = self.ctx.clock.now()
+        response = self.ctx.http.get(url)
+        body = memoryview(response.content)
+        size = self.opts.chunk_size
+
+        def chunks() -> Iterator[bytes]:
+            for i in range(0, len(body), size):
+                yield bytes(body[i : i + size])
+
+        yield from self._document(f"xml:{template}", chunks, response.url, response.charset)
+        yield Checkpoint(f"xml:{template}", {"watermark": started.isoformat()})
+
+    def _document(
+        self, stream: str, chunks: Callable[[], Iterable[bytes]], url: str | None, charset: str | None
+    ) -> Iterator[Item]:
+        where = f"[{self.ctx.source.name}] {url or stream}"
+        encoding = None if self.mapping.encoding == "auto" else self.mapping.encoding
+        xml = XmlStream(chunks(), self.mapping.record_tags(), charset=charset, encoding=encoding, where=where)
+        specs = self.mapping.xml_records()
+        positions: dict[str, int] = {}
+        try:
+            for element in xml:
+                lookup = XmlLookup(element)
+                for spec in specs:
+                    if not any(element_matches(element, p) for p in spec.element):
+                        continue
+                    if not self.builder.matches(spec, element, Place(url=url, lookup=lookup)):
+                        continue
+                    positions[spec.type] = positions.get(spec.type, 0) + 1
+                    place = Place(url=url, position=positions[spec.type], lookup=lookup)
+                    item = self.builder.build(spec, element, place)
+                    if spec.repeated and isinstance(item, Record):
+                        if item.id in self._seen_repeated:
+                            continue
+                        self._seen_repeated.add(item.id)
+                    yield item
+        except SourceError as exc:
+            if exc.url is None and url:
+                exc.url = url
+            raise
+        report = xml.report
+        if report.control_characters:
+            yield Notice(
+                "control-characters",
+                f"{url or stream}: removed {report.control_characters} illegal control characters",
+                report.control_characters,
+            )
+        if report.relabelled:
+            yield Notice("encoding-label", f"{url or stream}: labelled {report.label}, read as {report.read_as}")
+        if url is None:
+            yield Checkpoint(stream, {"watermark": self.ctx.clock.now().isoformat()})
+
+
+def _file_chunks(path: str, size: int) -> Iterator[bytes]:
+    file = Path(path)
+    try:
+        handle = file.open("rb")
+    except OSError as exc:
+        raise SourceError(f"cannot read export file {file}: {exc.strerror or exc}") from None
+    with handle:
+        while True:
+            chunk = handle.read(size)
+            if not chunk:
+                return
+            yield chunk

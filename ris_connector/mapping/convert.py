@@ -1,0 +1,130 @@
+"""Converters named in mapping files: text, numbers, booleans, dates, lists, URLs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone, tzinfo
+from typing import Any
+from urllib.parse import urljoin
+
+from ris_connector.mapping.model import FieldSpec
+from ris_connector.normalize.text import clean_text
+from ris_connector.normalize.times import get_timezone, localize, parse_date, parse_datetime
+
+
+@dataclass(frozen=True)
+class ConvertContext:
+    """What converters need beyond the value: defaults of the mapping and the record's place."""
+
+    tz: tzinfo
+    z_is_utc: bool = True
+    null_values: tuple[str, ...] = ()
+    base_url: str | None = None
+    position: int = 0
+
+
+def present(values: list[Any], spec: FieldSpec, ctx: ConvertContext) -> list[Any]:
+    """Values without empties and without the configured null values."""
+    nulls = ctx.null_values if spec.null_values is None else tuple(spec.null_values)
+    out: list[Any] = []
+    for value in values:
+        if value is None:
+            continue
+        if isinstance(value, str):
+            value = value.strip()
+            if not value or value in nulls:
+                continue
+        out.append(value)
+    return out
+
+
+def convert(values: list[Any], spec: FieldSpec, ctx: ConvertContext) -> Any:
+    """Convert the (already filtered) values of one field; ValueError if a value does not fit."""
+    kind = spec.convert
+    if kind == "position":
+        return ctx.position
+    if kind == "list":
+        items: list[str] = []
+        for value in values:
+            parts = str(value).split(spec.separator) if spec.separator else [str(value)]
+            items.extend(p.strip() for p in parts if p.strip())
+        return items
+    if kind == "join":
+        return (spec.separator if spec.separator is not None else ".").join(str(v) for v in values) or None
+    if not values:
+        return None
+    value = values[0]
+    if kind == "raw":
+        return value
+    if kind == "text":
+        text = clean_text(value) if isinstance(value, str) else str(value)
+        return spec.template.format(text) if spec.template and text is not None else text
+    if kind == "url":
+        text = spec.template.format(value) if spec.template else str(value)
+        return urljoin(ctx.base_url, text) if ctx.base_url else text
+    if kind == "int":
+        if isinstance(value, bool):
+            raise ValueError(f"not an integer: {value!r}")
+        return int(value) if isinstance(value, int) else int(str(value).strip())
+    if kind == "float":
+        return float(str(value).replace(",", ".")) if isinstance(value, str) else float(value)
+    if kind == "bool":
+        return to_bool(value, spec)
+    if kind == "date":
+        return to_date(value, spec)
+    return to_datetime(value, spec, ctx)
+
+
+def to_bool(value: Any, spec: FieldSpec) -> bool:
+    """A boolean from a bool, a number or a word of ``true_values``/``false_values``."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in (v.lower() for v in spec.true_values):
+        return True
+    if text in (v.lower() for v in spec.false_values):
+        return False
+    raise ValueError(f"not a boolean: {value!r} (true: {spec.true_values}, false: {spec.false_values})")
+
+
+def to_date(value: Any, spec: FieldSpec) -> date | None:
+    """A date with the mapping's formats, else the tolerant parser."""
+    if isinstance(value, (date, datetime)):
+        return value.date() if isinstance(value, datetime) else value
+    text = str(value).strip()
+    for fmt in spec.format:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    if spec.format:
+        raise ValueError(f"not a date in format {' or '.join(spec.format)}: {value!r}")
+    return parse_date(text)
+
+
+def to_datetime(value: Any, spec: FieldSpec, ctx: ConvertContext) -> datetime | None:
+    """An aware datetime; a trailing ``Z`` is UTC only when ``z_is_utc`` says so."""
+    tz = get_timezone(spec.timezone) if spec.timezone else ctx.tz
+    z_is_utc = ctx.z_is_utc if spec.z_is_utc is None else spec.z_is_utc
+    if isinstance(value, datetime):
+        return value if value.tzinfo else localize(value, tz)
+    if isinstance(value, date):
+        return parse_datetime(value, tz)
+    text = str(value).strip()
+    zulu = text.endswith(("Z", "z"))
+    if spec.format:
+        bare = text[:-1] if zulu else text
+        for fmt in spec.format:
+            try:
+                parsed = datetime.strptime(bare, fmt[:-1] if fmt.endswith("Z") and zulu else fmt)
+            except ValueError:
+                continue
+            if parsed.tzinfo is not None:
+                return parsed
+            if zulu and z_is_utc:
+                return parsed.replace(tzinfo=timezone.utc)
+            return localize(parsed, tz)
+        raise ValueError(f"not a date-time in format {' or '.join(spec.format)}: {value!r}")
+    if zulu and not z_is_utc:
+        text = text[:-1]
+    return parse_datetime(text, tz)

@@ -1,0 +1,303 @@
+"""A real SOAP 1.1 server on 127.0.0.1 for the Sitzungsdienst WSDL in tests/fixtures/soap.
+
+Built on http.server and lxml (through ris_connector.xmlsafe, as every parse of foreign XML
+should be). It serves the WSDL with its own address, answers the four operations from an
+editable dataset, sends SOAP faults, xsi:nil values, slow answers, and checks HTTP basic
+auth or a WS-Security UsernameToken.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from ris_connector.xmlsafe import local_name, parse_bytes
+
+WSDL = Path(__file__).resolve().parents[1] / "fixtures" / "soap" / "sitzungsdienst.wsdl"
+NS = "urn:ris-connector:test:sitzungsdienst:1"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+
+
+def default_data() -> dict[str, Any]:
+    return {
+        "meetings": [
+            {
+                "id": 301,
+                "titel": "Sitzung des Gemeinderates",
+                "gremiumId": 11,
+                "gremium": "Gemeinderat",
+                "beginn": "2024-04-16T18:00:00+02:00",
+                "ende": "2024-04-16T21:00:00+02:00",
+                "raum": "Ratssaal",
+                "status": "eingeladen",
+                "abgesagt": False,
+            },
+            {
+                "id": 302,
+                "titel": "Sitzung des Bauausschusses",
+                "gremiumId": 12,
+                "gremium": "Bauausschuss",
+                "beginn": "2024-04-18T17:00:00",
+                "ende": None,
+                "raum": None,
+                "status": None,
+                "abgesagt": None,
+            },
+            {
+                "id": 303,
+                "titel": "Sitzung des Kulturausschusses",
+                "gremiumId": None,
+                "gremium": None,
+                "beginn": "2024-04-25T17:00:00+02:00",
+                "ende": None,
+                "raum": None,
+                "status": None,
+                "abgesagt": True,
+            },
+        ],
+        "agendas": {
+            301: [
+                {
+                    "id": 3011,
+                    "nummer": "1",
+                    "position": 1,
+                    "betreff": "Eröffnung",
+                    "oeffentlich": True,
+                    "vorlageId": None,
+                    "ergebnis": None,
+                },
+                {
+                    "id": 3012,
+                    "nummer": "2",
+                    "position": 2,
+                    "betreff": "Haushaltssatzung 2025",
+                    "oeffentlich": True,
+                    "vorlageId": 501,
+                    "ergebnis": "beschlossen",
+                },
+                {
+                    "id": 3013,
+                    "nummer": "3",
+                    "position": 3,
+                    "betreff": "Personalangelegenheit",
+                    "oeffentlich": False,
+                    "vorlageId": 502,
+                    "ergebnis": None,
+                },
+            ],
+            302: [
+                {
+                    "id": 3021,
+                    "nummer": "1",
+                    "position": 1,
+                    "betreff": "Bebauungsplan Nord",
+                    "oeffentlich": True,
+                    "vorlageId": 503,
+                    "ergebnis": None,
+                },
+            ],
+        },
+        "papers": {
+            501: {
+                "id": 501,
+                "aktenzeichen": "VO/2024/501",
+                "betreff": "Haushaltssatzung 2025",
+                "art": "Beschlussvorlage",
+                "datum": "2024-03-01",
+                "dokumentId": [9001, 9002],
+            },
+            502: {
+                "id": 502,
+                "aktenzeichen": "VO/2024/502",
+                "betreff": "Personalangelegenheit",
+                "art": None,
+                "datum": None,
+            },
+            503: {
+                "id": 503,
+                "aktenzeichen": "VO/2024/503",
+                "betreff": "Bebauungsplan Nord",
+                "art": "Beschlussvorlage",
+                "datum": "2024-02-12",
+            },
+        },
+        "documents": {
+            501: [
+                {
+                    "id": 9001,
+                    "name": "Vorlage",
+                    "dateiname": "VO-2024-501.pdf",
+                    "mimeType": "application/pdf",
+                    "url": "https://ris.example.org/dokumente/9001.pdf",
+                    "groesse": 120334,
+                },
+                {
+                    "id": 9002,
+                    "name": "Anlage Haushaltsplan",
+                    "dateiname": "Anlage.pdf",
+                    "mimeType": None,
+                    "url": "https://ris.example.org/dokumente/9002.pdf",
+                    "groesse": None,
+                },
+            ],
+        },
+    }
+
+
+@dataclass
+class SoapServer:
+    """Start with ``.start()``; ``auth`` is None, ``("basic", user, pw)`` or ``("wsse", user, pw)``."""
+
+    auth: tuple[str, str, str] | None = None
+    delay: float = 0.0
+    data: dict[str, Any] = field(default_factory=default_data)
+    calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    wsdl_gets: int = 0
+    seen_headers: list[dict[str, str]] = field(default_factory=list)
+
+    def start(self) -> SoapServer:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if not self.path.startswith("/sitzungsdienst"):
+                    return self._reply(404, b"", "text/plain")
+                server.wsdl_gets += 1
+                wsdl = WSDL.read_text(encoding="utf-8").replace("http://127.0.0.1:8099/sitzungsdienst", server.url)
+                return self._reply(200, wsdl.encode(), "text/xml; charset=utf-8")
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                server.seen_headers.append(dict(self.headers))
+                if server.delay:
+                    time.sleep(server.delay)
+                status, answer = server.answer(body, self.headers.get("Authorization"))
+                return self._reply(status, answer.encode(), "text/xml; charset=utf-8")
+
+            def _reply(self, status: int, body: bytes, ctype: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/sitzungsdienst"
+
+    @property
+    def wsdl_url(self) -> str:
+        return self.url + "?wsdl"
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def local_wsdl(self, folder: Path) -> Path:
+        """The WSDL as a local file whose address points at this server."""
+        path = folder / "sitzungsdienst.wsdl"
+        path.write_text(WSDL.read_text(encoding="utf-8").replace("http://127.0.0.1:8099/sitzungsdienst", self.url))
+        return path
+
+    # -- answering ---------------------------------------------------------------------------
+    def answer(self, body: bytes, authorization: str | None) -> tuple[int, str]:
+        root, _ = parse_bytes(body, where="request")
+        header = next((c for c in root if local_name(c) == "Header"), None)
+        payload = next(c for c in next(c for c in root if local_name(c) == "Body"))
+        operation = local_name(payload)
+        params = {local_name(c): (c.text or "") for c in payload}
+        self.calls.append((operation, params))
+        denied = self._check_auth(header, authorization)
+        if denied:
+            return denied
+        try:
+            return 200, _envelope(getattr(self, "_op_" + operation)(params))
+        except KeyError as exc:
+            return 500, _fault("soap:Client", f"{operation}: {exc.args[0]} nicht gefunden")
+
+    def _check_auth(self, header: Any, authorization: str | None) -> tuple[int, str] | None:
+        if not self.auth:
+            return None
+        kind, user, password = self.auth
+        if kind == "basic":
+            expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+            return None if authorization == expected else (401, "")
+        token = {}
+        if header is not None:
+            for el in header.iter():
+                if local_name(el) in ("Username", "Password"):
+                    token[local_name(el)] = el.text
+        if token.get("Username") == user and token.get("Password") == password:
+            return None
+        return 500, _fault("wsse:FailedAuthentication", "Anmeldung fehlgeschlagen")
+
+    def _op_SitzungenImZeitraum(self, p: dict[str, str]) -> str:
+        von, bis = date.fromisoformat(p["von"][:10]), date.fromisoformat(p["bis"][:10])
+        rows = [m for m in self.data["meetings"] if von <= date.fromisoformat(m["beginn"][:10]) <= bis]
+        return _wrap("SitzungenImZeitraumResponse", "".join(_obj("sitzung", m) for m in rows))
+
+    def _op_Tagesordnung(self, p: dict[str, str]) -> str:
+        items = self.data["agendas"].get(int(p["sitzungId"]), [])
+        return _wrap("TagesordnungResponse", "".join(_obj("top", t) for t in items))
+
+    def _op_VorlageLesen(self, p: dict[str, str]) -> str:
+        paper = self.data["papers"].get(int(p["vorlageId"]))
+        if paper is None:
+            raise KeyError(f"Vorlage {p['vorlageId']}")
+        return _wrap("VorlageLesenResponse", _obj("vorlage", paper))
+
+    def _op_DokumenteZurVorlage(self, p: dict[str, str]) -> str:
+        docs = self.data["documents"].get(int(p["vorlageId"]), [])
+        return _wrap("DokumenteZurVorlageResponse", "".join(_obj("dokument", d) for d in docs))
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return escape(str(value))
+
+
+def _obj(name: str, fields: dict[str, Any]) -> str:
+    inner = "".join(
+        f'<sd:{k} xsi:nil="true"/>'
+        if v is None
+        else "".join(f"<sd:{k}>{_value(x)}</sd:{k}>" for x in v)
+        if isinstance(v, list)
+        else f"<sd:{k}>{_value(v)}</sd:{k}>"
+        for k, v in fields.items()
+    )
+    return f"<sd:{name}>{inner}</sd:{name}>"
+
+
+def _wrap(name: str, inner: str) -> str:
+    return f"<sd:{name}>{inner}</sd:{name}>"
+
+
+def _envelope(body: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+        f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:sd="{NS}">'
+        f"<soap:Body>{body}</soap:Body></soap:Envelope>"
+    )
+
+
+def _fault(code: str, text: str) -> str:
+    return _envelope(
+        f'<soap:Fault xmlns:wsse="{WSSE}"><faultcode>{code}</faultcode>'
+        f"<faultstring>{escape(text)}</faultstring></soap:Fault>"
+    )
