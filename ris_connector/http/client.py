@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -161,16 +161,57 @@ class HttpClient:
                 exc.source = self.source
             raise
 
+    def download(
+        self,
+        url: str,
+        sink: IO[bytes],
+        *,
+        headers: Mapping[str, str] | None = None,
+        accept_status: Collection[int] = (),
+    ) -> HttpResponse:
+        """GET ``url`` streaming a 2xx body into ``sink`` (seekable); same policy, retries and limits as get.
+
+        The returned response has empty ``content``. ``sink`` is rewound and truncated before
+        each attempt, so after a retry it holds one complete body only. For 304 and
+        ``accept_status`` answers nothing is written.
+        """
+
+        def attempt() -> HttpResponse:
+            sink.seek(0)
+            sink.truncate()
+            return self._attempt(url, None, dict(headers or {}), frozenset(accept_status), sink)
+
+        retrying = Retrying(
+            sleep=self._sleep,
+            stop=stop_after_attempt(self.settings.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(TransientError),
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        try:
+            self.policy.check(url)
+            return retrying(attempt)
+        except SourceError as exc:
+            if exc.source is None:
+                exc.source = self.source
+            raise
+
     # -- one attempt: a redirect chain ------------------------------------------------------------
 
     def _attempt(
-        self, url: str, raw_query: str | None, headers: dict[str, str], accept: frozenset[int]
+        self,
+        url: str,
+        raw_query: str | None,
+        headers: dict[str, str],
+        accept: frozenset[int],
+        sink: IO[bytes] | None = None,
     ) -> HttpResponse:
         started = self._monotonic()
         visits: dict[str, int] = {}
         current, query = url, raw_query
         for _hop in range(self.settings.max_redirects + 1):
-            result = self._hop(current, query, headers, accept)
+            result = self._hop(current, query, headers, accept, sink)
             if isinstance(result, HttpResponse):
                 return replace(result, elapsed=self._monotonic() - started)
             visits[result] = visits.get(result, 0) + 1
@@ -181,7 +222,12 @@ class HttpClient:
         raise TooManyRedirects(f"more than {self.settings.max_redirects} redirects", url=url)
 
     def _hop(
-        self, url: str, raw_query: str | None, headers: dict[str, str], accept: frozenset[int]
+        self,
+        url: str,
+        raw_query: str | None,
+        headers: dict[str, str],
+        accept: frozenset[int],
+        sink: IO[bytes] | None = None,
     ) -> HttpResponse | str:
         """Send one request; return the response, or the absolute URL it redirects to."""
         host = normalize_host(urlsplit(url).hostname or "")
@@ -200,7 +246,7 @@ class HttpClient:
                 location = response.headers.get("location")
                 if status in _REDIRECTS and location:
                     return urljoin(final_url, _native(location))
-                return self._classify(response, final_url, accept, started)
+                return self._classify(response, final_url, accept, started, sink)
 
     @contextlib.contextmanager
     def _slot(self, host: str) -> Iterator[None]:
@@ -248,7 +294,14 @@ class HttpClient:
 
     # -- status and body ------------------------------------------------------------------------
 
-    def _classify(self, response: requests.Response, url: str, accept: frozenset[int], started: float) -> HttpResponse:
+    def _classify(
+        self,
+        response: requests.Response,
+        url: str,
+        accept: frozenset[int],
+        started: float,
+        sink: IO[bytes] | None = None,
+    ) -> HttpResponse:
         status = response.status_code
         shown = redact_url(url)
         if 200 <= status < 300 or status == 304 or status in accept:
@@ -258,7 +311,11 @@ class HttpClient:
                     f"HTTP {status}: Content-Length {length} exceeds {self.settings.max_bytes} bytes",
                     url=url,
                 )
-            body = self._read_body(response, url, started, self.settings.max_bytes, truncate=False)
+            if sink is not None and 200 <= status < 300:
+                self._read_body(response, url, started, self.settings.max_bytes, truncate=False, sink=sink)
+                body = b""
+            else:
+                body = self._read_body(response, url, started, self.settings.max_bytes, truncate=False)
             return HttpResponse(url=url, status=status, headers=response.headers, content=body, elapsed=0.0)
         try:
             body = self._read_body(response, url, started, _ERROR_BODY, truncate=True)
@@ -274,13 +331,26 @@ class HttpClient:
             raise NotFound(message, status=status, url=url, body=body)
         raise HttpStatusError(message, status=status, url=url, body=body)
 
-    def _read_body(self, response: requests.Response, url: str, started: float, limit: int, *, truncate: bool) -> bytes:
-        """Stream the body within the deadline and size limit (``truncate``: stop at ``limit``)."""
+    def _read_body(
+        self,
+        response: requests.Response,
+        url: str,
+        started: float,
+        limit: int,
+        *,
+        truncate: bool,
+        sink: IO[bytes] | None = None,
+    ) -> bytes:
+        """Stream the body within the deadline and size limit (``truncate``: stop at ``limit``).
+
+        With ``sink`` the body is written there and ``b""`` returned (memory stays bounded).
+        """
         s = self.settings
         shown = redact_url(url)
         raw: Any = response.raw
         reader: Callable[..., bytes | None] = getattr(raw, "read1", raw.read)
         body = bytearray()
+        received = 0
         try:
             while True:
                 if self._monotonic() - started > s.deadline:
@@ -288,12 +358,17 @@ class HttpClient:
                 chunk = reader(_CHUNK, decode_content=True)
                 if not chunk:
                     break
+                received += len(chunk)
+                if received > limit and not truncate:
+                    raise ResponseTooLarge(f"body of {shown} exceeds {limit} bytes", url=url)
+                if sink is not None:
+                    sink.write(chunk)
+                    continue
                 body += chunk
                 if len(body) > limit:
-                    if truncate:
-                        del body[limit:]
-                        break
-                    raise ResponseTooLarge(f"body of {shown} exceeds {limit} bytes", url=url)
+                    del body[limit:]
+                    received = limit
+                    break
         except urllib3.exceptions.ReadTimeoutError as exc:
             raise RequestTimeout(f"read timeout for {shown}", url=url) from exc
         except urllib3.exceptions.DecodeError as exc:
@@ -302,11 +377,11 @@ class HttpClient:
             raise ConnectionFailed(f"body of {shown} broke off: {type(exc).__name__}", url=url) from exc
         finally:
             with self._lock:
-                self._stats.bytes += len(body)
+                self._stats.bytes += received
         length = _content_length(response)
         encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
-        if not truncate and not encoded and length is not None and len(body) < length:
-            raise ConnectionFailed(f"body of {shown} incomplete: {len(body)} of {length} bytes", url=url)
+        if not truncate and not encoded and length is not None and received < length:
+            raise ConnectionFailed(f"body of {shown} incomplete: {received} of {length} bytes", url=url)
         if self._monotonic() - started > s.deadline:
             raise RequestTimeout(f"deadline of {s.deadline:g} s exceeded for {shown}", url=url)
         return bytes(body)
