@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,6 +16,15 @@ from ris_connector.cli.files_cmd import parse_since
 from ris_connector.errors import ConfigError
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """``main`` configures the ``ris_connector`` logger (no propagation); undo it for later tests."""
+    logger = logging.getLogger("ris_connector")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def test_files_command_mirrors_a_synced_source(
