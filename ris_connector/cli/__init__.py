@@ -53,7 +53,6 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     root = logging.getLogger("ris_connector")
     root.handlers[:] = [handler]
     root.setLevel(level)
-    root.propagate = False
 
 
 def main(argv: Sequence[str] | None = None) -> int:

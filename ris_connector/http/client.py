@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -169,7 +169,17 @@ class HttpClient:
         headers: Mapping[str, str] | None,
         accept_status: Collection[int],
         data: bytes | None,
+        sink: IO[bytes] | None = None,
     ) -> HttpResponse:
+        accept = frozenset(accept_status)
+        header_map = dict(headers or {})
+
+        def attempt() -> HttpResponse:
+            if sink is not None:  # after a retry the sink must hold one complete body only
+                sink.seek(0)
+                sink.truncate()
+            return self._attempt(url, raw_query, header_map, accept, method, data, sink)
+
         retrying = Retrying(
             sleep=self._sleep,
             stop=stop_after_attempt(self.settings.max_attempts),
@@ -180,11 +190,27 @@ class HttpClient:
         )
         try:
             self.policy.check(url)
-            return retrying(self._attempt, url, raw_query, dict(headers or {}), frozenset(accept_status), method, data)
+            return retrying(attempt)
         except SourceError as exc:
             if exc.source is None:
                 exc.source = self.source
             raise
+
+    def download(
+        self,
+        url: str,
+        sink: IO[bytes],
+        *,
+        headers: Mapping[str, str] | None = None,
+        accept_status: Collection[int] = (),
+    ) -> HttpResponse:
+        """GET ``url`` streaming a 2xx body into ``sink`` (seekable); same policy, retries and limits as get.
+
+        The returned response has empty ``content``. ``sink`` is rewound and truncated before
+        each attempt, so after a retry it holds one complete body only. For 304 and
+        ``accept_status`` answers nothing is written.
+        """
+        return self._request("GET", url, None, headers, accept_status, None, sink)
 
     # -- one attempt: a redirect chain ------------------------------------------------------------
 
@@ -196,12 +222,13 @@ class HttpClient:
         accept: frozenset[int],
         method: str = "GET",
         data: bytes | None = None,
+        sink: IO[bytes] | None = None,
     ) -> HttpResponse:
         started = self._monotonic()
         visits: dict[str, int] = {}
         current, query = url, raw_query
         for _hop in range(self.settings.max_redirects + 1):
-            result = self._hop(current, query, headers, accept, method, data)
+            result = self._hop(current, query, headers, accept, method, data, sink)
             if isinstance(result, HttpResponse):
                 return replace(result, elapsed=self._monotonic() - started)
             if method != "GET":
@@ -221,6 +248,7 @@ class HttpClient:
         accept: frozenset[int],
         method: str = "GET",
         data: bytes | None = None,
+        sink: IO[bytes] | None = None,
     ) -> HttpResponse | str:
         """Send one request; return the response, or the absolute URL it redirects to."""
         host = normalize_host(urlsplit(url).hostname or "")
@@ -240,7 +268,7 @@ class HttpClient:
                 location = response.headers.get("location")
                 if status in _REDIRECTS and location:
                     return urljoin(final_url, _native(location))
-                return self._classify(response, final_url, accept, started)
+                return self._classify(response, final_url, accept, started, sink)
 
     @contextlib.contextmanager
     def _slot(self, host: str) -> Iterator[None]:
@@ -295,7 +323,14 @@ class HttpClient:
 
     # -- status and body ------------------------------------------------------------------------
 
-    def _classify(self, response: requests.Response, url: str, accept: frozenset[int], started: float) -> HttpResponse:
+    def _classify(
+        self,
+        response: requests.Response,
+        url: str,
+        accept: frozenset[int],
+        started: float,
+        sink: IO[bytes] | None = None,
+    ) -> HttpResponse:
         status = response.status_code
         shown = redact_url(url)
         if 200 <= status < 300 or status == 304 or status in accept:
@@ -305,7 +340,11 @@ class HttpClient:
                     f"HTTP {status}: Content-Length {length} exceeds {self.settings.max_bytes} bytes",
                     url=url,
                 )
-            body = self._read_body(response, url, started, self.settings.max_bytes, truncate=False)
+            if sink is not None and 200 <= status < 300:
+                self._read_body(response, url, started, self.settings.max_bytes, truncate=False, sink=sink)
+                body = b""
+            else:
+                body = self._read_body(response, url, started, self.settings.max_bytes, truncate=False)
             return HttpResponse(url=url, status=status, headers=response.headers, content=body, elapsed=0.0)
         try:
             body = self._read_body(response, url, started, _ERROR_BODY, truncate=True)
@@ -321,8 +360,20 @@ class HttpClient:
             raise NotFound(message, status=status, url=url, body=body)
         raise HttpStatusError(message, status=status, url=url, body=body)
 
-    def _read_body(self, response: requests.Response, url: str, started: float, limit: int, *, truncate: bool) -> bytes:
-        """Stream the body within the deadline and size limit (``truncate``: stop at ``limit``)."""
+    def _read_body(
+        self,
+        response: requests.Response,
+        url: str,
+        started: float,
+        limit: int,
+        *,
+        truncate: bool,
+        sink: IO[bytes] | None = None,
+    ) -> bytes:
+        """Stream the body within the deadline and size limit (``truncate``: stop at ``limit``).
+
+        With ``sink`` the body is written there and ``b""`` returned (memory stays bounded).
+        """
         s = self.settings
         shown = redact_url(url)
         raw: Any = response.raw
@@ -330,6 +381,7 @@ class HttpClient:
         # objects (recording libraries' stubs such as vcrpy's) only promise read(amt, decode_content).
         reader: Callable[..., bytes | None] = raw.read1 if isinstance(raw, urllib3.BaseHTTPResponse) else raw.read
         body = bytearray()
+        received = 0
         try:
             while True:
                 if self._monotonic() - started > s.deadline:
@@ -337,12 +389,17 @@ class HttpClient:
                 chunk = reader(_CHUNK, decode_content=True)
                 if not chunk:
                     break
+                received += len(chunk)
+                if received > limit and not truncate:
+                    raise ResponseTooLarge(f"body of {shown} exceeds {limit} bytes", url=url)
+                if sink is not None:
+                    sink.write(chunk)
+                    continue
                 body += chunk
                 if len(body) > limit:
-                    if truncate:
-                        del body[limit:]
-                        break
-                    raise ResponseTooLarge(f"body of {shown} exceeds {limit} bytes", url=url)
+                    del body[limit:]
+                    received = limit
+                    break
         except urllib3.exceptions.ReadTimeoutError as exc:
             raise RequestTimeout(f"read timeout for {shown}", url=url) from exc
         except urllib3.exceptions.DecodeError as exc:
@@ -351,11 +408,11 @@ class HttpClient:
             raise ConnectionFailed(f"body of {shown} broke off: {type(exc).__name__}", url=url) from exc
         finally:
             with self._lock:
-                self._stats.bytes += len(body)
+                self._stats.bytes += received
         length = _content_length(response)
         encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
-        if not truncate and not encoded and length is not None and len(body) < length:
-            raise ConnectionFailed(f"body of {shown} incomplete: {len(body)} of {length} bytes", url=url)
+        if not truncate and not encoded and length is not None and received < length:
+            raise ConnectionFailed(f"body of {shown} incomplete: {received} of {length} bytes", url=url)
         if self._monotonic() - started > s.deadline:
             raise RequestTimeout(f"deadline of {s.deadline:g} s exceeded for {shown}", url=url)
         return bytes(body)

@@ -19,6 +19,7 @@ from ris_connector.sample.dataset import (
     iso,
     short_type,
 )
+from ris_connector.sample.documents import sample_document
 
 AGENDA_ITEMS_PER_MEETING = 10
 CENTER = (11.07, 49.45)  # lon, lat of Musterstadt
@@ -121,7 +122,8 @@ class Generator:
         )
         f["date"] = day.isoformat()
         f["size"] = rng.randint(18_000, 2_500_000)
-        f["sha1Checksum"] = hashlib.sha1(f["id"].encode(), usedforsecurity=False).hexdigest()
+        body = sample_document(num, name, f["mimeType"])
+        f["sha1Checksum"] = hashlib.sha1(body, usedforsecurity=False).hexdigest()
         f["accessUrl"] = f"{self.ds.base_url}/files/{num}.{ext}"
         f["downloadUrl"] = f"{self.ds.base_url}/files/download/{num}.{ext}"
         f[parent_attr] = [parent_id]

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode
 
 from ris_connector.sample.dataset import Dataset, JsonObj, generate
+from ris_connector.sample.documents import sample_document
 from ris_connector.sample.views import ALLRIS4_STAMP, ERROR_200, VENDORS, Renderer, check_quirks
 
 FILTERS = ("modified_since", "modified_until", "created_since", "created_until")
@@ -262,11 +263,8 @@ class OParlServer:
         obj = ds.objects.get(f"{ds.prefix}/files/{num}")
         if obj is None or obj.get("deleted"):
             return Response(404, b'{"error":"Not found"}')
-        body = (
-            f"%PDF-1.4\n% ris-connector sample file {num}: {obj.get('name', '')}\n"
-            "1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-        ).encode()
-        return Response(200, body, str(obj.get("mimeType", "application/pdf")))
+        mime = str(obj.get("mimeType", "application/pdf"))
+        return Response(200, sample_document(num, str(obj.get("name", "")), mime), mime)
 
     def _list(self, r: Renderer, path: str, query: str, where: tuple[str, str] | None) -> Response:
         q = r.q
