@@ -7,7 +7,6 @@ notices for each tolerated deviation, a tombstone for a deleted object, or a rej
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -93,18 +92,15 @@ class OParlNormalizer:
         self.skipped = 0
         """Copies of objects skipped because an identical copy was normalized before."""
 
-    def _dedup_key(self, rid: str, obj: dict[str, Any]) -> int | None:
-        """A 64-bit key of an embeddable object's id and exact content, or None.
+    def _dedup_key(self, rid: str, obj: dict[str, Any]) -> int:
+        """A 64-bit key of an embeddable object's id and exact content.
 
         In OParl 1.1 every embedded object also comes in its own list, and one Location may be
         embedded in thousands of meetings: a copy identical to one already normalized in this run
         is skipped. A copy that differs is normalized again (the later one wins, as before).
+        ``repr`` of decoded JSON is exact for it (and twice as fast as ``json.dumps``).
         """
-        try:
-            text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), check_circular=False)
-        except (TypeError, ValueError):
-            return None
-        return hash((rid, text))
+        return hash((rid, repr(obj)))
 
     # --- entry point -------------------------------------------------------------
     def items(
