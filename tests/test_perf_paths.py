@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from ris_connector.adapters.oparl.normalize import OParlNormalizer
@@ -119,3 +120,17 @@ def test_agenda_item_order_is_kept_when_some_items_were_seen_before() -> None:
     assert items[f"{BASE}/agendaitem/2"].order == 1 and items[f"{BASE}/agendaitem/3"].order == 2
     meeting = next(r for r in out if isinstance(r, Meeting))
     assert meeting.agenda_item == [f"{BASE}/agendaitem/{n}" for n in (1, 2, 3)]
+
+
+def test_repair_url_fast_path_agrees_with_full_parse() -> None:
+    pieces = ["http://", "https://", "h.example", "H.Example", ":8080", ":99999", "/", "//", "/a", "/a/", "?", "?x=1",
+              "#f", "/b c", "/ä", "|", "%20", " ", "@", ".", "..", "-"]  # fmt: skip
+    rng = random.Random(11)
+    urls = ["".join(c) for n in range(1, 4) for c in itertools.product(pieces, repeat=n)]
+    urls += ["".join(rng.choices(pieces, k=rng.randint(4, 7))) for _ in range(10_000)]
+    for url in urls:
+        text = url.strip()
+        parts = urlsplit(text)
+        path = quote(re.sub(r"/{2,}", "/", parts.path), safe="/%:@!$&'()*+,;=-._~")
+        query = quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
+        assert repair_url(url) == urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment)), url

@@ -19,6 +19,12 @@ _CANONICAL = re.compile(
     r"(?P<path>(?:/[A-Za-z0-9%:@!$&'()*+,;=._~-]+)*/?)"
     r"(?:\?[A-Za-z0-9%:@!$&'()*+,;=._~/?-]+)?\Z"
 )
+#: A URL that :func:`repair_url` leaves as it is (same character classes as ``_CANONICAL``).
+_REPAIRED = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?"
+    r"(?:/[A-Za-z0-9%:@!$&'()*+,;=._~-]+)*/?"
+    r"(?:\?[A-Za-z0-9%:@!$&'()*+,;=._~/?-]+)?\Z"
+)
 _LOWER_TYPES = {name.lower(): name for name in (*RECORD_TYPES, "System", "Error")}
 
 #: URL path words that name a type, for tombstones without ``type``.
@@ -80,6 +86,8 @@ def type_from_url(url: str) -> str | None:
 
 def repair_url(url: str) -> str:
     """Percent-encode characters that are illegal in URLs (spaces, ``|``) and fix ``//`` in paths."""
+    if _REPAIRED.match(url):
+        return url  # nothing to encode or collapse: the general path below would return it unchanged
     text = url.strip()
     parts = urlsplit(text)
     path = re.sub(r"/{2,}", "/", parts.path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -55,14 +55,28 @@ class _Seen:
     type: str
 
 
-@dataclass(frozen=True)
 class Parent:
-    """The object an embedded object was found in."""
+    """The object an embedded object was found in; its dates are read when a child lacks its own."""
 
-    id: str
-    type: str
-    created: datetime | None
-    modified: datetime | None
+    def __init__(
+        self, id: str, type: str, dates: Callable[[], tuple[datetime | None, datetime | None]] | None = None
+    ) -> None:
+        self.id = id
+        self.type = type
+        self._dates = dates
+
+    @cached_property
+    def dates(self) -> tuple[datetime | None, datetime | None]:
+        """(created, modified), inherited from its own parent where it has neither (quirk 26)."""
+        return self._dates() if self._dates else (None, None)
+
+    @property
+    def created(self) -> datetime | None:
+        return self.dates[0]
+
+    @property
+    def modified(self) -> datetime | None:
+        return self.dates[1]
 
 
 class OParlNormalizer:
@@ -276,16 +290,17 @@ class OParlNormalizer:
                 ids.append(rid)
         return ids
 
-    @staticmethod
-    def _owner(rid: str, type_name: str, obj: dict[str, Any], r: FieldReader, parent: Parent | None = None) -> Parent:
+    def _owner(self, rid: str, type_name: str, obj: dict[str, Any], parent: Parent | None = None) -> Parent:
         """``rid`` as the parent of its embedded objects; dates it lacks come from its own parent (quirk 26)."""
-        created, modified = r.datetime(obj.get("created")), r.datetime(obj.get("modified"))
-        if parent is not None and created is None and modified is None:
-            created, modified = parent.created, parent.modified
-        return Parent(rid, type_name, created, modified)
 
-    def _silent(self, rid: str) -> FieldReader:
-        return FieldReader(tz=self.tz, canonical=self.canonical, notices=[], where=rid)
+        def dates() -> tuple[datetime | None, datetime | None]:
+            r = FieldReader(tz=self.tz, canonical=self.canonical, notices=[], where=rid)
+            created, modified = r.datetime(obj.get("created")), r.datetime(obj.get("modified"))
+            if parent is not None and created is None and modified is None:
+                return parent.created, parent.modified
+            return created, modified
+
+        return Parent(rid, type_name, dates)
 
     # --- per type ----------------------------------------------------------------
     def _body(
@@ -297,7 +312,7 @@ class OParlNormalizer:
         parent: Parent | None,
         out: list[Item | _Seen],
     ) -> dict[str, Any]:
-        owner = self._owner(rid, "Body", o, self._silent(rid), parent)
+        owner = self._owner(rid, "Body", o, parent)
         ags, problem = normalize_ags(r.text(o.get("ags"), "ags"))
         if problem:
             r.note("oparl-q11-ags", problem)
@@ -347,7 +362,7 @@ class OParlNormalizer:
         parent: Parent | None,
         out: list[Item | _Seen],
     ) -> dict[str, Any]:
-        owner = self._owner(rid, "Organization", o, self._silent(rid), parent)
+        owner = self._owner(rid, "Organization", o, parent)
         memberships = o.get("membership")
         if isinstance(memberships, list) and any(isinstance(m, dict) for m in memberships):
             membership_ids = self._embed_list(memberships, "Membership", "membership", owner, body, out, r)
@@ -378,7 +393,7 @@ class OParlNormalizer:
         parent: Parent | None,
         out: list[Item | _Seen],
     ) -> dict[str, Any]:
-        owner = self._owner(rid, "Person", o, self._silent(rid), parent)
+        owner = self._owner(rid, "Person", o, parent)
         location = o.get("location")
         if isinstance(location, dict):
             r.note("oparl-q6-embedded-location", "Person.location is an object where a URL is expected")
@@ -437,7 +452,7 @@ class OParlNormalizer:
         parent: Parent | None,
         out: list[Item | _Seen],
     ) -> dict[str, Any]:
-        owner = self._owner(rid, "Meeting", o, self._silent(rid), parent)
+        owner = self._owner(rid, "Meeting", o, parent)
         start = r.datetime(o.get("start"), "start")
         end = r.datetime(o.get("end"), "end")
         if start and end and end < start:
@@ -494,7 +509,7 @@ class OParlNormalizer:
         parent: Parent | None,
         out: list[Item | _Seen],
     ) -> dict[str, Any]:
-        owner = self._owner(rid, "AgendaItem", o, self._silent(rid), parent)
+        owner = self._owner(rid, "AgendaItem", o, parent)
         number = o.get("number")
         if number == "":
             r.note("oparl-q14-empty-number", "AgendaItem.number is an empty string")
@@ -525,7 +540,7 @@ class OParlNormalizer:
         parent: Parent | None,
         out: list[Item | _Seen],
     ) -> dict[str, Any]:
-        owner = self._owner(rid, "Paper", o, self._silent(rid), parent)
+        owner = self._owner(rid, "Paper", o, parent)
         consultations = self._embed_list(o.get("consultation"), "Consultation", "consultation", owner, body, out, r)
         for item in out:
             if isinstance(item, Consultation) and item.paper is None and item.id in consultations:
