@@ -1,6 +1,7 @@
 """Benchmark: ris-connector sync against a bare page walker on the same local OParl server.
 
     python bench/run.py --scale 1.0 --latency 0 --latency 0.1 [--connections 4] [--out bench/results]
+    python bench/run.py --scale 1.0 --scale 2.0 --latency 0      # memory: does RSS grow with the town?
 
 For each latency it starts ``bench/server.py`` (a spec-faithful OParl 1.1 server in its own
 process), runs the baseline walker (requests + json.loads of every list page, nothing else),
@@ -34,6 +35,7 @@ class Result:
 
     name: str
     latency: float
+    scale: float
     wall_s: float
     objects: int
     requests: int
@@ -122,15 +124,16 @@ def run_sync(config: Path, db: Path) -> tuple[float, dict[str, object], float, f
     return wall, json.loads(out), usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def bench_latency(args: argparse.Namespace, latency: float, workdir: Path) -> list[Result]:
-    server = BenchServer(args.scale, args.page_size, latency)
+def bench_latency(args: argparse.Namespace, scale: float, latency: float, workdir: Path) -> list[Result]:
+    server = BenchServer(scale, args.page_size, latency)
     results: list[Result] = []
     try:
         t0 = time.perf_counter()
         objects, walker_requests = walk(server.url)
-        walker = Result("walker (requests + json.loads)", latency, time.perf_counter() - t0, objects, walker_requests)
+        walker = Result("walker (requests + json.loads)", latency, scale, time.perf_counter() - t0, objects,
+                        walker_requests)  # fmt: skip
         results.append(walker)
-        config = workdir / f"bench-{latency}.toml"
+        config = workdir / f"bench-{scale}-{latency}.toml"
         config.write_text(
             "[[source]]\n"
             'name = "bench"\nadapter = "oparl"\n'
@@ -139,14 +142,14 @@ def bench_latency(args: argparse.Namespace, latency: float, workdir: Path) -> li
             f"rate_limit = 0\nmax_connections = {args.connections}\n",
             encoding="utf-8",
         )
-        db = workdir / f"bench-{latency}.db"
+        db = workdir / f"bench-{scale}-{latency}.db"
         for name, prepare in (("full sync", None), ("incremental, nothing changed", None),
                               ("incremental, 1% changed", "touch 0.01")):  # fmt: skip
             if prepare:
                 server.command(prepare)
             wall, report, rss, cpu = run_sync(config, db)
             results.append(
-                Result(name, latency, wall, objects if name == "full sync" else 0, int(report["requests"]),  # type: ignore[call-overload]
+                Result(name, latency, scale, wall, objects if name == "full sync" else 0, int(report["requests"]),  # type: ignore[call-overload]
                        int(report["retries"]), rss, cpu, wall / walker.wall_s)  # type: ignore[call-overload]
             )  # fmt: skip
             if name != "full sync":
@@ -159,13 +162,13 @@ def bench_latency(args: argparse.Namespace, latency: float, workdir: Path) -> li
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| latency | run | wall s | objects/s | ratio to walker | peak RSS MB | CPU s | requests | retries |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| scale | latency | run | wall s | objects/s | ratio to walker | peak RSS MB | CPU s | requests | retries |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         per_s = f"{r.per_s:,.0f}" if r.objects and (r.name.startswith("walker") or r.name == "full sync") else "-"
         lines.append(
-            f"| {r.latency * 1000:.0f} ms | {r.name} | {r.wall_s:.2f} | {per_s} | "
+            f"| {r.scale:g} | {r.latency * 1000:.0f} ms | {r.name} | {r.wall_s:.2f} | {per_s} | "
             f"{'' if r.ratio is None else f'{r.ratio:.2f}'} | "
             f"{'' if r.peak_rss_mb is None else f'{r.peak_rss_mb:.0f}'} | "
             f"{'' if r.cpu_s is None else f'{r.cpu_s:.2f}'} | {r.requests} | {r.retries} |"
@@ -176,20 +179,22 @@ def table(results: list[Result]) -> str:
 def main() -> None:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--scale", type=float, action="append", help="dataset scale (repeatable; default 1.0)")
     parser.add_argument("--latency", type=float, action="append", help="seconds per request (repeatable)")
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--out", type=Path, default=None, help="also write the table and JSON here")
     args = parser.parse_args()
     latencies = args.latency or [0.0, 0.1]
+    scales = args.scale or [1.0]
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for latency in latencies:
-            results.extend(bench_latency(args, latency, Path(tmp)))
-            print(table(results), flush=True)
+        for scale in scales:
+            for latency in latencies:
+                results.extend(bench_latency(args, scale, latency, Path(tmp)))
+                print(table(results), flush=True)
     text = table(results)
-    header = f"scale {args.scale}, page size {args.page_size}, {args.connections} connections, {os.cpu_count()} CPUs"
+    header = f"page size {args.page_size}, {args.connections} connections, {os.cpu_count()} CPUs"
     print(f"\n{header}\n\n{text}")
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)

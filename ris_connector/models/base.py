@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -12,6 +13,13 @@ from pydantic.alias_generators import to_camel
 #: Fields that describe where a record came from rather than what it says; they are left
 #: out of the content hash, so a re-stamped ``modified`` or a new fetch is no change.
 NON_CONTENT_FIELDS = frozenset({"provenance", "raw", "created", "modified"})
+
+
+def content_digest(json_data: Mapping[str, Any]) -> str:
+    """:meth:`Record.content_hash` from the record's :meth:`Record.to_json_dict` (serialized once)."""
+    content = {k: v for k, v in json_data.items() if k not in NON_CONTENT_FIELDS}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 class Model(BaseModel):
@@ -62,9 +70,7 @@ class Record(Model):
 
     def content_hash(self) -> str:
         """Hash of what the record says; unchanged content gives the same hash."""
-        data = self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude=set(NON_CONTENT_FIELDS))
-        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+        return content_digest(self.to_json_dict())
 
     def references(self) -> list[tuple[str, str]]:
         """(field, target id) pairs for every reference this record holds."""

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ris_connector.models import RECORD_TYPES
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TYPE_URI = re.compile(r"^https?://schema\.oparl\.org/(?P<version>\d+\.\d+)/(?P<name>[A-Za-z]+)/?$", re.IGNORECASE)
+#: A URL that :func:`canonical_url` leaves as it is: lower-case scheme and host, a port that is
+#: not the default (checked in code), only characters ``repair_url`` keeps, no ``//`` in the path,
+#: no fragment and no trailing slash (checked in code).
+_CANONICAL = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)"
+    r"(?::(?P<port>[1-9][0-9]{0,4}))?"
+    r"(?P<path>(?:/[A-Za-z0-9%:@!$&'()*+,;=._~-]+)*/?)"
+    r"(?:\?[A-Za-z0-9%:@!$&'()*+,;=._~/?-]+)?\Z"
+)
+#: A URL that :func:`repair_url` leaves as it is (same character classes as ``_CANONICAL``).
+_REPAIRED = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?"
+    r"(?:/[A-Za-z0-9%:@!$&'()*+,;=._~-]+)*/?"
+    r"(?:\?[A-Za-z0-9%:@!$&'()*+,;=._~/?-]+)?\Z"
+)
 _LOWER_TYPES = {name.lower(): name for name in (*RECORD_TYPES, "System", "Error")}
 
 #: URL path words that name a type, for tombstones without ``type``.
@@ -70,6 +86,8 @@ def type_from_url(url: str) -> str | None:
 
 def repair_url(url: str) -> str:
     """Percent-encode characters that are illegal in URLs (spaces, ``|``) and fix ``//`` in paths."""
+    if _REPAIRED.match(url):
+        return url  # nothing to encode or collapse: the general path below would return it unchanged
     text = url.strip()
     parts = urlsplit(text)
     path = re.sub(r"/{2,}", "/", parts.path)
@@ -78,12 +96,21 @@ def repair_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
 
 
-def canonical_url(url: str, *, scheme_for: dict[str, str] | None = None) -> str:
+def canonical_url(url: str, *, scheme_for: Mapping[str, str] | None = None) -> str:
     """One spelling per resource: lower-case scheme and host, no default port, no trailing slash.
 
     ``scheme_for`` maps hosts to the scheme their ids should use, so that ``http://`` ids of
     an ``https://`` server (and vice versa) name the same record.
     """
+    fast = _CANONICAL.match(url)
+    if fast is not None:
+        scheme, host, port, path = fast.group("scheme", "host", "port", "path")
+        if (
+            (len(path) < 2 or not path.endswith("/"))
+            and (not scheme_for or scheme_for.get(host, scheme) == scheme)
+            and (port is None or _DEFAULT_PORTS[scheme] != int(port) <= 65535)
+        ):
+            return url  # already canonical: the slow path below would return it unchanged
     text = repair_url(url)
     parts = urlsplit(text)
     scheme = parts.scheme.lower()

@@ -38,6 +38,7 @@ from ris_connector.config import SourceConfig
 from ris_connector.errors import ConfigError, ForbiddenUrl, NotFound, RisError, SourceError, TransientError
 from ris_connector.http import HttpClient
 from ris_connector.models import NON_CONTENT_FIELDS, Provenance, Record
+from ris_connector.models.base import content_digest
 from ris_connector.store.base import Store, WriteBatch
 from ris_connector.sync.report import RunReport
 
@@ -256,8 +257,8 @@ class SyncEngine:
                 rec.provenance = Provenance(source=self.config.name, adapter=self.adapter_cls.name, fetched_at=now)
             if not self.config.keep_raw:
                 rec.raw = None
-            digest = rec.content_hash()
             data = rec.to_json_dict()
+            digest = content_digest(data)
             old = existing.get(rid)
             if old is not None and old[2] != self.config.name:
                 self.report.warn("id-conflict", f"{rid} belongs to source {old[2]!r}; not overwritten")

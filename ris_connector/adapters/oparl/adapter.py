@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+
+from pydantic import Field
 
 from ris_connector.adapters.base import (
     Adapter,
@@ -53,6 +58,20 @@ _LIST_ORDER = (
 _STERNBERG_EMPTY = ("Die angeforderte Ressource wurde nicht gefunden", "Keine Adressen vorhanden")
 
 
+@dataclass
+class _ListRun:
+    """One external list of one Body as this run reads it."""
+
+    stream: str
+    body: str
+    url: str
+    expected: str
+    started: datetime
+    filters: dict[str, str]
+    strategy: str
+    first_page: Future[Page] | None = None
+
+
 class OParlOptions(AdapterOptions):
     """Options of the OParl adapter (the System URL is the source's ``url``)."""
 
@@ -67,6 +86,10 @@ class OParlOptions(AdapterOptions):
     max_pages: int = 100_000
     fetch_thin: bool = True
     """Fetch list entries that carry only their id one by one (quirk 13)."""
+    concurrency: int | None = Field(default=None, ge=1)
+    """Requests in flight at once (lists and pages fetched ahead); default: the source's
+    ``http.max_connections``. 1 reads strictly one page after the other. The per-host
+    connection cap and rate limit of the HTTP client apply either way."""
 
 
 class OParlAdapter(Adapter):
@@ -98,6 +121,9 @@ class OParlAdapter(Adapter):
         )
         self._path_map: tuple[str, str] | None = None
         self._send_limit = True
+        self._pending_notices: deque[Notice] = deque()
+        self.concurrency = options.concurrency or ctx.http.settings.max_connections
+        self._pool: ThreadPoolExecutor | None = None
 
     # --- HTTP -------------------------------------------------------------------
     def _url(self, url: str) -> str:
@@ -134,8 +160,6 @@ class OParlAdapter(Adapter):
             )
         return data, resp
 
-    _pending_notices: list[Notice]
-
     def _page(self, url: str, expected: str, filters: dict[str, str], first: bool) -> Page:
         params = dict(filters) if first else {}
         if first and self.vendor.page_limit and self._send_limit and "limit" not in params:
@@ -167,12 +191,24 @@ class OParlAdapter(Adapter):
             raise InvalidPayload(f"not an OParl list page: {exc}", url=resp.url) from None
 
     def _drain(self) -> Iterator[Notice]:
-        notices, self._pending_notices = self._pending_notices, []
-        yield from notices
+        """Notices collected while fetching (also by worker threads: a deque pops safely)."""
+        while self._pending_notices:
+            yield self._pending_notices.popleft()
+
+    def _submit(self, job: Callable[[], Page]) -> Future[Page]:
+        """Run a page request on the worker threads (created on first use)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="oparl-fetch")
+        return self._pool.submit(job)
+
+    def close(self) -> None:
+        """Stop the worker threads; requests still running end on their own."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     # --- fetch ------------------------------------------------------------------
     def fetch(self) -> Iterator[Item]:
-        self._pending_notices = []
         system, resp = self._get(self.system_url)
         yield from self._drain()
         if not isinstance(system, dict) or short_type(system.get("type")) != "System":
@@ -229,10 +265,15 @@ class OParlAdapter(Adapter):
         names = [n for n in _LIST_ORDER if n in catalogue and isinstance(body.get(n), str) and body.get(n)]
         if self.opts.lists is not None:
             names = [n for n in names if n in self.opts.lists]
-        for name in names:
-            yield from self._list(body_id, name, str(body[name]), catalogue[name])
+        runs = [self._plan(body_id, name, str(body[name]), catalogue[name]) for name in names]
+        for i, run in enumerate(runs):
+            # The first pages of the next lists are requested while this one is read.
+            for upcoming in runs[i : i + self.concurrency]:
+                self._request_first_page(upcoming)
+            yield from self._list(run)
 
-    def _list(self, body_id: str, name: str, url: str, expected: str) -> Iterator[Item]:
+    def _plan(self, body_id: str, name: str, url: str, expected: str) -> _ListRun:
+        """How this run reads one list: full, ``modified_since`` its watermark, or newest pages first."""
         stream = f"{body_id}|{name}"
         started = self.ctx.clock.now()
         state = self.ctx.state.stream_state(stream)
@@ -243,16 +284,31 @@ class OParlAdapter(Adapter):
             if strategy == "modified_since":
                 since = datetime.fromisoformat(str(state["watermark"])) - timedelta(seconds=self.ctx.overlap)
                 filters["modified_since"] = format_query_datetime(since)
+        return _ListRun(stream, body_id, url, expected, started, filters, strategy)
+
+    def _request_first_page(self, run: _ListRun) -> None:
+        if self.concurrency > 1 and run.first_page is None and run.strategy != "newest_pages":
+            run.started = self.ctx.clock.now()  # the watermark is never later than the first request
+            run.first_page = self._submit(lambda: self._page(run.url, run.expected, run.filters, True))
+
+    def _list(self, run: _ListRun) -> Iterator[Item]:
+        url, expected, filters, strategy = run.url, run.expected, run.filters, run.strategy
+        if run.first_page is None:
+            run.started = self.ctx.clock.now()
+        ahead = self.concurrency > 1 and strategy != "newest_pages"
         paginator = Paginator(
             lambda u, first: self._page(u, expected, filters, first),
             filters=filters,
             max_pages=self.opts.max_pages,
+            submit=self._submit if ahead else None,
+            window=2 * self.concurrency,
         )
         if strategy == "newest_pages":
             yield Notice("oparl-q28-newest-pages", f"{url}: filters are useless here; paging back from links.last")
         elif strategy == "full" and not self.ctx.full:
             yield Notice("oparl-q30-full-list", f"{url}: time filters are ignored by this vendor; read in full")
-        pages = paginator.backward(url) if strategy == "newest_pages" else paginator.forward(url)
+        pages = paginator.backward(url) if strategy == "newest_pages" else paginator.forward(url, run.first_page)
+        run.first_page = None
         for number, page in enumerate(pages):
             yield from page.notices
             yield from self._drain()
@@ -267,14 +323,14 @@ class OParlAdapter(Adapter):
             for obj in page.data:
                 if self.opts.fetch_thin and is_thin(obj):
                     yield Notice("oparl-q13-thin-object", f"{obj.get('id')}: list entry without content; fetched")
-                    yield from self._fetch_object(str(obj["id"]), expected, body_id)
+                    yield from self._fetch_object(str(obj["id"]), expected, body_id=run.body)
                     continue
-                yield from self.normalizer.items(obj, expected=expected, body=body_id, url=page.url)
+                yield from self.normalizer.items(obj, expected=expected, body=run.body, url=page.url)
             yield from self._drain()
             if all_known:
                 break  # newest first: a page of known objects means the older ones are known too
         yield from paginator.notices
-        yield Checkpoint(stream, {"watermark": started.isoformat(), "strategy": strategy})
+        yield Checkpoint(run.stream, {"watermark": run.started.isoformat(), "strategy": strategy})
 
     # --- single objects ---------------------------------------------------------
     def _fetch_object(self, object_id: str, expected: str | None, body_id: str | None) -> Iterator[Item]:
@@ -295,7 +351,6 @@ class OParlAdapter(Adapter):
         )
 
     def fetch_one(self, record_id: str) -> Iterator[Item]:
-        self._pending_notices = getattr(self, "_pending_notices", [])
         yield Notice("oparl-q15-unlisted-reference", f"{record_id}: referenced but in no list; fetched by itself")
         try:
             yield from self._fetch_object(record_id, type_from_url(record_id), None)

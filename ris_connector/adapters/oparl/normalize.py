@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import cached_property, lru_cache, partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,7 +30,6 @@ from ris_connector.models import (
     Organization,
     Paper,
     Person,
-    Provenance,
     Record,
 )
 from ris_connector.normalize.ids import canonical_url, is_url, repair_url, short_type, type_from_url
@@ -39,14 +39,44 @@ from ris_connector.normalize.status import meeting_status
 THIN_KEYS = frozenset({"id", "type", "created", "modified", "deleted"})
 
 
+#: Types that OParl 1.1 both embeds in other objects and lists on their own: their copies
+#: are normalized once per run (see :meth:`OParlNormalizer._dedup_key`).
+EMBEDDABLE = frozenset({"AgendaItem", "File", "Consultation", "Membership", "Location", "LegislativeTerm"})
+
+#: How many URL spellings each normalizer keeps canonicalized (shared Locations, Organizations...).
+CANONICAL_CACHE = 4096
+
+
 @dataclass(frozen=True)
-class Parent:
-    """The object an embedded object was found in."""
+class _Seen:
+    """Placeholder in the output for an object already normalized in this run (never yielded)."""
 
     id: str
     type: str
-    created: datetime | None
-    modified: datetime | None
+
+
+class Parent:
+    """The object an embedded object was found in; its dates are read when a child lacks its own."""
+
+    def __init__(
+        self, id: str, type: str, dates: Callable[[], tuple[datetime | None, datetime | None]] | None = None
+    ) -> None:
+        self.id = id
+        self.type = type
+        self._dates = dates
+
+    @cached_property
+    def dates(self) -> tuple[datetime | None, datetime | None]:
+        """(created, modified), inherited from its own parent where it has neither (quirk 26)."""
+        return self._dates() if self._dates else (None, None)
+
+    @property
+    def created(self) -> datetime | None:
+        return self.dates[0]
+
+    @property
+    def modified(self) -> datetime | None:
+        return self.dates[1]
 
 
 class OParlNormalizer:
@@ -68,10 +98,23 @@ class OParlNormalizer:
         self.scheme_for = scheme_for
         self.keep_raw = keep_raw
         self.adapter_name = adapter_name
+        self.canonical: Callable[[str], str] = lru_cache(maxsize=CANONICAL_CACHE)(
+            partial(canonical_url, scheme_for=dict(scheme_for))
+        )
+        """The canonical id for a URL of this source (cached)."""
+        self._seen: set[int] = set()
+        self.skipped = 0
+        """Copies of objects skipped because an identical copy was normalized before."""
 
-    def canonical(self, url: str) -> str:
-        """The canonical id for a URL of this source."""
-        return canonical_url(url, scheme_for=self.scheme_for)
+    def _dedup_key(self, rid: str, obj: dict[str, Any]) -> int:
+        """A 64-bit key of an embeddable object's id and exact content.
+
+        In OParl 1.1 every embedded object also comes in its own list, and one Location may be
+        embedded in thousands of meetings: a copy identical to one already normalized in this run
+        is skipped. A copy that differs is normalized again (the later one wins, as before).
+        ``repr`` of decoded JSON is exact for it (and twice as fast as ``json.dumps``).
+        """
+        return hash((rid, repr(obj)))
 
     # --- entry point -------------------------------------------------------------
     def items(
@@ -86,9 +129,11 @@ class OParlNormalizer:
         index: int | None = None,
     ) -> Iterator[Item]:
         """Records (and notices) for ``obj`` and every object embedded in it."""
-        out: list[Item] = []
+        out: list[Item | _Seen] = []
         self._object(obj, expected, body, url, parent, field, index, out)
-        yield from out
+        for item in out:
+            if not isinstance(item, _Seen):
+                yield item
 
     def _object(
         self,
@@ -99,7 +144,7 @@ class OParlNormalizer:
         parent: Parent | None,
         field: str,
         index: int | None,
-        out: list[Item],
+        out: list[Item | _Seen],
     ) -> str | None:
         """Append the items for ``obj`` to ``out``; return its id (or None if rejected)."""
         if not isinstance(obj, dict):
@@ -142,15 +187,23 @@ class OParlNormalizer:
         if builder is None:
             out.append(Rejected(f"type {type_name} is not a record type", obj, type_name, rid))
             return None
+        key = self._dedup_key(rid, obj) if type_name in EMBEDDABLE else None
+        if key is not None and key in self._seen:
+            self.skipped += 1
+            out.append(_Seen(rid, type_name))
+            return rid
         notices: list[Notice] = []
-        reader = FieldReader(tz=self.tz, scheme_for=self.scheme_for, notices=notices, where=rid)
+        reader = FieldReader(tz=self.tz, canonical=self.canonical, notices=notices, where=rid)
         try:
-            children: list[Item] = []
-            record = builder(self, obj, rid, reader, body, parent, children)
-            self._common(record, obj, reader, body, parent, url)
+            children: list[Item | _Seen] = []
+            fields = builder(self, obj, rid, reader, body, parent, children)
+            self._common(fields, type_name, obj, reader, body, parent, url)
+            record = _RECORD_TYPES[type_name](**fields)
         except (ValidationError, ValueError, TypeError) as exc:
             out.append(Rejected(f"cannot normalize {type_name}: {exc}", obj, type_name, rid))
             return None
+        if key is not None:
+            self._seen.add(key)
         out.extend(notices)
         out.extend(children)
         out.append(record)
@@ -159,39 +212,43 @@ class OParlNormalizer:
     # --- shared fields -----------------------------------------------------------
     def _common(
         self,
-        record: Record,
+        f: dict[str, Any],
+        type_name: str,
         obj: dict[str, Any],
         r: FieldReader,
         body: str | None,
         parent: Parent | None,
         url: str | None,
     ) -> None:
-        record.name = record.name if record.name is not None else r.text(obj.get("name"), "name")
-        record.created = r.datetime(obj.get("created"), "created")
-        record.modified = r.datetime(obj.get("modified"), "modified")
-        if parent is not None and record.created is None and record.modified is None:
-            record.created, record.modified = parent.created, parent.modified
+        """Add the fields every record has to the type's fields ``f``."""
+        if f.get("name") is None:
+            f["name"] = r.text(obj.get("name"), "name")
+        created = r.datetime(obj.get("created"), "created")
+        modified = r.datetime(obj.get("modified"), "modified")
+        if parent is not None and created is None and modified is None:
+            created, modified = parent.created, parent.modified
             r.note("oparl-q26-inherited-dates", "embedded object without created/modified; parent's used")
-        if record.created and record.modified and record.created > record.modified:
+        if created and modified and created > modified:
             r.note("oparl-q26-created-after-modified", "created is after modified; modified set to created")
-            record.modified = record.created
-        record.keyword = r.texts(obj.get("keyword"), "keyword")
-        record.web = r.url(obj.get("web"), "web")
-        record.license = r.text(obj.get("license"), "license")
-        if record.license is not None and not is_url(record.license):
-            r.note("oparl-q38-license-text", f"license is free text, kept as given: {record.license[:60]!r}")
-        if record.body is None and body is not None and record.type not in ("Body",):
-            record.body = body
+            modified = created
+        f["created"], f["modified"] = created, modified
+        f["keyword"] = r.texts(obj.get("keyword"), "keyword")
+        f["web"] = r.url(obj.get("web"), "web")
+        license_ = f["license"] = r.text(obj.get("license"), "license")
+        if license_ is not None and not is_url(license_):
+            r.note("oparl-q38-license-text", f"license is free text, kept as given: {license_[:60]!r}")
+        if f.get("body") is None and body is not None and type_name != "Body":
+            f["body"] = body
         raw_id = obj.get("id")
-        record.provenance = Provenance(
-            source=self.source,
-            adapter=self.adapter_name,
-            original_id=raw_id if isinstance(raw_id, str) else None,
-            url=url,
-            fetched_at=self.clock.now(),
-        )
+        f["provenance"] = {
+            "source": self.source,
+            "adapter": self.adapter_name,
+            "original_id": raw_id if isinstance(raw_id, str) else None,
+            "url": url,
+            "fetched_at": self.clock.now(),
+        }
         if self.keep_raw:
-            record.raw = obj
+            f["raw"] = obj
 
     def _embed(
         self,
@@ -200,7 +257,7 @@ class OParlNormalizer:
         field: str,
         owner: Parent,
         body: str | None,
-        out: list[Item],
+        out: list[Item | _Seen],
         index: int | None = None,
     ) -> str | None:
         """Flatten one embedded object (or take a URL given instead, quirk 6); return its id."""
@@ -217,7 +274,7 @@ class OParlNormalizer:
         field: str,
         owner: Parent,
         body: str | None,
-        out: list[Item],
+        out: list[Item | _Seen],
         r: FieldReader,
     ) -> list[str]:
         """Flatten a list of embedded objects; a single object is wrapped (quirk 19)."""
@@ -233,16 +290,17 @@ class OParlNormalizer:
                 ids.append(rid)
         return ids
 
-    @staticmethod
-    def _owner(rid: str, type_name: str, obj: dict[str, Any], r: FieldReader, parent: Parent | None = None) -> Parent:
+    def _owner(self, rid: str, type_name: str, obj: dict[str, Any], parent: Parent | None = None) -> Parent:
         """``rid`` as the parent of its embedded objects; dates it lacks come from its own parent (quirk 26)."""
-        created, modified = r.datetime(obj.get("created")), r.datetime(obj.get("modified"))
-        if parent is not None and created is None and modified is None:
-            created, modified = parent.created, parent.modified
-        return Parent(rid, type_name, created, modified)
 
-    def _silent(self, rid: str) -> FieldReader:
-        return FieldReader(tz=self.tz, scheme_for=self.scheme_for, notices=[], where=rid)
+        def dates() -> tuple[datetime | None, datetime | None]:
+            r = FieldReader(tz=self.tz, canonical=self.canonical, notices=[], where=rid)
+            created, modified = r.datetime(obj.get("created")), r.datetime(obj.get("modified"))
+            if parent is not None and created is None and modified is None:
+                return parent.created, parent.modified
+            return created, modified
+
+        return Parent(rid, type_name, dates)
 
     # --- per type ----------------------------------------------------------------
     def _body(
@@ -252,9 +310,9 @@ class OParlNormalizer:
         r: FieldReader,
         body: str | None,
         parent: Parent | None,
-        out: list[Item],
-    ) -> Record:
-        owner = self._owner(rid, "Body", o, self._silent(rid), parent)
+        out: list[Item | _Seen],
+    ) -> dict[str, Any]:
+        owner = self._owner(rid, "Body", o, parent)
         ags, problem = normalize_ags(r.text(o.get("ags"), "ags"))
         if problem:
             r.note("oparl-q11-ags", problem)
@@ -262,7 +320,7 @@ class OParlNormalizer:
         for item in out:
             if isinstance(item, LegislativeTerm) and item.body is None:
                 item.body = rid
-        return Body(
+        return dict(  # Body
             id=rid,
             system=r.ref(o.get("system"), "system"),
             short_name=r.text(o.get("shortName"), "shortName"),
@@ -286,9 +344,9 @@ class OParlNormalizer:
         r: FieldReader,
         body: str | None,
         parent: Parent | None,
-        out: list[Item],
-    ) -> Record:
-        return LegislativeTerm(
+        out: list[Item | _Seen],
+    ) -> dict[str, Any]:
+        return dict(  # LegislativeTerm
             id=rid,
             body=r.ref(o.get("body"), "body") or (parent.id if parent and parent.type == "Body" else body),
             start_date=r.date(o.get("startDate"), "startDate"),
@@ -302,15 +360,15 @@ class OParlNormalizer:
         r: FieldReader,
         body: str | None,
         parent: Parent | None,
-        out: list[Item],
-    ) -> Record:
-        owner = self._owner(rid, "Organization", o, self._silent(rid), parent)
+        out: list[Item | _Seen],
+    ) -> dict[str, Any]:
+        owner = self._owner(rid, "Organization", o, parent)
         memberships = o.get("membership")
         if isinstance(memberships, list) and any(isinstance(m, dict) for m in memberships):
             membership_ids = self._embed_list(memberships, "Membership", "membership", owner, body, out, r)
         else:
             membership_ids = r.refs(memberships, "membership")
-        return Organization(
+        return dict(  # Organization
             id=rid,
             body=r.ref(o.get("body"), "body") or body,
             short_name=r.text(o.get("shortName"), "shortName"),
@@ -333,9 +391,9 @@ class OParlNormalizer:
         r: FieldReader,
         body: str | None,
         parent: Parent | None,
-        out: list[Item],
-    ) -> Record:
-        owner = self._owner(rid, "Person", o, self._silent(rid), parent)
+        out: list[Item | _Seen],
+    ) -> dict[str, Any]:
+        owner = self._owner(rid, "Person", o, parent)
         location = o.get("location")
         if isinstance(location, dict):
             r.note("oparl-q6-embedded-location", "Person.location is an object where a URL is expected")
@@ -347,7 +405,7 @@ class OParlNormalizer:
         for item in out:
             if isinstance(item, Membership) and item.person is None and item.id in membership_ids:
                 item.person = rid
-        return Person(
+        return dict(  # Person
             id=rid,
             body=r.ref(o.get("body"), "body") or body,
             family_name=r.text(o.get("familyName"), "familyName"),
@@ -372,9 +430,9 @@ class OParlNormalizer:
         r: FieldReader,
         body: str | None,
         parent: Parent | None,
-        out: list[Item],
-    ) -> Record:
-        return Membership(
+        out: list[Item | _Seen],
+    ) -> dict[str, Any]:
+        return dict(  # Membership
             id=rid,
             person=r.ref(o.get("person"), "person") or (parent.id if parent and parent.type == "Person" else None),
             organization=r.ref(o.get("organization"), "organization"),
@@ -392,16 +450,19 @@ class OParlNormalizer:
         r: FieldReader,
         body: str | None,
         parent: Parent | None,
-        out: list[Item],
-    ) -> Record:
-        owner = self._owner(rid, "Meeting", o, self._silent(rid), parent)
+        out: list[Item | _Seen],
+    ) -> dict[str, Any]:
+        owner = self._owner(rid, "Meeting", o, parent)
         start = r.datetime(o.get("start"), "start")
         end = r.datetime(o.get("end"), "end")
         if start and end and end < start:
             r.note("meeting-end-before-start", f"end {end.isoformat()} before start; end dropped")
             end = None
         items = self._embed_list(o.get("agendaItem"), "AgendaItem", "agendaItem", owner, body, out, r)
-        for position, item in enumerate(i for i in out if isinstance(i, AgendaItem) and i.id in items):
+        placed = (i for i in out if isinstance(i, (AgendaItem, _Seen)) and i.type == "AgendaItem" and i.id in items)
+        for position, item in enumerate(placed):
+            if not isinstance(item, AgendaItem):
+                continue  # normalized before in this run, with its place then
             if item.meeting is None:
                 item.meeting = rid
             if item.order is None:
@@ -412,7 +473,7 @@ class OParlNormalizer:
         invitation = self._embed(o.get("invitation"), "File", "invitation", owner, body, out)
         results = self._embed(o.get("resultsProtocol"), "File", "resultsProtocol", owner, body, out)
         verbatim = self._embed(o.get("verbatimProtocol"), "File", "verbatimProtocol", owner, body, out)
-        return Meeting(
+        return dict(  # Meeting
             id=rid,
             name=name,
             description=r.text(o.get("description"), "description"),
@@ -447,16 +508,16 @@ class OParlNormalizer:
         r: FieldReader,
         body: str | None,
         parent: Parent | None,
-        out: list[Item],
-    ) -> Record:
-        owner = self._owner(rid, "AgendaItem", o, self._silent(rid), parent)
+        out: list[Item | _Seen],
+    ) -> dict[str, Any]:
+        owner = self._owner(rid, "AgendaItem", o, parent)
         number = o.get("number")
         if number == "":
             r.note("oparl-q14-empty-number", "AgendaItem.number is an empty string")
         start, end = r.datetime(o.get("start"), "start"), r.datetime(o.get("end"), "end")
         if start and end and end < start:
             end = None
-        return AgendaItem(
+        return dict(  # AgendaItem
             id=rid,
             meeting=r.ref(o.get("meeting"), "meeting") or (parent.id if parent and parent.type == "Meeting" else None),
             number=r.text(number, "number"),
@@ -478,14 +539,14 @@ class OParlNormalizer:
         r: FieldReader,
         body: str | None,
         parent: Parent | None,
-        out: list[Item],
-    ) -> Record:
-        owner = self._owner(rid, "Paper", o, self._silent(rid), parent)
+        out: list[Item | _Seen],
+    ) -> dict[str, Any]:
+        owner = self._owner(rid, "Paper", o, parent)
         consultations = self._embed_list(o.get("consultation"), "Consultation", "consultation", owner, body, out, r)
         for item in out:
             if isinstance(item, Consultation) and item.paper is None and item.id in consultations:
                 item.paper = rid
-        return Paper(
+        return dict(  # Paper
             id=rid,
             body=r.ref(o.get("body"), "body") or body,
             reference=r.text(o.get("reference"), "reference"),
@@ -510,9 +571,9 @@ class OParlNormalizer:
         r: FieldReader,
         body: str | None,
         parent: Parent | None,
-        out: list[Item],
-    ) -> Record:
-        return Consultation(
+        out: list[Item | _Seen],
+    ) -> dict[str, Any]:
+        return dict(  # Consultation
             id=rid,
             paper=r.ref(o.get("paper"), "paper") or (parent.id if parent and parent.type == "Paper" else None),
             agenda_item=r.ref(o.get("agendaItem"), "agendaItem"),
@@ -529,8 +590,8 @@ class OParlNormalizer:
         r: FieldReader,
         body: str | None,
         parent: Parent | None,
-        out: list[Item],
-    ) -> Record:
+        out: list[Item | _Seen],
+    ) -> dict[str, Any]:
         size = r.integer(o.get("size"), "size")
         if size == 0:
             r.note("oparl-q18-size-zero", "File.size is 0; treated as unknown")
@@ -540,7 +601,7 @@ class OParlNormalizer:
             r.note("oparl-q18-placeholder", "downloadUrl is an empty string")
         # File.meeting/agendaItem/paper are back-references that servers fill inconsistently
         # between embedded and listed copies; the store derives them from the parents instead.
-        return File(
+        return dict(  # File
             id=rid,
             file_name=r.text(o.get("fileName"), "fileName"),
             mime_type=r.mime_type(o.get("mimeType")),
@@ -576,10 +637,10 @@ class OParlNormalizer:
         r: FieldReader,
         body: str | None,
         parent: Parent | None,
-        out: list[Item],
-    ) -> Record:
+        out: list[Item | _Seen],
+    ) -> dict[str, Any]:
         geo = o.get("geojson") if "geojson" in o else o.get("geometry")
-        return Location(
+        return dict(  # Location
             id=rid,
             description=r.text(o.get("description"), "description"),
             geojson=r.geojson(geo),
@@ -592,7 +653,10 @@ class OParlNormalizer:
 
     _BUILDERS: dict[
         str,
-        Callable[[OParlNormalizer, dict[str, Any], str, FieldReader, str | None, Parent | None, list[Item]], Record],
+        Callable[
+            [OParlNormalizer, dict[str, Any], str, FieldReader, str | None, Parent | None, list[Item | _Seen]],
+            dict[str, Any],
+        ],
     ] = {
         "Body": _body,
         "LegislativeTerm": _legislative_term,
@@ -606,6 +670,25 @@ class OParlNormalizer:
         "File": _file,
         "Location": _location,
     }
+
+
+#: Record class per type name.
+_RECORD_TYPES: dict[str, type[Record]] = {
+    cls.__name__: cls
+    for cls in (
+        Body,
+        LegislativeTerm,
+        Organization,
+        Person,
+        Membership,
+        Meeting,
+        AgendaItem,
+        Paper,
+        Consultation,
+        File,
+        Location,
+    )
+}
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -4,13 +4,22 @@ A list must end. Pagination stops with a notice (and the run is marked unsafe fo
 absence-deletes) when a page URL repeats (quirk 34, a page linking to itself), when a page
 has the same content as the one before (quirk 33), when three pages in a row bring no new
 ids, or when ``max_pages`` is reached.
+
+Given a ``submit`` function, the walk also fetches ahead: when the first page's links show a
+page-number pattern (see :func:`page_number_urls`), the next pages are requested concurrently,
+a bounded window ahead. They are still taken strictly in order, and each is used only if it is
+exactly the URL the page before links to; on any difference the speculation is dropped and the
+walk goes on along ``links.next`` one by one, so every check above sees the same pages.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -26,6 +35,8 @@ class Page:
     data: list[Any]
     links: dict[str, str] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)
+    total_pages: int | None = None
+    """``pagination.totalPages`` where the server gave a number."""
 
 
 def to_page(url: str, payload: Any, expected: str | None) -> Page:
@@ -36,7 +47,9 @@ def to_page(url: str, payload: Any, expected: str | None) -> Page:
     if isinstance(payload, dict) and isinstance(payload.get("data"), list):
         links = payload.get("links") if isinstance(payload.get("links"), dict) else {}
         clean = {k: v for k, v in (links or {}).items() if isinstance(v, str) and v}
-        return Page(url, payload["data"], clean)
+        pagination = payload.get("pagination")
+        total = pagination.get("totalPages") if isinstance(pagination, dict) else None
+        return Page(url, payload["data"], clean, total_pages=total if type(total) is int else None)
     if isinstance(payload, dict) and "id" in payload:
         notice = Notice("oparl-q3-object-page", f"{url}: a single {expected or 'object'} instead of a list page")
         return Page(url, [payload], {}, [notice])
@@ -54,6 +67,43 @@ def with_filters(url: str, filters: Mapping[str, str]) -> tuple[str, bool]:
     if not missing:
         return url, False
     return urlunsplit(parts._replace(query=urlencode(query + missing, safe=":+"))), True
+
+
+def page_number_urls(next_url: str, page: Page, max_pages: int) -> list[str]:
+    """The URLs of the pages from ``next_url`` to ``links.last`` when they can be predicted.
+
+    They can when ``next_url`` and ``links.last`` differ only in the value of one query
+    parameter whose name contains "page", both values are numbers, and ``pagination.totalPages``
+    (where given) agrees with the last one. Otherwise ``[]``: the walk follows ``links.next``.
+    """
+    last = page.links.get("last")
+    if not last:
+        return []
+    if last == next_url:
+        return [next_url]
+    head_n, _, query_n = next_url.partition("?")
+    head_l, _, query_l = last.partition("?")
+    params_n, params_l = query_n.split("&"), query_l.split("&")
+    if head_n != head_l or len(params_n) != len(params_l):
+        return []
+    differ = [i for i, (a, b) in enumerate(zip(params_n, params_l, strict=True)) if a != b]
+    if len(differ) != 1:
+        return []
+    i = differ[0]
+    name, _, first = params_n[i].partition("=")
+    name_l, _, final = params_l[i].partition("=")
+    if name != name_l or "page" not in name.lower() or not (first.isdigit() and final.isdigit()):
+        return []
+    start, end = int(first), int(final)
+    if not start < end <= start + max_pages or start not in (1, 2):
+        return []
+    if page.total_pages is not None and page.total_pages != end + 2 - start:
+        return []  # pages counted from 1 (next is 2) or from 0 (next is 1)
+    before, after = "&".join(params_n[:i]), "&".join(params_n[i + 1 :])
+    return [
+        f"{head_n}?{before}{'&' if before else ''}{name}={n}{'&' if after else ''}{after}"
+        for n in range(start, end + 1)
+    ]
 
 
 def _signature(data: list[Any]) -> str:
@@ -75,8 +125,14 @@ class Paginator:
         filters: Mapping[str, str] | None = None,
         max_pages: int = 100_000,
         stale_pages: int = 3,
+        submit: Callable[[Callable[[], Page]], Future[Page]] | None = None,
+        window: int = 8,
     ) -> None:
         self._fetch = fetch
+        self._submit = submit
+        self.window = window
+        self.speculative_pages = 0
+        """Pages fetched ahead and then not used (a list that broke its page-number pattern)."""
         self.filters = dict(filters or {})
         self.max_pages = max_pages
         self.stale_pages = stale_pages
@@ -87,9 +143,9 @@ class Paginator:
         self.irregular = True
         self.notices.append(Notice(code, message))
 
-    def forward(self, first_url: str) -> Iterator[Page]:
-        """Pages from ``first_url`` along ``links.next``."""
-        yield from self._walk(first_url, "next", first=True)
+    def forward(self, first_url: str, first_page: Future[Page] | None = None) -> Iterator[Page]:
+        """Pages from ``first_url`` along ``links.next`` (``first_page``: that page, already requested)."""
+        yield from self._walk(first_url, "next", first=True, first_page=first_page)
 
     def backward(self, first_url: str) -> Iterator[Page]:
         """The first page, then pages from ``links.last`` along ``links.prev`` (newest first)."""
@@ -100,8 +156,43 @@ class Paginator:
             return
         yield from self._walk(last, "prev", first=False, seen_urls={canonical_url(first.url)})
 
-    def _walk(self, url: str, rel: str, *, first: bool, seen_urls: set[str] | None = None) -> Iterator[Page]:
-        visited = set(seen_urls or ())
+    def _walk(
+        self,
+        url: str,
+        rel: str,
+        *,
+        first: bool,
+        seen_urls: set[str] | None = None,
+        first_page: Future[Page] | None = None,
+    ) -> Iterator[Page]:
+        ahead: deque[tuple[str, Future[Page]]] = deque([(url, first_page)] if first_page else [])
+        try:
+            yield from self._pages(url, rel, first, set(seen_urls or ()), ahead)
+        finally:
+            for _, pending in ahead:
+                if not pending.cancel():
+                    self.speculative_pages += 1
+
+    def _take(self, url: str, first: bool, ahead: deque[tuple[str, Future[Page]]]) -> Page:
+        """The page at ``url``: the one requested ahead if it is that URL, else fetched now."""
+        if ahead and ahead[0][0] == url:
+            return ahead.popleft()[1].result()
+        while ahead:  # the list left its pattern: drop what was fetched ahead
+            if not ahead.pop()[1].cancel():
+                self.speculative_pages += 1
+        return self._fetch(url, first)
+
+    def _ahead(self, planned: deque[str], ahead: deque[tuple[str, Future[Page]]]) -> None:
+        """Keep up to ``window`` pages of ``planned`` requested ahead."""
+        submit = self._submit
+        while submit is not None and planned and len(ahead) < self.window:
+            target = planned.popleft()
+            ahead.append((target, submit(partial(self._fetch, target, False))))
+
+    def _pages(
+        self, url: str, rel: str, first: bool, visited: set[str], ahead: deque[tuple[str, Future[Page]]]
+    ) -> Iterator[Page]:
+        planned: deque[str] = deque()
         seen_ids: set[int] = set()
         previous_signature = None
         stale = 0
@@ -117,7 +208,7 @@ class Paginator:
             if pages > self.max_pages:
                 self._stop("pagination-limit", f"{url}: more than {self.max_pages} pages; list cut off")
                 return
-            page = self._fetch(next_url, first and pages == 1)
+            page = self._take(next_url, first and pages == 1, ahead)
             signature = _signature(page.data)
             if page.data and signature == previous_signature:
                 self._stop("pagination-repeat", f"{next_url}: same content as the page before; list ends here")
@@ -129,10 +220,15 @@ class Paginator:
             if stale >= self.stale_pages:
                 self._stop("pagination-stale", f"{next_url}: {stale} pages without new objects; list ends here")
                 return
-            yield page
             link = page.links.get(rel)
             if link and rel == "next":
                 link, added = with_filters(link, self.filters)
                 if added:
                     self.notices.append(Notice("oparl-q25-lost-filter", f"{page.url}: next link lost its filter"))
+                if pages == 1 and self._submit is not None:
+                    planned.extend(page_number_urls(link, page, self.max_pages))
+            if ahead and ahead[0][0] != link:
+                planned.clear()  # not the predicted page: no more fetching ahead in this list
+            self._ahead(planned, ahead)  # before the page is handed on, so fetching overlaps its processing
+            yield page
             next_url = link

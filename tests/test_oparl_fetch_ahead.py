@@ -1,0 +1,135 @@
+"""Fetching lists and pages ahead on worker threads changes nothing but the wall time.
+
+A real OParl server on 127.0.0.1 with small pages (many pages per list) is synced with
+``concurrency`` 4 and 1 into real SQLite files: the stored records, the requests sent, the
+pagination quirk handling and the place of each list's checkpoint must be the same, and no
+more than ``concurrency`` requests may be in flight at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ristest import oparl_source
+
+from ris_connector.adapters.base import Checkpoint, Item
+from ris_connector.adapters.oparl.pages import Page, page_number_urls
+from ris_connector.http import HttpClient, HttpResponse
+from ris_connector.models import Record
+from ris_connector.sample.server import OParlServer
+from ris_connector.store import SQLiteStore
+from ris_connector.sync import RunReport
+from ris_connector.sync.engine import SyncEngine
+
+LIST = "https://ris.example.org/oparl/body/1/paper"
+
+
+class CountingClient(HttpClient):
+    """The real client, counting how many requests are in flight at once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._count_lock = threading.Lock()
+
+    def get(self, url: str, **kwargs: Any) -> HttpResponse:
+        with self._count_lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return super().get(url, **kwargs)
+        finally:
+            with self._count_lock:
+                self.in_flight -= 1
+
+
+def _sync(server: OParlServer, path: Path, concurrency: int) -> tuple[RunReport, CountingClient, dict[str, str]]:
+    config = oparl_source(server.system_url, options={"concurrency": concurrency})
+    http = CountingClient(server.system_url, config.http, source=config.name)
+    with SQLiteStore(path) as store:
+        report = SyncEngine(config, store, http=http).run(full=True)
+        rows = {row.id: row.hash for row in store.iter_rows()}
+    http.close()
+    return report, http, rows
+
+
+def test_concurrent_run_stores_the_same_records_with_the_same_requests(tmp_path: Path) -> None:
+    server = OParlServer(scale=0.01, page_size=5).start()
+    try:
+        server.latency = 0.01
+        ahead, ahead_http, ahead_rows = _sync(server, tmp_path / "ahead.db", 4)
+        one, one_http, one_rows = _sync(server, tmp_path / "one.db", 1)
+    finally:
+        server.stop()
+    assert ahead.complete and one.complete
+    assert ahead_rows == one_rows and len(one_rows) > 300
+    assert ahead.requests == one.requests > 100  # pages fetched ahead were all used
+    assert one_http.most_in_flight == 1
+    assert 1 < ahead_http.most_in_flight <= 4
+
+
+def test_pagination_loops_end_the_same_way_when_fetching_ahead(tmp_path: Path) -> None:
+    for quirk, code in (("same_page_loop", "pagination-repeat"), ("next_loop", "pagination-loop")):
+        server = OParlServer(scale=0.01, page_size=5, quirks=[quirk]).start()
+        try:
+            ahead, _, ahead_rows = _sync(server, tmp_path / f"{quirk}-ahead.db", 4)
+            one, _, one_rows = _sync(server, tmp_path / f"{quirk}-one.db", 1)
+        finally:
+            server.stop()
+        assert ahead.complete and code in ahead.warnings and "no-absence-deletes" in ahead.warnings, quirk
+        assert ahead_rows == one_rows, quirk
+        assert ahead.requests <= one.requests + 8 * 2, quirk  # at most one window fetched in vain per list
+
+
+def test_each_checkpoint_follows_all_records_of_its_list(tmp_path: Path) -> None:
+    from ris_connector.adapters.base import AdapterContext, SourceSettings
+    from ris_connector.adapters.oparl.adapter import LISTS_1_1, OParlAdapter, OParlOptions
+    from ris_connector.clock import SystemClock
+
+    class NoState:
+        def stream_state(self, stream: str) -> Mapping[str, Any] | None:
+            return None
+
+        def known_ids(self, ids: Any) -> set[str]:
+            return set()
+
+    server = OParlServer(scale=0.01, page_size=5).start()
+    try:
+        config = oparl_source(server.system_url)
+        with HttpClient(server.system_url, config.http) as http:
+            ctx = AdapterContext(SourceSettings(name="t", url=server.system_url), http, SystemClock(), NoState())
+            adapter = OParlAdapter(ctx, OParlOptions(concurrency=4))
+            items: list[Item] = list(adapter.fetch())
+            adapter.close()
+    finally:
+        server.stop()
+    positions = {item.stream.split("|")[1]: i for i, item in enumerate(items) if isinstance(item, Checkpoint)}
+    assert set(positions) == set(LISTS_1_1)
+    for name, type_name in LISTS_1_1.items():
+        last = max(i for i, item in enumerate(items) if isinstance(item, Record) and item.type == type_name)
+        assert last < positions[name], name
+
+
+def _page(next_url: str, last: str, total: int | None) -> Page:
+    return Page(LIST, [], {"next": next_url, "last": last}, total_pages=total)
+
+
+def test_page_number_pattern() -> None:
+    urls = page_number_urls(f"{LIST}?page=2&limit=5", _page(f"{LIST}?page=2&limit=5", f"{LIST}?page=4&limit=5", 4), 99)
+    assert urls == [f"{LIST}?page=2&limit=5", f"{LIST}?page=3&limit=5", f"{LIST}?page=4&limit=5"]
+    # counted from 0: next is page 1, totalPages is last + 1
+    assert len(page_number_urls(f"{LIST}?p=1", _page(f"{LIST}?p=1", f"{LIST}?p=3", None), 99)) == 0  # not "page"
+    assert len(page_number_urls(f"{LIST}?page=1", _page(f"{LIST}?page=1", f"{LIST}?page=3", 4), 99)) == 3
+
+
+def test_no_pattern_means_following_next_links() -> None:
+    nxt = f"{LIST}?page=2"
+    assert page_number_urls(nxt, _page(nxt, f"{LIST}?page=9", 12), 99) == []  # totalPages disagrees
+    assert page_number_urls(nxt, _page(nxt, f"{LIST}?page=9&x=1", None), 99) == []  # another parameter differs
+    assert page_number_urls(nxt, _page(nxt, f"{LIST}?cursor=abc", None), 99) == []  # not a number
+    assert page_number_urls(nxt, _page(nxt, f"{LIST}?page=900", None), 99) == []  # more than max_pages
+    assert page_number_urls(nxt, Page(LIST, [], {"next": nxt}), 99) == []  # no links.last

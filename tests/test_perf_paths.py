@@ -1,0 +1,136 @@
+"""The fast paths of issue 7 give the same results as the slow ones they short-cut.
+
+canonical_url's fast path must return exactly what the full parse would; the normalizer must
+normalize identical copies of an embedded object once per run, and a differing copy again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+from ris_connector.adapters.oparl.normalize import OParlNormalizer
+from ris_connector.clock import FixedClock
+from ris_connector.models import AgendaItem, Location, Meeting, Record
+from ris_connector.normalize.ids import _DEFAULT_PORTS, canonical_url, repair_url
+
+BASE = "https://ris.example.org/oparl"
+
+
+def _full_parse(url: str, scheme_for: dict[str, str] | None) -> str:
+    """canonical_url without its fast path (the reference the fast path must agree with)."""
+    parts = urlsplit(repair_url(url))
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    port = parts.port
+    if scheme_for and host in scheme_for and scheme_for[host] != scheme:
+        if port == _DEFAULT_PORTS.get(scheme):
+            port = None
+        scheme = scheme_for[host]
+    netloc = f"{host}:{port}" if port and port != _DEFAULT_PORTS.get(scheme) else host
+    path = parts.path
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    return urlunsplit((scheme, netloc, path, parts.query, ""))
+
+
+def _outcome(fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except ValueError as exc:
+        return type(exc)
+
+
+def test_canonical_url_fast_path_agrees_with_full_parse() -> None:
+    pieces = ["http://", "https://", "HTTP://", "h.example", "H.example", "127.0.0.1", ":80", ":443", ":8080",
+              ":99999", "/", "//", "/a", "/a/", "?", "?x=1&y=%20", "#f", "/b c", "/ä", "@", "."]  # fmt: skip
+    maps = (None, {"h.example": "https"}, {"127.0.0.1": "http"})
+    rng = random.Random(7)
+    urls = ["".join(c) for n in range(1, 4) for c in itertools.product(pieces, repeat=n)]
+    urls += ["".join(rng.choices(pieces, k=rng.randint(4, 7))) for _ in range(10_000)]
+    checked = 0
+    for url in urls:
+        for scheme_for in maps:
+            expected = _outcome(_full_parse, url, scheme_for)
+            got = _outcome(lambda u, s: canonical_url(u, scheme_for=s), url, scheme_for)
+            assert got == expected, (url, scheme_for)
+            checked += 1
+    assert checked > 50_000
+
+
+def _normalizer() -> OParlNormalizer:
+    clock = FixedClock(datetime(2024, 5, 1, 12, tzinfo=timezone.utc))
+    return OParlNormalizer(
+        source="s", tz=ZoneInfo("Europe/Berlin"), clock=clock, scheme_for={"ris.example.org": "https"}
+    )
+
+
+def _records(items: Any) -> list[Record]:
+    return [i for i in items if isinstance(i, Record)]
+
+
+LOCATION = {"id": f"{BASE}/location/1", "type": "https://schema.oparl.org/1.1/Location", "description": "Rathaus"}
+
+
+def _meeting(n: int, items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": f"{BASE}/meeting/{n}",
+        "type": "https://schema.oparl.org/1.1/Meeting",
+        "name": f"Sitzung {n}",
+        "start": "2024-05-02T18:00:00+02:00",
+        "location": dict(LOCATION),
+        "agendaItem": items,
+    }
+
+
+def _item(n: int, name: str = "TOP") -> dict[str, Any]:
+    return {"id": f"{BASE}/agendaitem/{n}", "type": "https://schema.oparl.org/1.1/AgendaItem", "name": name}
+
+
+def test_shared_location_is_normalized_once_per_run() -> None:
+    norm = _normalizer()
+    out = [r for n in range(50) for r in _records(norm.items(_meeting(n, []), expected="Meeting"))]
+    assert sum(isinstance(r, Location) for r in out) == 1
+    meetings = [r for r in out if isinstance(r, Meeting)]
+    assert len(meetings) == 50 and {m.location for m in meetings} == {f"{BASE}/location/1"}
+    # the listed copy of the same Location is skipped as well
+    assert _records(norm.items(dict(LOCATION), expected="Location")) == []
+    assert norm.skipped == 50
+
+
+def test_a_differing_copy_is_normalized_again() -> None:
+    norm = _normalizer()
+    _records(norm.items(dict(LOCATION), expected="Location"))
+    changed = {**LOCATION, "description": "Rathaus, Saal 2"}
+    again = _records(norm.items(changed, expected="Location"))
+    assert [r.name or getattr(r, "description", None) for r in again] == ["Rathaus, Saal 2"]
+
+
+def test_agenda_item_order_is_kept_when_some_items_were_seen_before() -> None:
+    norm = _normalizer()
+    _records(norm.items(_item(1), expected="AgendaItem"))  # listed before its meeting
+    out = _records(norm.items(_meeting(7, [_item(1), _item(2), _item(3)]), expected="Meeting"))
+    items = {r.id: r for r in out if isinstance(r, AgendaItem)}
+    assert set(items) == {f"{BASE}/agendaitem/2", f"{BASE}/agendaitem/3"}
+    assert items[f"{BASE}/agendaitem/2"].order == 1 and items[f"{BASE}/agendaitem/3"].order == 2
+    meeting = next(r for r in out if isinstance(r, Meeting))
+    assert meeting.agenda_item == [f"{BASE}/agendaitem/{n}" for n in (1, 2, 3)]
+
+
+def test_repair_url_fast_path_agrees_with_full_parse() -> None:
+    pieces = ["http://", "https://", "h.example", "H.Example", ":8080", ":99999", "/", "//", "/a", "/a/", "?", "?x=1",
+              "#f", "/b c", "/ä", "|", "%20", " ", "@", ".", "..", "-"]  # fmt: skip
+    rng = random.Random(11)
+    urls = ["".join(c) for n in range(1, 4) for c in itertools.product(pieces, repeat=n)]
+    urls += ["".join(rng.choices(pieces, k=rng.randint(4, 7))) for _ in range(10_000)]
+    for url in urls:
+        text = url.strip()
+        parts = urlsplit(text)
+        path = quote(re.sub(r"/{2,}", "/", parts.path), safe="/%:@!$&'()*+,;=-._~")
+        query = quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
+        assert repair_url(url) == urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment)), url
