@@ -14,9 +14,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ris_connector.errors import ConfigError
-from ris_connector.testing.faultproxy import mask_secrets
+from ris_connector.testing.faultproxy import mask_secrets, request_key
 
-MATCH_ON = ("method", "scheme", "host", "port", "path", "query")
+#: The body too: SOAP calls are POSTs to one address that differ only in their envelope.
+MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "body")
 
 
 def _vcr(record_mode: str, passthrough: Callable[[], str | None], secrets: tuple[str, ...]) -> Any:
@@ -77,7 +78,7 @@ def recorded_base(path: Path) -> str:
 
 
 def recorded_responses(path: Path) -> dict[str, tuple[int, dict[str, str], bytes]]:
-    """Path with query -> (status, headers, body) of every recorded exchange, for the fault proxy."""
+    """Request key (path with query; for POST also a body digest) -> (status, headers, body), for the fault proxy."""
     from vcr.persisters.filesystem import FilesystemPersister
     from vcr.serializers import yamlserializer
 
@@ -85,7 +86,9 @@ def recorded_responses(path: Path) -> dict[str, tuple[int, dict[str, str], bytes
     out: dict[str, tuple[int, dict[str, str], bytes]] = {}
     for request, response in zip(requests, responses, strict=True):
         parts = urlsplit(request.uri)
-        key = mask_secrets(parts.path + (f"?{parts.query}" if parts.query else ""), ())
+        target = mask_secrets(parts.path + (f"?{parts.query}" if parts.query else ""), ())
+        sent = request.body.encode() if isinstance(request.body, str) else request.body
+        key = request_key(request.method, target, sent)
         headers = {k: ", ".join(v) if isinstance(v, list) else str(v) for k, v in response["headers"].items()}
         body = response["body"]["string"]
         out.setdefault(

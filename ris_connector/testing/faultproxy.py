@@ -1,8 +1,8 @@
 """A fault-injecting HTTP proxy on 127.0.0.1 for the adapter test kit.
 
-The adapter under test talks to the proxy; the proxy forwards each GET to the upstream base
-URL (a live server, or a recorded cassette replayed by vcrpy in the same process) and, when
-told to, answers the n-th distinct request with a fault instead: ``429``, ``500``, a read
+The adapter under test talks to the proxy; the proxy forwards each GET (and POST, for SOAP)
+to the upstream base URL (a live server, or a recorded cassette replayed by vcrpy in the same
+process) and, when told to, answers the n-th distinct request with a fault instead: ``429``, ``500``, a read
 timeout, an HTML error page with status 200, or a truncated (invalid) payload. Once a request
 is chosen it fails on every retry, so the client's retries cannot hide the fault.
 
@@ -12,6 +12,7 @@ sources that follow links (OParl) keep talking to the proxy.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -69,8 +70,15 @@ class _Handler(BaseHTTPRequestHandler):
         """No access log."""
 
     def do_GET(self) -> None:
+        self._answer("GET", None)
+
+    def do_POST(self) -> None:
+        """POST (SOAP calls): forwarded with its body; each distinct body counts as one request."""
+        self._answer("POST", self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+    def _answer(self, method: str, data: bytes | None) -> None:
         proxy = self.server.proxy
-        fault = proxy.decide(self.path)
+        fault = proxy.decide(request_key(method, self.path, data))
         try:
             if fault == "timeout":
                 time.sleep(proxy.state.timeout_sleep)
@@ -82,7 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif fault == "html-200":
                 self._send(200, HTML_ERROR_PAGE, "text/html; charset=utf-8")
             else:
-                status, body, headers = proxy.forward(self.path, dict(self.headers.items()))
+                status, body, headers = proxy.forward(self.path, dict(self.headers.items()), method, data)
                 if fault == "invalid-payload":
                     status, body = 200, body[: max(1, len(body) // 2)] + b"\x00<<truncated"
                 self._send(status, body, headers.pop("content-type", "application/octet-stream"), headers)
@@ -157,30 +165,36 @@ class FaultProxy:
             self.state.fault, self.state.fault_at = fault, at
             self.state.seen, self.state.faulted = [], None
 
-    def decide(self, path: str) -> str | None:
-        """The fault to answer ``path`` with, if any; counts distinct requests."""
+    def decide(self, key: str) -> str | None:
+        """The fault to answer request ``key`` (see :func:`request_key`) with, if any; counts distinct requests."""
         with self.state.lock:
             st = self.state
-            if path not in st.seen:
-                st.seen.append(path)
+            if key not in st.seen:
+                st.seen.append(key)
                 if st.fault and st.faulted is None and len(st.seen) == st.fault_at:
-                    st.faulted = path
-            return st.fault if st.faulted == path else None
+                    st.faulted = key
+            return st.fault if st.faulted == key else None
 
-    def forward(self, path: str, headers: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
-        """GET ``path`` from upstream; status, body with links rewritten, and the end-to-end headers."""
+    def forward(
+        self, path: str, headers: dict[str, str], method: str = "GET", data: bytes | None = None
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """``method`` ``path`` upstream; status, body with links rewritten, and the end-to-end headers."""
         if self.recorded is not None:
-            key = mask_secrets(path, self.secrets)
+            key = request_key(method, mask_secrets(path, self.secrets), data)
             if key not in self.recorded:
-                return 599, f"not in the cassette: GET {key}".encode(), {"content-type": "text/plain"}
+                shown = key if method != "GET" else f"GET {key}"
+                return 599, f"not in the cassette: {shown}".encode(), {"content-type": "text/plain"}
             status, recorded_headers, body = self.recorded[key]
             return (
                 status,
                 self._rewrite(body),
                 {k.lower(): v for k, v in recorded_headers.items() if k.lower() not in _HOP_HEADERS},
             )
-        keep = {k: v for k, v in headers.items() if k.lower() in {"accept", "user-agent", "authorization"}}
-        resp = self._session.get(self.upstream + path, headers=keep, allow_redirects=False, timeout=30)
+        forwarded = {"accept", "user-agent", "authorization", "content-type", "soapaction"}
+        keep = {k: v for k, v in headers.items() if k.lower() in forwarded}
+        resp = self._session.request(
+            method, self.upstream + path, data=data, headers=keep, allow_redirects=False, timeout=30
+        )
         out = {k.lower(): v for k, v in resp.headers.items() if k.lower() not in _HOP_HEADERS}
         if "location" in out:
             out["location"] = out["location"].replace(self.upstream, self.url)
@@ -190,6 +204,13 @@ class FaultProxy:
         for old, new in ((self.upstream, self.url), (self.upstream.replace("/", "\\/"), self.url.replace("/", "\\/"))):
             body = body.replace(old.encode(), new.encode())
         return body
+
+
+def request_key(method: str, path: str, data: bytes | None = None) -> str:
+    """What makes a request distinct: the path for GET; method, path and a digest of the body otherwise."""
+    if method == "GET":
+        return path
+    return f"{method} {path} #{hashlib.sha256(data or b'').hexdigest()[:16]}"
 
 
 def mask_secrets(path: str, secrets: tuple[str, ...]) -> str:

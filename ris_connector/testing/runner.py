@@ -4,7 +4,8 @@ The scenario, with a :class:`~ris_connector.clock.FixedClock` so that requests (
 recording) are the same every time:
 
 1. a full run at ``start``, 2. a second full run over the same data one hour later,
-3. an incremental run two hours later, all into one SQLite file; then, through the
+3. a run two hours later whose kind the engine decides, as ``ris-connector sync`` lets it
+   (incremental, unless the adapter says every run is full), all into one SQLite file; then, through the
 fault-injecting proxy (answering from the cassette, or forwarding to the live server), a
 clean full run into a fresh file and, for every fault, a full run with that fault injected
 into a copy of it.
@@ -105,6 +106,8 @@ class Scenario:
     store_path: Path | None = None
     stored_ids: set[str] = field(default_factory=set)
     missing_ids: set[str] = field(default_factory=set)
+    always_full: bool = False
+    """The adapter says every run is full (``always_full`` or ``requires_full_run``): no incremental runs."""
 
 
 class _KitHttpClient(HttpClient):
@@ -116,6 +119,11 @@ class _KitHttpClient(HttpClient):
 
     def get(self, url: str, **kwargs: Any) -> HttpResponse:
         response = super().get(url, **kwargs)
+        self._sink.append(response)
+        return response
+
+    def post(self, url: str, data: bytes, **kwargs: Any) -> HttpResponse:
+        response = super().post(url, data, **kwargs)
         self._sink.append(response)
         return response
 
@@ -165,9 +173,11 @@ class KitRunner:
         raw["http"] = {**http, **dict(raw.get("http", {}))}
         return source_from_mapping(raw)
 
-    def run_once(self, label: str, store: SQLiteStore, config: SourceConfig, *, full: bool, at: datetime) -> RunResult:
-        """One engine run; a crash (anything but a RisError the engine handles) is kept, not raised."""
-        result = RunResult(label, full)
+    def run_once(
+        self, label: str, store: SQLiteStore, config: SourceConfig, *, full: bool | None, at: datetime
+    ) -> RunResult:
+        """One engine run (``full=None``: the engine decides); a crash is kept, not raised."""
+        result = RunResult(label, bool(full))
         result.live_before = sum(1 for r in store.iter_rows(source=config.name) if not r.deleted)
         http = _KitHttpClient(config.url or "http://localhost/", config.http, source=config.name, sink=result.responses)
         try:
@@ -175,6 +185,7 @@ class KitRunner:
                 config, store, clock=FixedClock(at), adapter_cls=observed(self.adapter_class, result.items), http=http
             )
             result.report = engine.run(full=full)
+            result.full = result.report.full
         except Exception as exc:  # the kit reports crashes instead of raising them
             result.crash = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             result.crash += "\n" + "".join(traceback.format_tb(exc.__traceback__)[-3:])
@@ -216,14 +227,17 @@ class KitRunner:
         path = self.workdir / "kit.db"
         path.unlink(missing_ok=True)
         config = self.config(scenario.base_url, KIT_HTTP)
+        cls = self.adapter_class
+        scenario.always_full = cls.always_full or cls.requires_full_run(cls.parse_options(config.options))
         start = self.spec.start
         store = SQLiteStore(path)
         try:
-            for label, full, at in (
+            runs: tuple[tuple[str, bool | None, datetime], ...] = (
                 ("first full run", True, start),
                 ("second full run", True, start + timedelta(hours=1)),
-                ("incremental run", False, start + timedelta(hours=2)),
-            ):
+                ("incremental run", None, start + timedelta(hours=2)),
+            )
+            for label, full, at in runs:
                 scenario.runs[label] = self.run_once(label, store, config, full=full, at=at)
             scenario.stored_ids = {r.id for r in store.iter_rows(source=config.name)}
             scenario.missing_ids = {str(m["id"]) for m in store.missing_references(config.name)}

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from ics_server import IcsServer
 from ristest import FAST_HTTP, FIXTURES, sync
+from static_server import Page, StaticServer
 from urn_source import sync_urn
 
 from ris_connector.config import source_from_mapping
@@ -41,10 +42,38 @@ def _ics_feed(store: SQLiteStore, oparl_server: Callable[..., Any]) -> None:
     assert report.complete and report.total("created") > 0
 
 
+def _xml_allris3(store: SQLiteStore, oparl_server: Callable[..., Any]) -> None:
+    """ALLRIS 3 XML template pages with the shipped mapping: urn: ids, committees keyed by name."""
+    folder = FIXTURES / "xml" / "allris3"
+    ctype = "text/xml; charset=ISO-8859-1"
+    pages = {f"/bi/{n}.asp": Page((folder / f"{n}.xml").read_bytes(), ctype) for n in ("si010", "to010", "vo040")}
+    server = StaticServer(pages).start()
+    try:
+        bi = server.url("/bi/")
+        source = source_from_mapping(
+            {
+                "name": "musterstadt",
+                "adapter": "xml",
+                "mapping": "allris3",
+                "url": bi + "si010.asp?selfaction=ws&template=xyz&showall=true",
+                "urls": [
+                    bi + "to010.asp?selfaction=ws&template=xyz&SILFDNR=5001",
+                    bi + "vo040.asp?selfaction=ws&template=xyz",
+                ],
+                "http": FAST_HTTP,
+            }
+        )
+        report = run_source(source, store)
+    finally:
+        server.stop()
+    assert report.complete and report.total("created") > 0
+
+
 SOURCES: dict[str, Callable[[SQLiteStore, Callable[..., Any]], None]] = {
     "oparl-sample": _oparl_sample,
     "urn-adapter": _urn_adapter,
     "ics-feed": _ics_feed,
+    "xml-allris3": _xml_allris3,
 }
 
 

@@ -198,4 +198,6 @@ def test_hostile_response_is_refused(soap: SoapServer, store: SQLiteStore, tmp_p
     soap.answer = hostile  # type: ignore[method-assign]
     report = _sync(store, soap.wsdl_url)
     assert report.status == "incomplete" and "DOCTYPE" in report.errors[0]
+    # The error names the source, though the refusal comes from the XML parser, not the HTTP client.
+    assert report.errors[0].startswith("[sd] operation SitzungenImZeitraum"), report.errors[0]
     assert not any("TOP-SECRET" in json.dumps(row.data) for row in store.iter_rows())

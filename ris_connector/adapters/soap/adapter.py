@@ -206,6 +206,8 @@ class SoapAdapter(Adapter):
             raise UnsafeXml(f"operation {op.name}: {_describe(exc)}", source=self.ctx.source.name) from None
         except SourceError as exc:
             exc.args = (f"operation {op.name}({shown}): {exc.args[0] if exc.args else ''}",)
+            if exc.source is None:  # refused by the XML cleaner, not the HTTP client
+                exc.source = self.ctx.source.name
             raise
         except (zeep.exceptions.Error, ValueError, TypeError) as exc:
             raise SourceError(f"operation {op.name}({shown}): {_describe(exc)}", source=self.ctx.source.name) from None
