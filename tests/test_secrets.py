@@ -191,8 +191,9 @@ token_file = "{tmp_path / "token"}"
     haystacks["store tables"] = _tables(store_url)
 
     found = {(where, what): text.count(needle) for where, text in haystacks.items() for what, needle in needles.items()}
+    backend = "postgresql" if store_url.startswith("postgres") else "sqlite"
     print(
-        f"\nsecret occurrences [{'postgresql' if store_url.startswith('postgres') else 'sqlite'}]: {sum(found.values())} in {len(haystacks)} haystacks, "
+        f"\nsecret occurrences [{backend}]: {sum(found.values())} in {len(haystacks)} haystacks, "
         f"{sum(len(t) for t in haystacks.values())} characters searched"
     )
     assert not any(found.values()), {k: v for k, v in found.items() if v}
