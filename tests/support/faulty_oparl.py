@@ -8,7 +8,8 @@
 connection is closed), ``truncate`` (JSON cut in half, Content-Length matching the cut body),
 ``html200`` (an HTML error page with 200), ``redirect_loop`` (two URLs redirecting to each
 other), ``next_to_first`` (the page's ``links.next`` points back to the first page),
-``endless_next`` (``links.next`` always points to one page further), ``pad`` (the body padded
+``endless_next`` (``links.next`` always points to one page further), ``next_to`` and
+``redirect_to`` (``links.next`` resp. a 302 pointing to ``target``), ``pad`` (the body padded
 with ``arg`` bytes of whitespace), ``trickle`` (the body sent ``arg`` bytes at a time, 20 ms apart).
 """
 
@@ -33,6 +34,7 @@ class Rule:
     fault: str
     times: int | None
     arg: float
+    target: str = ""
     hits: int = 0
 
 
@@ -50,7 +52,9 @@ class FaultPlan:
         return None
 
 
-def inject(server: OParlServer, match: str, fault: str, times: int | None = None, arg: float = 0) -> Rule:
+def inject(
+    server: OParlServer, match: str, fault: str, times: int | None = None, arg: float = 0, target: str = ""
+) -> Rule:
     """Add a fault rule to a started sample server (switching it to the faulty handler)."""
     httpd = server._httpd
     assert httpd is not None, "start the server first"
@@ -58,7 +62,7 @@ def inject(server: OParlServer, match: str, fault: str, times: int | None = None
     plan = getattr(httpd, "fault_plan", None)
     if plan is None:
         plan = httpd.fault_plan = FaultPlan()  # type: ignore[attr-defined]
-    rule = Rule(match, fault, times, arg)
+    rule = Rule(match, fault, times, arg, target)
     plan.rules.append(rule)
     return rule
 
@@ -141,6 +145,14 @@ class FaultyHandler(_Handler):
         else:
             sep = "&" if "?" in first else "?"
             links["next"] = f"{first}{sep}page={page + 1}"
+        self._raw(200, json.dumps(data).encode(), "application/json")
+
+    def _fault_redirect_to(self, rule: Rule) -> None:
+        self._raw(302, b"", "text/plain", {"Location": rule.target})
+
+    def _fault_next_to(self, rule: Rule) -> None:
+        data = json.loads(self._body())
+        data.setdefault("links", {})["next"] = rule.target
         self._raw(200, json.dumps(data).encode(), "application/json")
 
     def _fault_next_to_first(self, rule: Rule) -> None:
