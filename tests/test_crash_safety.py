@@ -108,6 +108,8 @@ def _mutate(server: OParlServer) -> None:
 @contextmanager
 def _server() -> Iterator[OParlServer]:
     server = OParlServer(scale=SCALE, latency=LATENCY).start()
+    assert server._httpd is not None
+    server._httpd.handle_error = lambda request, address: None  # type: ignore[method-assign]  # killed clients
     try:
         yield server
     finally:
@@ -175,6 +177,7 @@ def test_sigkill_at_random_points_loses_nothing(backend: str, tmp_path: Path) ->
         _mutate(server)
         t_b = _complete(cfg, url)
         ref_b = snapshot(url, _origin(server))
+        lengths = {"A": t_a, "B": t_b}
         assert not invariant_violations(url)
     assert len(ref_a.records) > 700
     changed = {k for k in ref_b.events - ref_a.events}
@@ -188,7 +191,8 @@ def test_sigkill_at_random_points_loses_nothing(backend: str, tmp_path: Path) ->
         with _server() as server, store_url_for(backend, tmp_path / f"c{chain}") as url:
             cfg = _config(tmp_path, server)
             origin = _origin(server)
-            for phase, length, ref, old in (("A", t_a, ref_a, None), ("B", t_b, ref_b, ref_a)):
+            for phase, ref, old in (("A", ref_a, None), ("B", ref_b, ref_a)):
+                length = lengths[phase]
                 if phase == "B":
                     _mutate(server)
                 phase_start = datetime.now(timezone.utc)
@@ -198,7 +202,7 @@ def test_sigkill_at_random_points_loses_nothing(backend: str, tmp_path: Path) ->
                     stats["runs"] += 1
                     try:
                         # Mostly within the sync itself, some during start-up or right at the end.
-                        proc.wait(timeout=rng.uniform(length[0] * 0.8, length[1] * 1.05))
+                        proc.wait(timeout=rng.uniform(length[0] * 0.8, length[1] * 0.95))
                         break  # finished before the kill: the phase is complete, checked below
                     except subprocess.TimeoutExpired:
                         os.kill(proc.pid, signal.SIGKILL)
@@ -215,7 +219,8 @@ def test_sigkill_at_random_points_loses_nothing(backend: str, tmp_path: Path) ->
                     problems = invariant_violations(url)
                     problems += _state_violations(url, server, phase_start, ref, old)
                     assert not problems, f"after kill {stats['kills']} (phase {phase}): {problems[:5]}"
-                _complete(cfg, url)
+                # The machine's load changes: aim the next kills by the latest complete run.
+                lengths[phase] = _complete(cfg, url)
                 stats["runs"] += 1
                 result = _compare(snapshot(url, origin), ref)
                 for key, n in result.items():
