@@ -130,8 +130,15 @@ def canonical_url(url: str, *, scheme_for: Mapping[str, str] | None = None) -> s
 
 
 def is_url(value: object) -> bool:
-    """Whether ``value`` is an absolute http(s) URL."""
-    return isinstance(value, str) and value.strip().lower().startswith(("http://", "https://"))
+    """Whether ``value`` is an absolute http(s) URL that can be parsed (host, valid port)."""
+    if not isinstance(value, str) or not value.strip().lower().startswith(("http://", "https://")):
+        return False
+    try:
+        parts = urlsplit(value.strip())
+        _ = parts.port  # raises ValueError for a port out of range
+    except ValueError:  # e.g. "http://[::1/x": an unclosed IPv6 bracket
+        return False
+    return bool(parts.hostname)
 
 
 def urn(source: str, type_name: str, native_id: object) -> str:

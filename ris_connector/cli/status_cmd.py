@@ -1,0 +1,110 @@
+"""``ris-connector status``: freshness per source, for cron jobs and monitoring.
+
+Shows per source the last complete run, its age and the failed runs since. Exit status 3
+when a source is staler than ``--max-age`` (or never completed), 0 when all are fresh.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, add_db_argument, open_db, print_json
+from ris_connector.config import parse_duration
+from ris_connector.errors import ConfigError
+from ris_connector.store import Store
+
+DEFAULT_MAX_AGE = "26h"  # a daily job plus two hours of slack
+_FAILED = frozenset({"incomplete", "failed", "aborted", "locked"})
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """The freshness of one source."""
+
+    source: str
+    last_complete: str | None
+    """When the newest complete run finished (ISO 8601), None if none ever completed."""
+    age_s: float | None
+    failures_since: int
+    """Runs after the last complete one that ended incomplete, failed or were killed."""
+    last_status: str
+    last_errors: list[str]
+    stale: bool
+
+
+def source_status(store: Store, source: str, *, now: datetime, max_age: float) -> SourceStatus:
+    """Freshness of ``source``: stale if its last complete run is older than ``max_age`` seconds."""
+    runs = store.runs(source, limit=1000)
+    complete = store.last_complete_run(source)
+    failures = sum(1 for r in runs if r.status in _FAILED and (complete is None or r.run_id > complete.run_id))
+    last = runs[0] if runs else None
+    errors = [str(e) for e in (last.report or {}).get("errors", [])] if last else []
+    if complete is None:
+        return SourceStatus(source, None, None, failures, last.status if last else "never", errors, True)
+    when = complete.finished or complete.started
+    age = (now - datetime.fromisoformat(when)).total_seconds()
+    return SourceStatus(source, when, age, failures, last.status if last else "?", errors, age > max_age)
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    minutes = int(max(0.0, seconds) // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    return f"{days}d{hours:02d}h" if days else f"{hours}h{mins:02d}m"
+
+
+def register(sub: Any) -> None:
+    """Add the sub-command."""
+    p = sub.add_parser("status", help="per source: last complete run, its age, failures since; exit 3 if one is stale")
+    add_db_argument(p)
+    p.add_argument(
+        "--max-age",
+        default=DEFAULT_MAX_AGE,
+        metavar="AGE",
+        help=f"a source whose last complete run is older is stale (default {DEFAULT_MAX_AGE}; e.g. 90m, 26h, 2d)",
+    )
+    p.add_argument("--source", action="append", help="only this source (repeatable)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the status table (or JSON); exit 3 if a source is stale or none has run."""
+    try:
+        max_age = parse_duration(args.max_age)
+    except ValueError as exc:
+        raise ConfigError(f"--max-age: {exc}") from None
+    now = datetime.now(timezone.utc)
+    store = open_db(args)
+    try:
+        names = args.source or store.sources()
+        statuses = [source_status(store, name, now=now, max_age=max_age) for name in names]
+    finally:
+        store.close()
+    stale = [s.source for s in statuses if s.stale]
+    if args.json:
+        print_json(
+            {
+                "checked_at": now.isoformat(timespec="seconds"),
+                "max_age_s": max_age,
+                "stale": stale,
+                "sources": [asdict(s) for s in statuses],
+            }
+        )
+    else:
+        if not statuses:
+            print("no sync runs recorded in this database")
+        for s in statuses:
+            flag = "STALE" if s.stale else "ok"
+            print(
+                f"{s.source:<20} {flag:<5} last complete {s.last_complete or 'never':<25} age {_age(s.age_s):<7} "
+                f"failures since {s.failures_since:<3} last run {s.last_status}"
+            )
+            for error in s.last_errors[:3]:
+                print(f"{'':<20}   error: {error}")
+    return EXIT_INCOMPLETE if stale or not statuses else EXIT_OK
