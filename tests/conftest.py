@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ris_connector.sample.server import OParlServer
-from ris_connector.store import SQLiteStore
+from ris_connector.store import SQLiteStore, Store, open_store
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 
@@ -35,5 +35,22 @@ def oparl_server() -> Iterator[Callable[..., OParlServer]]:
 def store(tmp_path: Path) -> Iterator[SQLiteStore]:
     """A fresh SQLite file store."""
     s = SQLiteStore(tmp_path / "ris.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a new, empty store, once per back-end (PostgreSQL: a fresh schema)."""
+    from storetest import store_url_for
+
+    with store_url_for(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def any_store(store_url: str) -> Iterator[Store]:
+    """A fresh store of each back-end (SQLite file, PostgreSQL schema)."""
+    s = open_store(store_url)
     yield s
     s.close()

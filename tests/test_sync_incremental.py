@@ -10,14 +10,17 @@ from ristest import oparl_source, sync
 
 from ris_connector.cli import main
 from ris_connector.sample.server import OParlServer
-from ris_connector.store import SQLiteStore
+from ris_connector.store import SQLiteStore, Store
 
 
 def _list_requests(server: OParlServer) -> list[tuple[str, str]]:
     return [(r.path, r.query) for r in server.requests]
 
 
-def test_full_then_unchanged_then_exact_changes(oparl_server, store: SQLiteStore, tmp_path: Path, capsys) -> None:
+def test_full_then_unchanged_then_exact_changes(
+    oparl_server, any_store: Store, store_url: str, tmp_path: Path, capsys
+) -> None:
+    store = any_store
     server = oparl_server(version="1.1", scale=0.01)
     first = sync(server, store)
     assert first.complete and first.full
@@ -72,13 +75,14 @@ def test_full_then_unchanged_then_exact_changes(oparl_server, store: SQLiteStore
     assert store.get(gone_id).deleted  # type: ignore[union-attr]
 
     # The CLI shows the same three events.
-    assert main(["changes", "--db", store.path, "--after", str(events_before)]) == 0
+    assert main(["changes", "--db", store_url, "--after", str(events_before)]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert sorted(line["kind"] for line in lines) == ["created", "deleted", "updated"]
     assert all({"seq", "kind", "type", "id", "fields"} <= set(line) for line in lines)
 
 
-def test_oparl_1_0_has_four_lists(oparl_server, store: SQLiteStore) -> None:
+def test_oparl_1_0_has_four_lists(oparl_server, any_store: Store) -> None:
+    store = any_store
     server = oparl_server(version="1.0", scale=0.01)
     report = sync(server, store)
     assert report.complete
@@ -88,7 +92,8 @@ def test_oparl_1_0_has_four_lists(oparl_server, store: SQLiteStore) -> None:
     assert len(paths) == 2 + 4, paths
 
 
-def test_full_reconciliation_deletes_absent_records(oparl_server, store: SQLiteStore) -> None:
+def test_full_reconciliation_deletes_absent_records(oparl_server, any_store: Store) -> None:
+    store = any_store
     server = oparl_server(version="1.1", scale=0.01)
     sync(server, store)
     # A paper vanishes without a tombstone (the server forgot it); only a full run notices.
@@ -116,7 +121,8 @@ def test_second_store_file_is_independent(oparl_server, tmp_path: Path) -> None:
     assert ra.total("created") == rb.total("created")
 
 
-def test_state_committed_with_data(oparl_server, store: SQLiteStore) -> None:
+def test_state_committed_with_data(oparl_server, any_store: Store) -> None:
+    store = any_store
     server = oparl_server(version="1.1", scale=0.005)
     sync(server, store)
     states = store.stream_states("test")
