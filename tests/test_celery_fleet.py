@@ -1,0 +1,194 @@
+"""The Celery fleet with the real parts: Redis broker, PostgreSQL store, ``celery worker`` processes.
+
+Twenty-one local OParl servers (20 good, 1 that refuses connections) are synced by two worker
+subprocesses over a Redis broker into one PostgreSQL schema. Schedule ticks are driven by sending
+each source's task exactly as beat does (``send_task("ris_connector.run_source", [name])``), so the
+test decides when a tick happens instead of waiting for wall-clock intervals; the beat schedule
+itself is checked in test_celery_units.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from fleet import REDIS_ENV, Fleet, done_tasks, toml_source, wait_for, write_config
+from storetest import PG_ENV, pg_schema
+
+from ris_connector import open_store, source_from_mapping
+from ris_connector.celery.ledger import TaskLedger
+from ris_connector.sample.server import OParlServer
+from ris_connector.store import SQLiteStore, Store
+from ris_connector.sync import run_source
+
+SCALE = 0.002
+N_SOURCES = 20
+SKIP_REASON = (
+    f"{REDIS_ENV} and {PG_ENV} must be set for the fleet tests; .ci/run sets both "
+    "(.ci/setup.d/10-postgres.sh, 20-redis.sh), so CI skips nothing"
+)
+
+
+@pytest.fixture
+def broker_url() -> str:
+    """An empty Redis database of the test Redis server."""
+    base = os.environ.get(REDIS_ENV)
+    if not base or not os.environ.get(PG_ENV):
+        pytest.skip(SKIP_REASON)
+    import redis
+
+    url = base.rstrip("/") + "/1"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(SKIP_REASON)
+    with pg_schema(base) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def reference_counts(tmp_path_factory: pytest.TempPathFactory) -> Counter[str]:
+    """Records per type of one uninterrupted single-process sync of a sample source."""
+    path = tmp_path_factory.mktemp("ref") / "ref.db"
+    with OParlServer(scale=SCALE) as srv:
+        store = SQLiteStore(path)
+        run_source(source_from_mapping({"name": "ref", "adapter": "oparl", "url": srv.system_url}), store)
+        counts = Counter(row.type for row in store.iter_rows(source="ref"))
+        store.close()
+    return counts
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _type_counts(store: Store, source: str) -> Counter[str]:
+    return Counter(row.type for row in store.iter_rows(source=source))
+
+
+def _assert_no_overlap(store: Store, source: str) -> None:
+    runs = sorted(store.runs(source, limit=1000), key=lambda r: r.started)
+    for before, after in itertools.pairwise(runs):
+        if before.status == "aborted":  # killed: it never finished; its lock died with it
+            continue
+        assert before.finished is not None, f"{source}: run {before.run_id} never finished"
+        assert before.finished <= after.started, f"{source}: runs {before.run_id} and {after.run_id} overlap"
+
+
+def _complete_runs(store: Store, source: str) -> int:
+    return sum(1 for r in store.runs(source, limit=1000) if r.status == "complete")
+
+
+def test_fleet_syncs_every_source_once_per_tick(
+    tmp_path: Path, broker_url: str, pg_url: str, reference_counts: Counter[str]
+) -> None:
+    """20 sources, 2 workers, 2 ticks; duplicate deliveries and a failing source on the way."""
+    servers = [OParlServer(scale=SCALE).start() for _ in range(N_SOURCES)]
+    names = [f"town{i:02d}" for i in range(N_SOURCES)]
+    tables = [toml_source(n, s.system_url, interval="1h") for n, s in zip(names, servers, strict=True)]
+    broken_url = f"http://127.0.0.1:{_closed_port()}/oparl/v1.1/system"
+    tables.append(toml_source("broken", broken_url, interval="1h") + "[source.http]\nmax_attempts = 1\n")
+    config = write_config(tmp_path / "fleet.toml", pg_url, tables)
+    fleet = Fleet(config, pg_url, broker_url, tmp_path)
+    store = open_store(pg_url)
+    try:
+        for i in (1, 2):
+            fleet.start_worker(f"w{i}")
+        fleet.wait_ready()
+
+        # Tick 1, and for five sources the same message delivered twice (same task id), as a
+        # broker may do after a visibility timeout: it must not sync the source twice.
+        tick1 = {n: fleet.send(n) for n in [*names, "broken"]}
+        for n in names[:5]:
+            fleet.send(n, task_id=tick1[n])
+        wait_for(
+            "tick 1 done",
+            lambda: all(_complete_runs(store, n) >= 1 for n in names) and len(done_tasks(store, "broken")) == 1,
+            90,
+            fleet,
+        )
+        wait_for(
+            "duplicates recognised",
+            lambda: all(TaskLedger(store).counts(n).duplicates == 1 for n in names[:5]),
+            30,
+            fleet,
+        )
+
+        # Changes upstream between the ticks, on five sources.
+        changed: dict[str, tuple[str, str]] = {}
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        for n, srv in list(zip(names, servers, strict=True))[5:10]:
+            paper, gone = srv.dataset.ids("Paper")[:2]
+            srv.dataset.update(paper, name="Geänderte Vorlage", modified=now)
+            srv.dataset.delete(gone, modified=now)
+            changed[n] = (paper, gone)
+
+        tick2 = {n: fleet.send(n) for n in names}
+        wait_for("tick 2 done", lambda: all(_complete_runs(store, n) >= 2 for n in names), 90, fleet)
+
+        for n in names:
+            assert _complete_runs(store, n) == 2, f"{n}: not exactly one run per tick"
+            entries = [e for e in done_tasks(store, n) if e["status"] == "complete"]
+            assert sorted(e["task"] for e in entries) == sorted([tick1[n], tick2[n]])
+            _assert_no_overlap(store, n)
+            expected = reference_counts - Counter({"Paper": 1}) if n in changed else reference_counts
+            assert _type_counts(store, n) == expected, n
+        workers = {e["worker"] for n in names for e in done_tasks(store, n)}
+        assert workers == {"w1@test", "w2@test"}
+        live = sum(sum(_type_counts(store, n).values()) for n in names)
+        assert live == N_SOURCES * sum(reference_counts.values()) - len(changed)
+        for n, (paper, gone) in changed.items():
+            row = store.get(paper)
+            assert row is not None and row.data["name"] == "Geänderte Vorlage"
+            gone_row = store.get(gone)
+            assert gone_row is not None and gone_row.deleted
+            updates = [e for e in store.changes(source=n) if e.id == row.id and e.kind == "updated"]
+            assert len(updates) == 1, f"{n}: {len(updates)} update events for one change"
+
+        # The failing source: tried 1 + RIS_MAX_RETRIES times, then given up - not forever.
+        broken_runs = store.runs("broken", limit=100)
+        assert [r.status for r in broken_runs] == ["incomplete"] * 3
+        assert done_tasks(store, "broken")[-1]["status"] == "gave-up"
+        assert TaskLedger(store).counts("broken").gave_up == 1
+
+        # ris-connector status shows the whole fleet, the failing source and exits 3 (stale).
+        out = subprocess.run(
+            [sys.executable, "-m", "ris_connector", "status", "--config", str(config), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 3, out.stderr
+        rows = {r["source"]: r for r in map(json.loads, out.stdout.splitlines())}
+        assert set(rows) == {*names, "broken"}
+        assert rows["broken"]["failures"] == 3 and rows["broken"]["stale"] and rows["broken"]["gave_up"] == 1
+        assert rows["broken"]["last_complete_run"] is None
+        assert "127.0.0.1" in (rows["broken"]["last_error"] or "")
+        for n in names:
+            assert rows[n]["failures"] == 0 and not rows[n]["stale"], rows[n]
+            assert rows[n]["last_complete_run"]["run_id"] is not None
+        assert all(rows[n]["duplicates"] == 1 for n in names[:5])
+    finally:
+        fleet.stop()
+        store.close()
+        for srv in servers:
+            srv.stop()
