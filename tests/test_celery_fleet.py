@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -21,12 +22,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from fleet import REDIS_ENV, Fleet, done_tasks, toml_source, wait_for, write_config
+from fleet import REDIS_ENV, Fleet, GatedServer, done_tasks, toml_source, wait_for, write_config
 from storetest import PG_ENV, pg_schema
 
 from ris_connector import open_store, source_from_mapping
 from ris_connector.celery.ledger import TaskLedger
 from ris_connector.sample.server import OParlServer
+from ris_connector.status import source_status
 from ris_connector.store import SQLiteStore, Store
 from ris_connector.sync import run_source
 
@@ -192,3 +194,61 @@ def test_fleet_syncs_every_source_once_per_tick(
         store.close()
         for srv in servers:
             srv.stop()
+
+
+@pytest.mark.parametrize("kill", ["pool-process", "whole-worker"])
+def test_killed_worker_leaves_nothing_complete_and_task_completes_elsewhere(
+    kill: str, tmp_path: Path, broker_url: str, pg_url: str, reference_counts: Counter[str]
+) -> None:
+    """SIGKILL mid-sync (after some batches are committed): the run is not complete, and the same
+    task is delivered again - by the worker's parent (reject on worker lost) when only the pool
+    process dies, by Redis to the other worker (late ack, visibility timeout) when the whole
+    worker dies - and completes with the same data as an uninterrupted sync."""
+    srv = GatedServer(scale=SCALE, latency=0.05).start()
+    config = write_config(tmp_path / "fleet.toml", pg_url, [toml_source("slow", srv.system_url, batch_size=20)])
+    fleet = Fleet(config, pg_url, broker_url, tmp_path)
+    store = open_store(pg_url)
+    ledger = TaskLedger(store)
+    try:
+        for i in (1, 2):
+            fleet.start_worker(f"w{i}")
+        fleet.wait_ready()
+        task_id = fleet.send("slow")
+        wait_for("batches committed", lambda: any(True for _ in store.iter_rows(source="slow")), 30, fleet)
+        srv.gate.clear()  # every further request of this sync (and of a redelivery) waits here
+        active = ledger.counts("slow").active
+        assert active is not None and active["task"] == task_id
+        victim = fleet.workers[active["worker"]]
+        if kill == "pool-process":
+            os.kill(active["pid"], signal.SIGKILL)
+        else:
+            victim.kill()
+
+        # Partial data is committed, but nothing claims the source is complete.
+        killed = store.runs("slow")[-1]
+        assert killed.status == "running"
+        assert store.last_complete_run("slow") is None
+        status = source_status(store, "slow", now=datetime.now(timezone.utc), max_age_s=3600)
+        assert status.last_complete is None and status.stale
+        partial = sum(1 for _ in store.iter_rows(source="slow"))
+        assert 0 < partial < sum(reference_counts.values())
+
+        srv.gate.set()
+        wait_for("the task completed after the kill", lambda: _complete_runs(store, "slow") == 1, 60, fleet)
+        finished = [e for e in ledger.done_entries("slow") if e["status"] == "complete"]
+        assert [e["task"] for e in finished] == [task_id]  # the same message, delivered again
+        if kill == "whole-worker":
+            assert finished[0]["worker"] != victim.name
+        runs = {r.run_id: r for r in store.runs("slow")}
+        assert runs[killed.run_id].status == "aborted"
+        assert _complete_runs(store, "slow") == 1
+        _assert_no_overlap(store, "slow")
+        assert _type_counts(store, "slow") == reference_counts
+        created = Counter(e.id for e in store.changes(source="slow") if e.kind == "created")
+        assert set(created.values()) == {1}, "a record was created twice"
+        assert sum(created.values()) == sum(reference_counts.values())
+    finally:
+        srv.gate.set()
+        fleet.stop()
+        store.close()
+        srv.stop()

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from ris_connector.celery.app import create_app
 from ris_connector.celery.ledger import TaskLedger
 from ris_connector.celery.schedule import TASK_NAME
 from ris_connector.celery.settings import FleetSettings
+from ris_connector.sample.server import OParlServer, Response
 from ris_connector.store import Store, open_store
 
 REDIS_ENV = "RIS_TEST_REDIS_URL"
@@ -33,6 +35,19 @@ TEST_ENV = {
     "RIS_LOCK_RETRIES": "60",
     "RIS_VISIBILITY_TIMEOUT": "4s",
 }
+
+
+class GatedServer(OParlServer):
+    """An OParl server whose answers can be held back: ``gate.clear()`` stalls every new request."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def handle(self, raw: str) -> Response:
+        self.gate.wait(120)
+        return super().handle(raw)
 
 
 def toml_source(name: str, url: str, **extra: Any) -> str:
