@@ -22,6 +22,7 @@ TASK_OPTIONS: dict[str, Any] = {
     "reject_on_worker_lost": True,
     "max_retries": None,  # bounded by FleetSettings (failures and lock waits separately)
     "ignore_result": True,
+    "shared": False,  # registered on this app only, not on every app of the process
 }
 
 
