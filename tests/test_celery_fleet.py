@@ -27,8 +27,8 @@ from storetest import PG_ENV, pg_schema
 
 from ris_connector import open_store, source_from_mapping
 from ris_connector.celery.ledger import TaskLedger
+from ris_connector.cli.status_cmd import source_status
 from ris_connector.sample.server import OParlServer
-from ris_connector.status import source_status
 from ris_connector.store import SQLiteStore, Store
 from ris_connector.sync import run_source
 
@@ -180,14 +180,16 @@ def test_fleet_syncs_every_source_once_per_tick(
             timeout=60,
         )
         assert out.returncode == 3, out.stderr
-        rows = {r["source"]: r for r in map(json.loads, out.stdout.splitlines())}
+        report = json.loads(out.stdout)
+        assert report["stale"] == ["broken"]
+        rows = {r["source"]: r for r in report["sources"]}
         assert set(rows) == {*names, "broken"}
-        assert rows["broken"]["failures"] == 3 and rows["broken"]["stale"] and rows["broken"]["gave_up"] == 1
-        assert rows["broken"]["last_complete_run"] is None
-        assert "127.0.0.1" in (rows["broken"]["last_error"] or "")
+        assert rows["broken"]["failures_since"] == 3 and rows["broken"]["gave_up"] == 1
+        assert rows["broken"]["last_complete"] is None
+        assert "127.0.0.1" in rows["broken"]["last_errors"][0]
         for n in names:
-            assert rows[n]["failures"] == 0 and not rows[n]["stale"], rows[n]
-            assert rows[n]["last_complete_run"]["run_id"] is not None
+            assert rows[n]["failures_since"] == 0 and not rows[n]["stale"], rows[n]
+            assert rows[n]["max_age_s"] == 3600 + 7200 and rows[n]["last_complete"] is not None
         assert all(rows[n]["duplicates"] == 1 for n in names[:5])
     finally:
         fleet.stop()
@@ -228,8 +230,8 @@ def test_killed_worker_leaves_nothing_complete_and_task_completes_elsewhere(
         killed = store.runs("slow")[-1]
         assert killed.status == "running"
         assert store.last_complete_run("slow") is None
-        status = source_status(store, "slow", now=datetime.now(timezone.utc), max_age_s=3600)
-        assert status.last_complete is None and status.stale
+        status = source_status(store, "slow", now=datetime.now(timezone.utc), max_age=3600)
+        assert status.last_complete is None and status.stale and status.running
         partial = sum(1 for _ in store.iter_rows(source="slow"))
         assert 0 < partial < sum(reference_counts.values())
 

@@ -3,6 +3,7 @@ a task against a real SQLite store and a real OParl server, and the status of a 
 
 from __future__ import annotations
 
+import json
 import socket
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,10 +15,10 @@ from ris_connector.celery.runner import COMPLETE, DUPLICATE, INCOMPLETE, LOCKED,
 from ris_connector.celery.schedule import TASK_NAME, beat_schedule
 from ris_connector.celery.settings import FleetSettings
 from ris_connector.cli import main
+from ris_connector.cli.status_cmd import source_status
 from ris_connector.config import load_config, source_from_mapping
 from ris_connector.errors import ConfigError
 from ris_connector.sample.server import OParlServer
-from ris_connector.status import fleet_status
 from ris_connector.store import SQLiteStore
 
 
@@ -139,10 +140,22 @@ def test_a_failing_source_gives_up_on_the_last_attempt_and_shows_in_status(
         assert out.status == INCOMPLETE and out.retry and "connection" in (out.error or "")
     assert [e["status"] for e in TaskLedger(store).done_entries("down")] == ["gave-up"]
     assert TaskLedger(store).counts("down").gave_up == 1
-    (row,) = fleet_status(store, {"down": 7200}, now=datetime.now(timezone.utc))
-    assert (row.failures, row.last_complete, row.stale) == (3, None, True)
+    row = source_status(store, "down", now=datetime.now(timezone.utc), max_age=7200)
+    assert (row.failures_since, row.last_complete, row.stale, row.gave_up) == (3, None, True, 1)
     store.close()
 
     assert main(["status", "--config", str(cfg)]) == 3
     table = capsys.readouterr().out
-    assert "down" in table and "never" in table and "STALE" in table and "failing" in table
+    assert "down" in table and "never" in table and "STALE" in table and "failures since 3" in table
+    assert "gave up 1" in table
+
+
+def test_status_with_config_lists_sources_that_never_ran(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "fleet.toml"
+    cfg.write_text(
+        'db = "ris.db"\n[[source]]\nname = "new-town"\nadapter = "oparl"\ninterval = "6h"\n', encoding="utf-8"
+    )
+    assert main(["status", "--config", str(cfg), "--json"]) == 3
+    out = json.loads(capsys.readouterr().out)
+    assert out["stale"] == ["new-town"]
+    assert out["sources"][0]["last_status"] == "never" and out["sources"][0]["max_age_s"] == 8 * 3600

@@ -1,105 +1,145 @@
-"""``ris-connector status``: every source with its last complete run, age and failures."""
+"""``ris-connector status``: freshness per source, for cron jobs and monitoring.
+
+Shows per source the last complete run, its age and the failed runs since. Exit status 3
+when a source is staler than ``--max-age`` (or never completed), 0 when all are fresh.
+With ``--config`` it lists every source of the file (a Celery fleet), synced or not, each
+stale after its own ``interval`` plus two hours, and shows the fleet's counters: tasks that
+found the source locked by another worker, duplicate deliveries, tasks that gave up.
+"""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from typing import Any
 
+from ris_connector.celery.ledger import TaskLedger
 from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, add_db_argument, open_db, print_json
 from ris_connector.config import load_config, parse_duration
 from ris_connector.errors import ConfigError
-from ris_connector.status import SourceStatus, fleet_status
+from ris_connector.store import Store
 
-#: Without ``--max-age``, a configured source is stale after this many of its intervals.
-STALE_INTERVALS = 2
+DEFAULT_MAX_AGE = "26h"  # a daily job plus two hours of slack
+INTERVAL_SLACK = 2 * 3600.0  # with --config: a source is stale after its interval plus this
+_FAILED = frozenset({"incomplete", "failed", "aborted", "locked"})
 
 
-def register(sub: Any) -> None:
-    """Add the sub-command."""
-    p = sub.add_parser(
-        "status",
-        help="show each source's last complete run, its age and failures since; exit 3 if one is stale",
+@dataclass(frozen=True)
+class SourceStatus:
+    """The freshness of one source."""
+
+    source: str
+    last_complete: str | None
+    """When the newest complete run finished (ISO 8601), None if none ever completed."""
+    age_s: float | None
+    failures_since: int
+    """Runs after the last complete one that ended incomplete, failed or were killed."""
+    last_status: str
+    last_errors: list[str]
+    stale: bool
+    max_age_s: float
+    running: bool = False
+    """The newest run has not finished (or its process died and no run followed yet)."""
+    locked: int = 0
+    """Fleet: tasks that found the source being synced by another worker (they wait and retry)."""
+    duplicates: int = 0
+    """Fleet: deliveries of a task that had already run (skipped)."""
+    gave_up: int = 0
+    """Fleet: tasks that ended without a complete run after their last retry."""
+
+
+def source_status(store: Store, source: str, *, now: datetime, max_age: float) -> SourceStatus:
+    """Freshness of ``source``: stale if its last complete run is older than ``max_age`` seconds."""
+    runs = store.runs(source, limit=1000)
+    complete = store.last_complete_run(source)
+    failures = sum(1 for r in runs if r.status in _FAILED and (complete is None or r.run_id > complete.run_id))
+    last = runs[0] if runs else None
+    errors = [str(e) for e in (last.report or {}).get("errors", [])] if last else []
+    fleet = TaskLedger(store).counts(source)
+    when = (complete.finished or complete.started) if complete else None
+    age = (now - datetime.fromisoformat(when)).total_seconds() if when else None
+    return SourceStatus(
+        source=source,
+        last_complete=when,
+        age_s=age,
+        failures_since=failures,
+        last_status=last.status if last else "never",
+        last_errors=errors,
+        stale=age is None or age > max_age,
+        max_age_s=max_age,
+        running=bool(last and last.status == "running"),
+        locked=fleet.locked,
+        duplicates=fleet.duplicates,
+        gave_up=fleet.gave_up,
     )
-    add_db_argument(p)
-    p.add_argument("--config", metavar="FILE", help="list every source of this file (the fleet), synced or not")
-    p.add_argument(
-        "--max-age",
-        metavar="DURATION",
-        help=f"stale when older than this (e.g. 26h); default with --config: {STALE_INTERVALS} x its interval",
-    )
-    p.add_argument("--json", action="store_true", help="one JSON object per source, one per line")
-    p.set_defaults(handler=run_status)
 
 
 def _age(seconds: float | None) -> str:
     if seconds is None:
-        return "-"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes}m" if minutes else f"{int(seconds)}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h{minutes:02d}m"
-    return f"{hours // 24}d{hours % 24:02d}h"
+        return "never"
+    minutes = int(max(0.0, seconds) // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    return f"{days}d{hours:02d}h" if days else f"{hours}h{mins:02d}m"
 
 
-def _state(s: SourceStatus) -> str:
-    parts = []
-    if s.running:
-        parts.append("running")
-    if s.stale:
-        parts.append("STALE")
-    if s.failures:
-        parts.append(f"failing: {s.last_error}" if s.last_error else "failing")
-    return ", ".join(parts) or "ok"
+def register(sub: Any) -> None:
+    """Add the sub-command."""
+    p = sub.add_parser("status", help="per source: last complete run, its age, failures since; exit 3 if one is stale")
+    add_db_argument(p)
+    p.add_argument(
+        "--max-age",
+        default=None,
+        metavar="AGE",
+        help=f"a source whose last complete run is older is stale (default {DEFAULT_MAX_AGE}, with --config "
+        "each source's interval + 2h; e.g. 90m, 26h, 2d)",
+    )
+    p.add_argument("--config", metavar="FILE", help="every source of this file (the fleet), synced or not")
+    p.add_argument("--source", action="append", help="only this source (repeatable)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=run)
 
 
-def run_status(args: argparse.Namespace) -> int:
-    """Print the table (or JSON lines); exit 3 when a source is stale."""
-    max_age = None
-    if args.max_age:
-        try:
-            max_age = parse_duration(args.max_age)
-        except ValueError as exc:
-            raise ConfigError(f"--max-age: {exc}") from None
-    configured: dict[str, float | None] = {}
+def run(args: argparse.Namespace) -> int:
+    """Print the status table (or JSON); exit 3 if a source is stale or none has run."""
+    try:
+        max_age = parse_duration(args.max_age or DEFAULT_MAX_AGE)
+    except ValueError as exc:
+        raise ConfigError(f"--max-age: {exc}") from None
+    limits: dict[str, float] = {}
     db_fallback = None
     if args.config:
         file = load_config(args.config)
-        configured = {s.name: STALE_INTERVALS * s.interval for s in file.sources}
         db_fallback = file.db
+        limits = {s.name: max_age if args.max_age else s.interval + INTERVAL_SLACK for s in file.sources}
+    now = datetime.now(timezone.utc)
     store = open_db(args, db_fallback)
     try:
-        rows = fleet_status(store, configured, max_age_s=max_age)
+        names = args.source or sorted(set(limits) | set(store.sources()))
+        statuses = [source_status(store, name, now=now, max_age=limits.get(name, max_age)) for name in names]
     finally:
         store.close()
+    stale = [s.source for s in statuses if s.stale]
     if args.json:
-        for row in rows:
-            print_json(row.to_json_dict())
-    else:
-        _print_table(rows)
-    return EXIT_INCOMPLETE if any(r.stale for r in rows) else EXIT_OK
-
-
-def _print_table(rows: list[SourceStatus]) -> None:
-    header = ("SOURCE", "LAST COMPLETE RUN", "AGE", "FAILURES", "LOCKED", "DUPLICATES", "GAVE UP", "STATE")
-    table = [header]
-    for r in rows:
-        last = r.last_complete.finished or r.last_complete.started if r.last_complete else "never"
-        table.append(
-            (
-                r.source,
-                str(last)[:19],
-                _age(r.age_s),
-                str(r.failures),
-                str(r.fleet.locked),
-                str(r.fleet.duplicates),
-                str(r.fleet.gave_up),
-                _state(r),
-            )
+        print_json(
+            {
+                "checked_at": now.isoformat(timespec="seconds"),
+                "max_age_s": max_age,
+                "stale": stale,
+                "sources": [asdict(s) for s in statuses],
+            }
         )
-    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
-    for row in table:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1])
-    if not rows:
-        print("no sources: nothing synced yet (pass --config to list the configured ones)")
+    else:
+        if not statuses:
+            print("no sync runs recorded in this database")
+        for s in statuses:
+            flag = "STALE" if s.stale else "ok"
+            fleet = f" locked {s.locked} duplicates {s.duplicates} gave up {s.gave_up}" if limits else ""
+            print(
+                f"{s.source:<20} {flag:<5} last complete {s.last_complete or 'never':<25} age {_age(s.age_s):<7} "
+                f"failures since {s.failures_since:<3} last run {s.last_status}{fleet}"
+            )
+            for error in s.last_errors[:3]:
+                print(f"{'':<20}   error: {error}")
+    return EXIT_INCOMPLETE if stale or not statuses else EXIT_OK

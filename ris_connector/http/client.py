@@ -105,6 +105,7 @@ class HttpClient:
         self._headers = {"User-Agent": self.settings.effective_user_agent()}
         password = self.settings.password.get_secret_value() if self.settings.password else ""
         self._auth = (self.settings.username, password) if self.settings.username else None
+        self._token = self.settings.token.get_secret_value() if self.settings.token else None
 
     @property
     def stats(self) -> HttpStats:
@@ -220,6 +221,8 @@ class HttpClient:
         request = requests.Request("GET", url, headers={**self._headers, **headers})
         if same_host and self._auth:
             request.auth = self._auth
+        elif same_host and self._token:
+            request.headers["Authorization"] = f"Bearer {self._token}"
         prepared = self._session.prepare_request(request)
         if raw_query is not None and prepared.url:
             prepared.url += ("&" if urlsplit(prepared.url).query else "?") + raw_query

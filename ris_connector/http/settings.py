@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class HttpSettings(BaseModel):
@@ -27,6 +31,39 @@ class HttpSettings(BaseModel):
     verify: bool | str = True
     username: str | None = None
     password: SecretStr | None = None
+    password_env: str | None = Field(default=None, description="Read the password from this environment variable.")
+    password_file: str | None = Field(default=None, description="Read the password from this file (first line).")
+    token: SecretStr | None = Field(default=None, description="Bearer token sent to the source's own host only.")
+    token_env: str | None = None
+    token_file: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secrets(cls, data: Any) -> Any:
+        """Fill ``password``/``token`` from ``*_env`` or ``*_file``, so config files hold no secrets."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name in ("password", "token"):
+            env, file = out.get(f"{name}_env"), out.get(f"{name}_file")
+            if env is not None and file is not None:
+                raise ValueError(f"give {name}_env or {name}_file, not both")
+            if (env is not None or file is not None) and out.get(name) is not None:
+                raise ValueError(f"give {name} or {name}_env/{name}_file, not both")
+            if env is not None:
+                value = os.environ.get(str(env))
+                if not value:
+                    raise ValueError(f"{name}_env: environment variable {env!r} is not set")
+                out[name] = value
+            elif file is not None:
+                try:
+                    lines = Path(str(file)).expanduser().read_text(encoding="utf-8").splitlines()
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise ValueError(f"{name}_file: cannot read {file}: {type(exc).__name__}") from None
+                if not lines or not lines[0].strip():
+                    raise ValueError(f"{name}_file: {file} is empty")
+                out[name] = lines[0].strip()
+        return out
 
     def effective_user_agent(self) -> str:
         """The User-Agent to send: the configured one, else one naming the library."""

@@ -170,6 +170,8 @@ class SyncEngine:
             if is_full:
                 self._delete_absent()
         except SourceError as exc:
+            if exc.source is None:  # raised outside the HTTP client (e.g. a body that is no JSON)
+                exc.source = self.config.name
             report.status = "incomplete"
             report.errors.append(str(exc))
             log.error("%s: sync incomplete: %s", self.config.name, exc)

@@ -47,6 +47,7 @@ def pg_schema(base: str) -> Iterator[str]:
 def store_url_for(backend: str, tmp_path: Path) -> Iterator[str]:
     """A database URL (SQLite path or postgresql:// URL) of a new, empty store."""
     if backend == "sqlite":
+        tmp_path.mkdir(parents=True, exist_ok=True)
         yield str(tmp_path / "ris.db")
         return
     base = pg_base_url()
