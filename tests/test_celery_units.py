@@ -69,7 +69,7 @@ def test_beat_schedule_has_one_entry_per_source_expiring_at_the_next_tick() -> N
 
 
 def test_app_is_configured_for_redelivery_and_carries_the_schedule(tmp_path: Path) -> None:
-    from ris_connector.celery.app import create_app
+    from ris_connector.celery.factory import create_app
 
     cfg = tmp_path / "c.toml"
     cfg.write_text('[[source]]\nname = "x"\nadapter = "oparl"\ninterval = "1h"\n', encoding="utf-8")

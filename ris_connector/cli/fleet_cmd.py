@@ -38,7 +38,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _app(args: argparse.Namespace) -> Any:
     try:
-        from ris_connector.celery.app import create_app
+        from ris_connector.celery.factory import create_app
         from ris_connector.celery.settings import FleetSettings
     except ImportError as exc:
         raise ConfigError(f"Celery is not installed ({exc}); pip install 'ris-connector[celery]'") from None

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ris_connector.celery.app import create_app
+from ris_connector.celery.factory import create_app
 from ris_connector.celery.ledger import TaskLedger
 from ris_connector.celery.schedule import TASK_NAME
 from ris_connector.celery.settings import FleetSettings
