@@ -254,3 +254,31 @@ def test_killed_worker_leaves_nothing_complete_and_task_completes_elsewhere(
         fleet.stop()
         store.close()
         srv.stop()
+
+
+def test_beat_sends_each_source_on_its_interval(tmp_path: Path, broker_url: str, pg_url: str) -> None:
+    """``ris-connector beat`` run briefly with no worker: the broker receives ``run_source`` tasks
+    for the 1-second source, carrying its name and an expiry, and none for the daily one."""
+    import redis
+
+    config = write_config(
+        tmp_path / "fleet.toml",
+        pg_url,
+        [toml_source("fast", "http://127.0.0.1:9/system", interval="1s"), toml_source("daily", "http://127.0.0.1:9/s")],
+    )
+    cmd = [sys.executable, "-m", "ris_connector", "beat", "--config", str(config), "--broker", broker_url]
+    cmd += ["--schedule-file", str(tmp_path / "beat-schedule"), "--loglevel", "INFO"]
+    client = redis.Redis.from_url(broker_url)
+    with (tmp_path / "beat.log").open("wb") as log:
+        beat = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for("beat to send two ticks", lambda: client.llen("ris-connector") >= 2, 30)
+    finally:
+        os.killpg(beat.pid, signal.SIGTERM)
+        beat.wait(20)
+    messages = [json.loads(m) for m in client.lrange("ris-connector", 0, -1)]
+    client.close()
+    headers = [m["headers"] for m in messages]
+    assert {h["task"] for h in headers} == {"ris_connector.run_source"}
+    assert {h["argsrepr"] for h in headers} == {"['fast']"}, (tmp_path / "beat.log").read_text()
+    assert all(h["expires"] for h in headers)
