@@ -159,3 +159,20 @@ def test_status_with_config_lists_sources_that_never_ran(tmp_path: Path, capsys:
     out = json.loads(capsys.readouterr().out)
     assert out["stale"] == ["new-town"]
     assert out["sources"][0]["last_status"] == "never" and out["sources"][0]["max_age_s"] == 8 * 3600
+
+
+def test_a_task_that_keeps_killing_its_worker_gives_up(tmp_path: Path, oparl_server: type[OParlServer]) -> None:
+    """Redelivery after a dead worker is bounded: the leftover 'active' mark counts the crashes."""
+    srv = oparl_server(scale=0.002)
+    config = source_from_mapping({"name": "town", "adapter": "oparl", "url": srv.system_url})
+    store = SQLiteStore(tmp_path / "ris.db")
+    ledger = TaskLedger(store)
+    ledger.set_active("town", {"task": "t", "worker": "w0", "pid": 1, "crashes": 2})  # died twice before
+    kw = {"worker": "w1", "last_failure": False, "last_wait": False, "max_crashes": 2}
+    out = sync_once(store, config, task_id="t", **kw)  # type: ignore[arg-type]
+    assert out.status == "failed" and not store.runs("town") and ledger.counts("town").gave_up == 1
+    assert ledger.done_entries("town")[-1]["status"] == "gave-up" and ledger.counts("town").active is None
+
+    ledger.set_active("town", {"task": "u", "worker": "w0", "pid": 1, "crashes": 1})  # died once: try again
+    assert sync_once(store, config, task_id="u", **kw).status == COMPLETE  # type: ignore[arg-type]
+    store.close()

@@ -56,6 +56,7 @@ def sync_once(
     worker: str,
     last_failure: bool,
     last_wait: bool,
+    max_crashes: int = 3,
     clock: Clock | None = None,
 ) -> Outcome:
     """Sync ``config`` into ``store`` unless another worker holds its lock or ``task_id`` is done.
@@ -64,6 +65,8 @@ def sync_once(
     skipped; otherwise the run is recorded (runs table, with its report) and, when it completed
     or when it failed and ``last_failure`` says no retry is left, the task id is marked done.
     A locked source is counted; with ``last_wait`` the task gives up waiting (counted too).
+    A task whose worker died during it more than ``max_crashes`` times (it is delivered again
+    each time) gives up, so that a source that kills its worker is not retried forever.
     """
     ledger = TaskLedger(store)
     name = config.name
@@ -73,7 +76,16 @@ def sync_once(
                 log.info("%s: task %s was already done; duplicate delivery skipped", name, task_id)
                 ledger.count(name, "duplicates")
                 return Outcome(name, DUPLICATE)
-            ledger.set_active(name, {"task": task_id, "worker": worker, "pid": os.getpid()})
+            left = ledger.counts(name).active  # still set: the worker running it died
+            crashes = int(left.get("crashes", 0)) + 1 if left and left.get("task") == task_id else 0
+            if crashes > max_crashes:
+                log.error("%s: task %s lost its worker %d times; giving up", name, task_id, crashes)
+                ledger.mark_done(name, task_id, run_id=None, worker=worker, status="gave-up")
+                ledger.count(name, "gave_up")
+                ledger.set_active(name, None)
+                return Outcome(name, FAILED, error=f"the worker died {crashes} times during this task")
+            info = {"task": task_id, "worker": worker, "pid": os.getpid(), "crashes": crashes}
+            ledger.set_active(name, info)
             try:
                 return _run(
                     store, config, ledger, task_id=task_id, worker=worker, last_attempt=last_failure, clock=clock

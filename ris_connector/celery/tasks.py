@@ -61,7 +61,13 @@ def execute(task: Any, settings: FleetSettings, source: str, *, failures: int, w
     else:
         try:
             outcome = sync_once(
-                store, config, task_id=task_id, worker=worker, last_failure=last_failure, last_wait=last_wait
+                store,
+                config,
+                task_id=task_id,
+                worker=worker,
+                last_failure=last_failure,
+                last_wait=last_wait,
+                max_crashes=settings.max_retries,
             )
         finally:
             store.close()
