@@ -13,6 +13,7 @@ source are the adapter's options::
     adapter = "oparl"
     url = "https://www.bonn.sitzung-online.de/public/oparl/system"
     full_sync_every = "7d"
+    interval = "6h"                   # how often the Celery beat schedule runs it
     [source.http]
     read_timeout = 300
 """
@@ -69,6 +70,9 @@ class SourceConfig(BaseModel):
     max_individual_fetches: int = 5000
     max_delete_fraction: float = Field(0.5, description="Refuse absence deletes of more than this share.")
     batch_size: int = 500
+    interval: float = Field(
+        86400.0, gt=0, description="Seconds between scheduled runs (the Celery beat schedule); default one day."
+    )
 
     @field_validator("name")
     @classmethod
@@ -83,7 +87,7 @@ class SourceConfig(BaseModel):
         get_timezone(value)
         return value
 
-    @field_validator("overlap", "full_sync_every", mode="before")
+    @field_validator("overlap", "full_sync_every", "interval", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
         return None if value is None else parse_duration(value)

@@ -32,11 +32,11 @@ def _wait_for_run(url: str, proc: subprocess.Popen[str]) -> None:
 
 
 def test_second_sync_exits_3_or_waits(oparl_server, store_url: str, tmp_path: Path) -> None:
-    # Latency per request keeps the first run busy (about 1 s) while the others start.
-    server: OParlServer = oparl_server(scale=0.005, latency=0.02)
+    # Latency per request and one connection keep the first run busy (about 3 s) while the others start.
+    server: OParlServer = oparl_server(scale=0.005, latency=0.1)
     cfg = tmp_path / "c.toml"
     cfg.write_text(
-        f'[[source]]\nname = "conc"\nadapter = "oparl"\nurl = "{server.system_url}"\nbatch_size = 25\n'
+        f'[[source]]\nname = "conc"\nadapter = "oparl"\nurl = "{server.system_url}"\nbatch_size = 25\nconcurrency = 1\n'
         "[source.http]\nrate_limit = 0\n",
         encoding="utf-8",
     )

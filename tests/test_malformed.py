@@ -78,7 +78,10 @@ def test_error_object_with_http_200(oparl_server, tmp_path: Path, capsys) -> Non
     status, report, _ = sync_cli(server, tmp_path, capsys)
     assert status == 3
     assert report["requests"] == 1
-    assert report["errors"] == [f"the server answered with an error object: OParl is not active. ({server.system_url})"]
+    # The message names the source (the host, for --oparl), what went wrong and the URL.
+    assert report["errors"] == [
+        f"[127.0.0.1] the server answered with an error object: OParl is not active. ({server.system_url})"
+    ]
 
 
 # Rows 33/34: a page linking to itself, the same page for every page number, next linking back.

@@ -172,3 +172,22 @@ def test_postgres_feed_never_skips_under_concurrent_writers() -> None:
         setup.close()
         assert len(everything) == writers * per_writer * size
         assert seen == everything  # the cursor reader missed nothing and saw nothing twice
+
+
+def test_output_reads_record_times_and_referrers(any_store: Store, oparl_server) -> None:  # type: ignore[no-untyped-def]
+    """The OParl output's two reads work on every back-end: change times and who points at a record."""
+    from ristest import sync
+
+    from ris_connector.outputs.oparl import create_app
+
+    server = oparl_server(version="1.1", scale=0.005)
+    assert sync(server, any_store).complete
+    files = [row.id for row in any_store.iter_rows(type_name="File")][:5]
+    times = any_store.record_times([*files, "urn:nothing"])
+    assert set(times) == set(files)
+    assert all(first <= last for first, last in times.values())
+    pointing = any_store.referrers(files)
+    assert set(pointing) == set(files)  # every sample file hangs off a meeting, paper or agenda item
+    assert all(field for refs in pointing.values() for _, field in refs)
+    status, system = create_app(any_store, base_url="http://oparl.test").get_json("/system")
+    assert status == 200 and system["type"] == "https://schema.oparl.org/1.1/System"

@@ -2,6 +2,9 @@
 
 Shows per source the last complete run, its age and the failed runs since. Exit status 3
 when a source is staler than ``--max-age`` (or never completed), 0 when all are fresh.
+With ``--config`` it lists every source of the file (a Celery fleet), synced or not, each
+stale after its own ``interval`` plus two hours, and shows the fleet's counters: tasks that
+found the source locked by another worker, duplicate deliveries, tasks that gave up.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from ris_connector.celery.ledger import TaskLedger
 from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, add_db_argument, open_db, print_json
-from ris_connector.config import parse_duration
+from ris_connector.config import load_config, parse_duration
 from ris_connector.errors import ConfigError
 from ris_connector.store import Store
 
 DEFAULT_MAX_AGE = "26h"  # a daily job plus two hours of slack
+INTERVAL_SLACK = 2 * 3600.0  # with --config: a source is stale after its interval plus this
 _FAILED = frozenset({"incomplete", "failed", "aborted", "locked"})
 
 
@@ -33,6 +38,15 @@ class SourceStatus:
     last_status: str
     last_errors: list[str]
     stale: bool
+    max_age_s: float
+    running: bool = False
+    """The newest run has not finished (or its process died and no run followed yet)."""
+    locked: int = 0
+    """Fleet: tasks that found the source being synced by another worker (they wait and retry)."""
+    duplicates: int = 0
+    """Fleet: deliveries of a task that had already run (skipped)."""
+    gave_up: int = 0
+    """Fleet: tasks that ended without a complete run after their last retry."""
 
 
 def source_status(store: Store, source: str, *, now: datetime, max_age: float) -> SourceStatus:
@@ -42,11 +56,23 @@ def source_status(store: Store, source: str, *, now: datetime, max_age: float) -
     failures = sum(1 for r in runs if r.status in _FAILED and (complete is None or r.run_id > complete.run_id))
     last = runs[0] if runs else None
     errors = [str(e) for e in (last.report or {}).get("errors", [])] if last else []
-    if complete is None:
-        return SourceStatus(source, None, None, failures, last.status if last else "never", errors, True)
-    when = complete.finished or complete.started
-    age = (now - datetime.fromisoformat(when)).total_seconds()
-    return SourceStatus(source, when, age, failures, last.status if last else "?", errors, age > max_age)
+    fleet = TaskLedger(store).counts(source)
+    when = (complete.finished or complete.started) if complete else None
+    age = (now - datetime.fromisoformat(when)).total_seconds() if when else None
+    return SourceStatus(
+        source=source,
+        last_complete=when,
+        age_s=age,
+        failures_since=failures,
+        last_status=last.status if last else "never",
+        last_errors=errors,
+        stale=age is None or age > max_age,
+        max_age_s=max_age,
+        running=bool(last and last.status == "running"),
+        locked=fleet.locked,
+        duplicates=fleet.duplicates,
+        gave_up=fleet.gave_up,
+    )
 
 
 def _age(seconds: float | None) -> str:
@@ -64,10 +90,12 @@ def register(sub: Any) -> None:
     add_db_argument(p)
     p.add_argument(
         "--max-age",
-        default=DEFAULT_MAX_AGE,
+        default=None,
         metavar="AGE",
-        help=f"a source whose last complete run is older is stale (default {DEFAULT_MAX_AGE}; e.g. 90m, 26h, 2d)",
+        help=f"a source whose last complete run is older is stale (default {DEFAULT_MAX_AGE}, with --config "
+        "each source's interval + 2h; e.g. 90m, 26h, 2d)",
     )
+    p.add_argument("--config", metavar="FILE", help="every source of this file (the fleet), synced or not")
     p.add_argument("--source", action="append", help="only this source (repeatable)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run)
@@ -76,14 +104,20 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the status table (or JSON); exit 3 if a source is stale or none has run."""
     try:
-        max_age = parse_duration(args.max_age)
+        max_age = parse_duration(args.max_age or DEFAULT_MAX_AGE)
     except ValueError as exc:
         raise ConfigError(f"--max-age: {exc}") from None
+    limits: dict[str, float] = {}
+    db_fallback = None
+    if args.config:
+        file = load_config(args.config)
+        db_fallback = file.db
+        limits = {s.name: max_age if args.max_age else s.interval + INTERVAL_SLACK for s in file.sources}
     now = datetime.now(timezone.utc)
-    store = open_db(args)
+    store = open_db(args, db_fallback)
     try:
-        names = args.source or store.sources()
-        statuses = [source_status(store, name, now=now, max_age=max_age) for name in names]
+        names = args.source or sorted(set(limits) | set(store.sources()))
+        statuses = [source_status(store, name, now=now, max_age=limits.get(name, max_age)) for name in names]
     finally:
         store.close()
     stale = [s.source for s in statuses if s.stale]
@@ -101,9 +135,10 @@ def run(args: argparse.Namespace) -> int:
             print("no sync runs recorded in this database")
         for s in statuses:
             flag = "STALE" if s.stale else "ok"
+            fleet = f" locked {s.locked} duplicates {s.duplicates} gave up {s.gave_up}" if limits else ""
             print(
                 f"{s.source:<20} {flag:<5} last complete {s.last_complete or 'never':<25} age {_age(s.age_s):<7} "
-                f"failures since {s.failures_since:<3} last run {s.last_status}"
+                f"failures since {s.failures_since:<3} last run {s.last_status}{fleet}"
             )
             for error in s.last_errors[:3]:
                 print(f"{'':<20}   error: {error}")

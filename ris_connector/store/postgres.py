@@ -190,6 +190,24 @@ class PostgresStore:
                 out[rid] = json.loads(data)
         return out
 
+    def record_times(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        out: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks(list(ids)):
+            for rid, first, last in self._query(
+                "SELECT id, first_seen, last_changed FROM records WHERE id = ANY(%s)", (chunk,)
+            ):
+                out[rid] = (str(first), str(last))
+        return out
+
+    def referrers(self, ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        out: dict[str, list[tuple[str, str]]] = {}
+        for chunk in _chunks(list(ids)):
+            for src, fld, dst in self._query(
+                "SELECT src, field, dst FROM refs WHERE dst = ANY(%s) ORDER BY dst, src, field", (chunk,)
+            ):
+                out.setdefault(dst, []).append((src, fld))
+        return out
+
     def stream_states(self, source: str) -> dict[str, dict[str, Any]]:
         rows = self._query("SELECT stream, value FROM state WHERE source=%s", (source,))
         return {stream: json.loads(value) for stream, value in rows}

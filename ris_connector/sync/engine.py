@@ -129,6 +129,14 @@ class SyncEngine:
         with self.store.lock_source(self.config.name, wait=wait_for_lock):
             return self._run(full)
 
+    def run_holding_lock(self, *, full: bool | None = None) -> RunReport:
+        """Sync the source while the caller already holds ``store.lock_source`` for it.
+
+        For callers that must decide something under the same lock first (the Celery task
+        checks there whether its message was already done).
+        """
+        return self._run(full)
+
     def _run(self, full: bool | None) -> RunReport:
         if full is None and self.adapter_cls.requires_full_run(self.options):
             full = True
