@@ -269,3 +269,23 @@ def test_serve_and_export_commands_with_files(oparl_server: Callable[..., OParlS
         proc.terminate()
         proc.wait(10)
     assert got.status_code == 200 and got.content == requests.get(source_url, timeout=10).content
+
+
+def test_documents_that_could_run_script_are_never_shown_inline(tmp_path: Path) -> None:
+    """An HTML File (a vendor's "document" page) must not run script on the output's origin."""
+    page = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script>Beschluss</body></html>"
+    with FileServer() as files, SQLiteStore(tmp_path / "ris.db") as store:
+        files.put("/docs/beschluss.html", page, content_type="text/html")
+        record = File(
+            id=files.url("/oparl/files/7"), access_url=files.url("/docs/beschluss.html"), mime_type="text/html"
+        )
+        put_files(store, [record])
+        assert FileMirror(store, tmp_path / "files", http=HttpSettings(**FAST_HTTP)).run().downloaded == 1
+        with serve_wsgi(create_app(store, files_dir=tmp_path / "files")) as base:
+            obj = requests.get(f"{base}/file/{url_key(record.id)}", timeout=10).json()
+            assert obj["originalAccessUrl"] == record.access_url and "originalDownloadUrl" not in obj
+            shown = requests.get(obj["accessUrl"], timeout=10)
+    assert shown.content == page and shown.headers["Content-Type"] == "text/html"
+    assert shown.headers["Content-Disposition"].startswith("attachment;")
+    assert shown.headers["Content-Security-Policy"] == "sandbox"
+    assert shown.headers["X-Content-Type-Options"] == "nosniff"

@@ -36,6 +36,8 @@ DOWNLOAD = "download"
 
 _CHUNK = 64 * 1024
 _MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[\w.+-]+$")
+#: Types a browser would run script in: never shown inline, and sandboxed.
+_ACTIVE = frozenset({"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml"})
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -166,14 +168,16 @@ def serve(
     if _not_modified(environ, doc):
         start_response("304 Not Modified", headers)
         return iter(())
-    kind = "attachment" if attachment else "inline"
+    active = doc.content_type.lower() in _ACTIVE  # could run script on the output's origin
+    kind = "attachment" if attachment or active else "inline"
     headers += [
         ("Content-Type", doc.content_type),
         ("Content-Length", str(doc.size)),
         ("Content-Disposition", _disposition(kind, doc.file_name, doc.url_name)),
         ("X-Content-Type-Options", "nosniff"),
-        ("Content-Security-Policy", "sandbox"),
     ]
+    if active:
+        headers.append(("Content-Security-Policy", "sandbox"))
     handle = doc.path.open("rb")  # opened before the status line: a vanished blob is a 404, not a broken 200
     start_response("200 OK", headers)
     if environ.get("REQUEST_METHOD") == "HEAD":
