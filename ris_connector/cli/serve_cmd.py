@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from ris_connector.cli.common import EXIT_OK, add_db_argument, open_db
 from ris_connector.errors import ConfigError
-from ris_connector.outputs.oparl import create_app, export_static
+from ris_connector.outputs.oparl import OParlApp, create_app, export_static
+from ris_connector.store import Store
 
 
 def register(sub: Any) -> None:
@@ -33,6 +35,11 @@ def register(sub: Any) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--system-name", default="ris-connector", help="name of the OParl System object")
     p.add_argument(
+        "--files",
+        metavar="DIR",
+        help="the document mirror (ris-connector files --dest DIR): serve mirrored Files from the output's own URLs",
+    )
+    p.add_argument(
         "--body-name",
         action="append",
         default=[],
@@ -51,6 +58,21 @@ def _body_names(values: list[str]) -> dict[str, str]:
     return names
 
 
+def _check_files(args: argparse.Namespace) -> None:
+    if args.files and not Path(args.files).is_dir():
+        raise ConfigError(f"--files: no such directory: {args.files}")
+
+
+def _app(store: Store, args: argparse.Namespace) -> OParlApp:
+    return create_app(
+        store,
+        base_url=args.base_url,
+        system_name=args.system_name,
+        body_names=_body_names(args.body_name),
+        files_dir=args.files,
+    )
+
+
 class _QuietHandler(WSGIRequestHandler):
     """Request log lines on stderr only with -v (wsgiref prints every request otherwise)."""
 
@@ -63,10 +85,9 @@ class _QuietHandler(WSGIRequestHandler):
 
 def run_serve(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
+    _check_files(args)
     store = open_db(args)
-    app = create_app(
-        store, base_url=args.base_url, system_name=args.system_name, body_names=_body_names(args.body_name)
-    )
+    app = _app(store, args)
     handler = type("Handler", (_QuietHandler,), {"verbose": args.verbose > 0})
     with make_server(args.host, args.port, app, handler_class=handler) as server:
         url = args.base_url or f"http://{args.host}:{server.server_port}"
@@ -80,11 +101,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def run_export_oparl(args: argparse.Namespace) -> int:
     """Write the static tree."""
+    _check_files(args)
     store = open_db(args)
     try:
-        app = create_app(
-            store, base_url=args.base_url, system_name=args.system_name, body_names=_body_names(args.body_name)
-        )
+        app = _app(store, args)
         count = export_static(app, args.out, args.base_url)
     finally:
         store.close()

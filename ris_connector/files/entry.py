@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 #: The key-value namespace of the mirror state; the key is the File id.
 NAMESPACE = "files"
+#: Namespace and key of a marker the mirror rewrites whenever what may be served changed, so that
+#: a server (the OParl output) knows when to re-read the mirror state.
+META_NAMESPACE = "files.meta"
+GENERATION_KEY = "generation"
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 DOWNLOADED = "downloaded"
 UNCHANGED = "unchanged"
@@ -48,11 +55,19 @@ class FileEntry:
     text_path: str | None = None
     error: str | None = None
     """The message of the last failure."""
+    changed: str | None = None
+    """When :attr:`servable_sha256` last changed (ISO 8601, UTC): a first or new verified copy, or
+    the last check failing or succeeding again. Servers raise the File's ``modified`` to it."""
 
     @property
     def ok(self) -> bool:
         """Whether the last check succeeded."""
         return not self.status.startswith(FAILED)
+
+    @property
+    def servable_sha256(self) -> str | None:
+        """The digest of the copy a server may publish: the last check succeeded and named a blob."""
+        return self.sha256 if self.ok and self.sha256 and _SHA256.match(self.sha256) else None
 
     @property
     def reason(self) -> str | None:

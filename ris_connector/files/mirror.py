@@ -18,8 +18,10 @@ import contextlib
 import logging
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,7 +31,14 @@ from ris_connector.clock import Clock, SystemClock
 from ris_connector.config import SourceConfig
 from ris_connector.errors import StoreError
 from ris_connector.files.blobs import BlobStore
-from ris_connector.files.entry import DOWNLOADED, NAMESPACE, UNCHANGED, FileEntry
+from ris_connector.files.entry import (
+    DOWNLOADED,
+    GENERATION_KEY,
+    META_NAMESPACE,
+    NAMESPACE,
+    UNCHANGED,
+    FileEntry,
+)
 from ris_connector.files.fetch import Fetcher, Outcome
 from ris_connector.files.hosts import ClientPool
 from ris_connector.files.report import MirrorReport
@@ -120,7 +129,7 @@ class FileMirror:
                 report.checked = len(futures)
                 try:
                     for done, fut in enumerate(as_completed(futures), 1):
-                        self._tally(report, fut.result())
+                        self._tally(report, fut.result(), previous)
                         if progress:
                             progress("files", done)
                 except BaseException:
@@ -132,6 +141,7 @@ class FileMirror:
         finally:
             report.requests, report.bytes = pool.totals()
             pool.close()
+            self._bump_generation()
             report.duration_s = time.monotonic() - started
         return report
 
@@ -153,9 +163,15 @@ class FileMirror:
             if isinstance(record, File):
                 yield record, row.source
 
-    def _tally(self, report: MirrorReport, outcome: Outcome) -> None:
+    def _tally(self, report: MirrorReport, outcome: Outcome, previous: dict[str, FileEntry]) -> None:
         entry = outcome.entry
+        before = previous.get(entry.id)
+        moved = entry.servable_sha256 != (before.servable_sha256 if before else None)
+        if moved:
+            entry = replace(entry, changed=self._now())
         self.store.kv_set(NAMESPACE, entry.id, entry.to_json())
+        if moved:
+            self._bump_generation()
         if entry.status == DOWNLOADED:
             report.downloaded += 1
         elif entry.status == UNCHANGED:
@@ -165,6 +181,10 @@ class FileMirror:
         if entry.ok and entry.repair:
             report.repaired[entry.repair] += 1
         report.text_extracted += int(outcome.text_extracted)
+
+    def _bump_generation(self) -> None:
+        """Tell servers of the mirror (the OParl output) to re-read the state."""
+        self.store.kv_set(META_NAMESPACE, GENERATION_KEY, uuid.uuid4().hex)
 
     def _now(self) -> str:
         return self._clock.now().astimezone(timezone.utc).isoformat(timespec="seconds")

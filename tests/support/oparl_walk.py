@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,8 +47,13 @@ def _collect(value: Any, out: list[dict[str, Any]]) -> None:
             _collect(v, out)
 
 
-def walk(system_url: str, base: str, *, session: requests.Session | None = None) -> Walk:
-    """GET every URL reachable from ``system_url`` that starts with ``base``; each must answer 200 JSON."""
+def walk(
+    system_url: str, base: str, *, session: requests.Session | None = None, skip: Callable[[str], bool] | None = None
+) -> Walk:
+    """GET every URL reachable from ``system_url`` that starts with ``base``; each must answer 200 JSON.
+
+    ``skip(url)`` true: not fetched (e.g. the URLs of mirrored documents, which are not JSON).
+    """
     http = session or requests.Session()
     result = Walk(base)
     queue = deque([system_url])
@@ -62,7 +68,7 @@ def walk(system_url: str, base: str, *, session: requests.Session | None = None)
         result.documents[url] = doc
         _collect(doc, result.objects)
         for found in _urls(doc, base):
-            if found not in seen:
+            if found not in seen and not (skip and skip(found)):
                 seen.add(found)
                 queue.append(found)
     return result

@@ -5,7 +5,9 @@ URLs below the base URL: ``/system``; ``/body`` (the Body list); ``/body/<key>``
 ``paper``, ``agendaItem``, ``consultation``, ``file``, ``locationList``,
 ``legislativeTermList``, ``membership``); every object at ``/<type>/<key>`` (type in lower case,
 key a hash of the store id). List pages: ``?page=N&limit=M`` plus the filters; plain pages are
-also linked as ``<list>/page/N``, which is what makes the static export work.
+also linked as ``<list>/page/N``, which is what makes the static export work. With a mirror
+directory (``files_dir``), mirrored Files are served at ``/file/<key>/access/<name>`` (inline) and
+``/file/<key>/download/<name>`` (attachment).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -20,7 +23,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from ris_connector.outputs.oparl.catalogue import BODY_LISTS, TYPE_OF_WORD
+from ris_connector.files.blobs import BlobStore
+from ris_connector.outputs.oparl.catalogue import BODY_LISTS, PATH_WORD, TYPE_OF_WORD
+from ris_connector.outputs.oparl.documents import ACCESS, DOWNLOAD, Document, generation
+from ris_connector.outputs.oparl.documents import serve as serve_document
 from ris_connector.outputs.oparl.index import Entry, PublishIndex
 from ris_connector.outputs.oparl.render import Renderer, Urls
 from ris_connector.store import Store, open_store
@@ -138,8 +144,10 @@ class OParlApp:
         system_name: str = "ris-connector",
         body_names: Mapping[str, str] | None = None,
         owns_store: bool = False,
+        files_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self.store = store
+        self.files = BlobStore(files_dir) if files_dir is not None else None
         self.base_url = base_url.rstrip("/") if base_url else None
         self.system_name = system_name
         self.body_names = dict(body_names or {})
@@ -147,6 +155,7 @@ class OParlApp:
         self._lock = threading.RLock()
         self._index: PublishIndex | None = None
         self._seq = 0
+        self._generation: str | None = None
 
     def close(self) -> None:
         """Close the store if the app opened it."""
@@ -160,10 +169,26 @@ class OParlApp:
             latest = self._seq
             for event in self.store.changes(after=self._seq):
                 latest = event.seq
-            if self._index is None or latest != self._seq:
-                self._index = PublishIndex(self.store, body_names=self.body_names)
+            mark = generation(self.store) if self.files is not None else None
+            if self._index is None or latest != self._seq or mark != self._generation:
+                self._index = PublishIndex(self.store, body_names=self.body_names, files=self.files)
                 self._seq = latest
+                self._generation = mark
             return self._index
+
+    def document(self, path: str) -> tuple[Document, bool] | None:
+        """The mirrored copy at ``/file/<key>/{access,download}[/<name>]`` and whether it is an attachment."""
+        parts = [p for p in path.split("/") if p]
+        if self.files is None or len(parts) not in (3, 4) or parts[0] != PATH_WORD["File"]:
+            return None
+        if parts[2] not in (ACCESS, DOWNLOAD):
+            return None
+        index = self.index()
+        entry = index.by_url_key(parts[1])
+        if entry is None or entry.type != "File" or entry.deleted:
+            return None
+        doc = index.documents.get(entry.id)
+        return (doc, parts[2] == DOWNLOAD) if doc is not None else None
 
     def url_for(self, record_id: str, base_url: str | None = None) -> str | None:
         """The output URL of a store record (None if it is not published)."""
@@ -194,6 +219,15 @@ class OParlApp:
         if path in ("/", ""):
             start_response("302 Found", [("Location", f"{base}/system"), ("Content-Length", "0")])
             return [b""]
+        if self.files is not None and path.startswith(f"/{PATH_WORD['File']}/") and path.count("/") >= 3:
+            found = self.document(path)
+            if found is None:
+                return _send(start_response, 404, _error(f"no mirrored document at {path}"), head=method == "HEAD")
+            try:
+                return serve_document(environ, start_response, found[0], attachment=found[1])
+            except OSError as exc:
+                log.warning("cannot read the mirrored copy %s: %s", found[0].sha256, exc)
+                return _send(start_response, 404, _error(f"no mirrored document at {path}"), head=method == "HEAD")
         status, payload = self.get_json(path, environ.get("QUERY_STRING", ""), base)
         return _send(start_response, status, payload, head=method == "HEAD")
 
@@ -289,10 +323,20 @@ def create_app(
     base_url: str | None = None,
     system_name: str = "ris-connector",
     body_names: Mapping[str, str] | None = None,
+    files_dir: str | os.PathLike[str] | None = None,
 ) -> OParlApp:
-    """The WSGI application for ``store`` (a Store, a SQLite path or a ``postgresql://`` URL)."""
-    if isinstance(store, str):
-        return OParlApp(
-            open_store(store), base_url=base_url, system_name=system_name, body_names=body_names, owns_store=True
-        )
-    return OParlApp(store, base_url=base_url, system_name=system_name, body_names=body_names)
+    """The WSGI application for ``store`` (a Store, a SQLite path or a ``postgresql://`` URL).
+
+    ``files_dir``: the document mirror's directory (``ris-connector files --dest``); mirrored Files
+    are then served from the output's own URLs.
+    """
+    owns = isinstance(store, str)
+    opened = open_store(store) if isinstance(store, str) else store
+    return OParlApp(
+        opened,
+        base_url=base_url,
+        system_name=system_name,
+        body_names=body_names,
+        owns_store=owns,
+        files_dir=files_dir,
+    )

@@ -5,7 +5,9 @@ Published times are the store's own: ``created`` is when the store first held th
 ``modified`` the latest content change of the record, of anything embedded in it, or of a
 record whose reference to it the output lists (File.meeting, Location.papers...). So a
 consumer that asks ``modified_since`` its last visit gets every object whose published JSON
-changed since, however late a source delivered it. The snapshot is rebuilt when the store's
+changed since, however late a source delivered it. With a mirror directory, a File's own time is
+also raised to the mirror's last change of its servable copy (``FileEntry.changed``), because
+that switches its ``accessUrl``/``downloadUrl``. The snapshot is rebuilt when the store's
 change feed has moved.
 """
 
@@ -18,7 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ris_connector.files.blobs import BlobStore
 from ris_connector.outputs.oparl.catalogue import PUBLISHED, TYPES, embedded_children
+from ris_connector.outputs.oparl.documents import Document, document_for, mirror_entries, state_time
 from ris_connector.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -62,8 +66,13 @@ class Entry:
 class PublishIndex:
     """Entries by key and by (body, type), built from one pass over the store."""
 
-    def __init__(self, store: Store, *, body_names: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, store: Store, *, body_names: Mapping[str, str] | None = None, files: BlobStore | None = None
+    ) -> None:
         self.body_names = dict(body_names or {})
+        self.documents: dict[str, Document] = {}
+        """File id -> its mirrored copy served by the output (only with ``files``)."""
+        self._files = files
         self.entries: dict[str, Entry] = {}
         self.by_key: dict[str, str] = {}
         self.lists: dict[tuple[str, str], list[Entry]] = {}
@@ -134,6 +143,8 @@ class PublishIndex:
                 for position, item in enumerate(v for v in data.get("agendaItem", []) if isinstance(v, str)):
                     self.order_fallback.setdefault(item, position)
 
+        if self._files is not None:
+            self._mirrored(store, self._files, rows)
         self._derive_backrefs(store, rows)
         self._effective_times(rows)
         self._synthetic_bodies()
@@ -147,6 +158,21 @@ class PublishIndex:
         self.bodies.sort(key=order)
         for items in self.lists.values():
             items.sort(key=order)
+
+    def _mirrored(
+        self, store: Store, blobs: BlobStore, rows: Mapping[str, tuple[str, str, bool, dict[str, Any]]]
+    ) -> None:
+        """Which Files are served from the mirror; their ``modified`` is raised to the mirror's last change."""
+        for file_id, state in mirror_entries(store).items():
+            entry = self.entries.get(file_id)
+            if entry is None or entry.type != "File" or entry.deleted:
+                continue
+            moved = state_time(state)
+            if moved is not None and moved > entry.modified:
+                entry.modified = moved
+            doc = document_for(blobs, state, rows[file_id][3], entry.modified)
+            if doc is not None:
+                self.documents[file_id] = doc
 
     def _derive_backrefs(self, store: Store, rows: Mapping[str, tuple[str, str, bool, dict[str, Any]]]) -> None:
         targets = [rid for rid, (t, _, deleted, _) in rows.items() if TYPES[t].backrefs and not deleted]

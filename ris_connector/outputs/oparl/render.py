@@ -18,6 +18,13 @@ from ris_connector.outputs.oparl.catalogue import (
     embedded_children,
     stored_key,
 )
+from ris_connector.outputs.oparl.documents import (
+    ACCESS,
+    DOWNLOAD,
+    ORIGINAL_ACCESS_URL,
+    ORIGINAL_DOWNLOAD_URL,
+    Document,
+)
 from ris_connector.outputs.oparl.index import Entry, PublishIndex
 from ris_connector.store.base import Store
 
@@ -52,6 +59,10 @@ class Urls:
 
     def object(self, entry: Entry) -> str:
         return f"{self.base}/{PATH_WORD[entry.type]}/{entry.key}"
+
+    def document(self, entry: Entry, kind: str, doc: Document) -> str:
+        """Where the output serves a File's mirrored copy (``kind``: ``access`` or ``download``)."""
+        return f"{self.object(entry)}/{kind}/{doc.url_name}"
 
 
 class Renderer:
@@ -192,10 +203,23 @@ class Renderer:
             out["accessUrl"] = next(
                 str(data[k]) for k in ("downloadUrl", "externalServiceUrl", "web") if isinstance(data.get(k), str)
             )
+        if entry.type == "File" and entry.id in self.index.documents:
+            self._mirrored_urls(entry, data, out)
         out["created"] = iso(entry.created)
         out["modified"] = iso(entry.modified)
         out[ORIGINAL_ID] = entry.id
         return out
+
+    def _mirrored_urls(self, entry: Entry, data: dict[str, Any], out: dict[str, Any]) -> None:
+        """Point a File at the output's copy; keep the source's URLs as extension properties."""
+        doc = self.index.documents[entry.id]
+        for attr, original, kind in (
+            ("accessUrl", ORIGINAL_ACCESS_URL, ACCESS),
+            ("downloadUrl", ORIGINAL_DOWNLOAD_URL, DOWNLOAD),
+        ):
+            if isinstance(data.get(attr), str):
+                out[original] = data[attr]
+            out[attr] = self.urls.document(entry, kind, doc)
 
     def _embedded(self, ref: Any, expected: str, path: frozenset[str]) -> Entry | None:
         """The entry to write inside its parent, or None (unknown, deleted, wrong type, cycle)."""

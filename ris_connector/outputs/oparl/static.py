@@ -4,19 +4,25 @@ Every URL ``<base>/<path>`` of the output becomes the file ``<out>/<path>/index.
 System, the Body list and every Body, every page of every external list (pages 2.. live at
 ``<list>/page/N``) and every object, deleted ones as tombstones. A static host serves
 ``<path>/index.json`` for ``<path>`` with ``Content-Type: application/json``. Filters and
-``limit`` need the live endpoint (``ris-connector serve``).
+``limit`` need the live endpoint (``ris-connector serve``). With a mirror directory, each mirrored
+File's copy is placed at both of its URLs (``file/<key>/access/<name>``, ``.../download/<name>``),
+hard-linked to the mirror's blob where the file system allows, else copied; a static host picks
+the Content-Type from the name's extension.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from ris_connector.outputs.oparl.app import OParlApp
 from ris_connector.outputs.oparl.catalogue import BODY_LISTS
+from ris_connector.outputs.oparl.documents import ACCESS, DOWNLOAD
 from ris_connector.outputs.oparl.render import Urls
 
 log = logging.getLogger(__name__)
@@ -64,5 +70,22 @@ def export_static(app: OParlApp, out_dir: str | Path, base_url: str) -> int:
     for entry in index.entries.values():
         url = urls.object(entry)
         write(url, fetch(url))
+    for file_id, doc in index.documents.items():
+        for kind in (ACCESS, DOWNLOAD):
+            url = urls.document(index.entries[file_id], kind, doc)
+            place(doc.path, root.joinpath(*url[len(base) :].strip("/").split("/")))
+            written += 1
     log.info("wrote %d files below %s", written, root)
     return written
+
+
+def place(blob: Path, target: Path) -> None:
+    """Put a mirrored blob at ``target``: a hard link (blobs are never changed in place), else a copy."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    part.unlink(missing_ok=True)
+    try:
+        os.link(blob, part)
+    except OSError:
+        shutil.copyfile(blob, part)
+    part.replace(target)
