@@ -88,7 +88,7 @@ def _type_counts(store: Store, source: str) -> Counter[str]:
 
 
 def _assert_no_overlap(store: Store, source: str) -> None:
-    runs = sorted(store.runs(source, limit=1000), key=lambda r: r.started)
+    runs = sorted(store.runs(source, limit=1000), key=lambda r: (r.started, r.run_id))  # ids break ties within a second
     for before, after in itertools.pairwise(runs):
         if before.status == "aborted":  # killed: it never finished; its lock died with it
             continue
