@@ -14,6 +14,7 @@ import json
 import math
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -415,6 +416,12 @@ class _HTTPServer(ThreadingHTTPServer):
     block_on_close = False
     request_queue_size = 128
     owner: OParlServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer (timeouts, killed syncs) is normal here, not an error."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
