@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from ris_connector.jsontext import canonical
 
 #: Fields that describe where a record came from rather than what it says; they are left
 #: out of the content hash, so a re-stamped ``modified`` or a new fetch is no change.
@@ -18,8 +19,7 @@ NON_CONTENT_FIELDS = frozenset({"provenance", "raw", "created", "modified"})
 def content_digest(json_data: Mapping[str, Any]) -> str:
     """:meth:`Record.content_hash` from the record's :meth:`Record.to_json_dict` (serialized once)."""
     content = {k: v for k, v in json_data.items() if k not in NON_CONTENT_FIELDS}
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return hashlib.blake2b(canonical(content), digest_size=16).hexdigest()
 
 
 class Model(BaseModel):

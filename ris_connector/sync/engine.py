@@ -37,6 +37,7 @@ from ris_connector.clock import Clock, SystemClock
 from ris_connector.config import SourceConfig
 from ris_connector.errors import ConfigError, ForbiddenUrl, NotFound, RisError, SourceError, TransientError
 from ris_connector.http import HttpClient
+from ris_connector.jsontext import compact
 from ris_connector.models import NON_CONTENT_FIELDS, Provenance, Record
 from ris_connector.models.base import content_digest
 from ris_connector.store.base import Store, WriteBatch
@@ -287,7 +288,7 @@ class SyncEngine:
             self._progress("records", self._processed)
 
     def _upsert(self, batch: WriteBatch, rec: Record, digest: str, data: dict[str, Any]) -> None:
-        batch.upserts.append((rec.id, rec.type, digest, json.dumps(data, ensure_ascii=False), rec.deleted))
+        batch.upserts.append((rec.id, rec.type, digest, compact(data), rec.deleted))
         batch.refs[rec.id] = rec.references()
         if rec.provenance and rec.provenance.url and rec.provenance.url != rec.id:
             batch.aliases.append((rec.provenance.url, rec.id))
@@ -314,7 +315,7 @@ class SyncEngine:
             data["deleted"] = True
             type_name = str(data.get("type") or tombstones[tid].type or "unknown")
             digest = "deleted:" + existing[tid][0]
-            batch.upserts.append((tid, type_name, digest, json.dumps(data, ensure_ascii=False), True))
+            batch.upserts.append((tid, type_name, digest, compact(data), True))
             batch.refs[tid] = []
             batch.events.append(("deleted", type_name, tid, [], {}))
             self.report.count(type_name, "deleted")
