@@ -18,12 +18,13 @@ import orjson
 
 _SORTED = orjson.OPT_SORT_KEYS
 #: Value types at the top of a record's content that may hold floats (GeoJSON, free JSON).
-_MAY_HOLD_FLOAT = (dict, float)
+#: Lists in records hold strings only (tests/test_jsontext.py checks every model field).
+_MAY_HOLD_FLOAT = frozenset({dict, float})
 
 
 def canonical(content: Mapping[str, Any]) -> bytes:
     """UTF-8 JSON with sorted keys and no spaces: the text a record's content hash is taken of."""
-    if not any(isinstance(v, _MAY_HOLD_FLOAT) for v in content.values()):
+    if _MAY_HOLD_FLOAT.isdisjoint(map(type, content.values())):  # exact types: data from model_dump
         try:
             return orjson.dumps(content, option=_SORTED)
         except TypeError:  # not JSON data orjson takes (integers beyond 64 bits, lone surrogates)

@@ -69,3 +69,27 @@ def test_compact_text_reads_back_unchanged() -> None:
     for record in RECORDS:
         data = record.to_json_dict()
         assert json.loads(compact(data)) == data
+
+
+def test_record_lists_hold_no_floats() -> None:
+    """``canonical`` looks for floats at the top of a record only: lists must hold no numbers or objects."""
+    import types
+    import typing
+
+    from ris_connector.models import RECORD_TYPES
+
+    def list_items(annotation: Any) -> list[Any]:
+        origin = typing.get_origin(annotation)
+        if origin in (typing.Union, types.UnionType):
+            return [t for arg in typing.get_args(annotation) for t in list_items(arg)]
+        if origin is list:
+            return list(typing.get_args(annotation))
+        return []
+
+    checked = 0
+    for cls in RECORD_TYPES.values():
+        for name, info in cls.model_fields.items():
+            for item in list_items(info.annotation):
+                assert item is str, f"{cls.__name__}.{name} is a list of {item}: see ris_connector/jsontext.py"
+                checked += 1
+    assert checked > 20  # keyword, membership, auxiliaryFile, ... were all looked at

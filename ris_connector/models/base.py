@@ -16,10 +16,19 @@ from ris_connector.jsontext import canonical
 NON_CONTENT_FIELDS = frozenset({"provenance", "raw", "created", "modified"})
 
 
+def content_of(json_data: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of :meth:`Record.to_json_dict` data that the content hash covers."""
+    return {k: v for k, v in json_data.items() if k not in NON_CONTENT_FIELDS}
+
+
+def digest_of_content(content: Mapping[str, Any]) -> str:
+    """The content hash of what :func:`content_of` returned."""
+    return hashlib.blake2b(canonical(content), digest_size=16).hexdigest()
+
+
 def content_digest(json_data: Mapping[str, Any]) -> str:
     """:meth:`Record.content_hash` from the record's :meth:`Record.to_json_dict` (serialized once)."""
-    content = {k: v for k, v in json_data.items() if k not in NON_CONTENT_FIELDS}
-    return hashlib.blake2b(canonical(content), digest_size=16).hexdigest()
+    return digest_of_content(content_of(json_data))
 
 
 class Model(BaseModel):

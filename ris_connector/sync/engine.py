@@ -39,7 +39,7 @@ from ris_connector.errors import ConfigError, ForbiddenUrl, NotFound, RisError, 
 from ris_connector.http import HttpClient
 from ris_connector.jsontext import compact
 from ris_connector.models import NON_CONTENT_FIELDS, Provenance, Record
-from ris_connector.models.base import content_digest
+from ris_connector.models.base import content_of, digest_of_content
 from ris_connector.store.base import Store, WriteBatch
 from ris_connector.sync.report import RunReport
 
@@ -256,17 +256,18 @@ class SyncEngine:
         for rid, rec in records.items():
             if rec.provenance is None:
                 rec.provenance = Provenance(source=self.config.name, adapter=self.adapter_cls.name, fetched_at=now)
-            if not self.config.keep_raw:
+            if rec.raw is not None and not self.config.keep_raw:
                 rec.raw = None
             data = rec.to_json_dict()
-            digest = content_digest(data)
+            content = content_of(data)
+            digest = digest_of_content(content)
             old = existing.get(rid)
             if old is not None and old[2] != self.config.name:
                 self.report.warn("id-conflict", f"{rid} belongs to source {old[2]!r}; not overwritten")
                 continue
             if old is None or old[1]:
                 self._upsert(batch, rec, digest, data)
-                batch.events.append(("created", rec.type, rid, sorted(_content(data)), {}))
+                batch.events.append(("created", rec.type, rid, sorted(content), {}))
                 self.report.count(rec.type, "created")
             elif old[0] != digest:
                 updated.append((rec, digest, data))
