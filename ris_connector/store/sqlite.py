@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ris_connector.errors import LockedError, StoreError
+from ris_connector.jsontext import compact
 from ris_connector.store.base import ChangeEvent, RunInfo, StoredRow, WriteBatch
 from ris_connector.store.sqlite_schema import DDL, SCHEMA_VERSION
 
@@ -245,8 +246,8 @@ class SQLiteStore:
                         k,
                         t,
                         i,
-                        json.dumps(f),
-                        json.dumps(c, ensure_ascii=False) if c else None,
+                        compact(f),
+                        compact(c) if c else None,
                     )
                     for k, t, i, f, c in b.events
                 ],
@@ -261,7 +262,7 @@ class SQLiteStore:
                 "INSERT OR REPLACE INTO missing (id, source, referrer, reason, at) VALUES (?, ?, ?, ?, ?)",
                 [(i, b.source, ref, reason, b.now) for i, ref, reason in b.missing],
             )
-        if b.found:
+        if b.found and db.execute("SELECT 1 FROM missing LIMIT 1").fetchone():  # usually empty
             db.executemany("DELETE FROM missing WHERE id=?", [(i,) for i in b.found])
         for stream, value in b.states.items():
             db.execute(
