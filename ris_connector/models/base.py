@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from ris_connector.jsontext import canonical
+
 #: Fields that describe where a record came from rather than what it says; they are left
 #: out of the content hash, so a re-stamped ``modified`` or a new fetch is no change.
 NON_CONTENT_FIELDS = frozenset({"provenance", "raw", "created", "modified"})
 
 
+def content_of(json_data: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of :meth:`Record.to_json_dict` data that the content hash covers."""
+    return {k: v for k, v in json_data.items() if k not in NON_CONTENT_FIELDS}
+
+
+def digest_of_content(content: Mapping[str, Any]) -> str:
+    """The content hash of what :func:`content_of` returned."""
+    return hashlib.blake2b(canonical(content), digest_size=16).hexdigest()
+
+
 def content_digest(json_data: Mapping[str, Any]) -> str:
     """:meth:`Record.content_hash` from the record's :meth:`Record.to_json_dict` (serialized once)."""
-    content = {k: v for k, v in json_data.items() if k not in NON_CONTENT_FIELDS}
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return digest_of_content(content_of(json_data))
 
 
 class Model(BaseModel):

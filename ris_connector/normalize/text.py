@@ -7,7 +7,8 @@ import re
 #: Values that real servers send instead of leaving a field out.
 PLACEHOLDERS = frozenset({"", "n/a", "n.a.", "na", "null", "none", "-", "--", "keine angabe", "undefined"})
 
-_LONGEST_PLACEHOLDER = max(len(p) for p in PLACEHOLDERS)
+#: Length of the longest placeholder: longer text is never one.
+LONGEST_PLACEHOLDER = max(len(p) for p in PLACEHOLDERS)
 
 #: C0 controls except tab, newline and carriage return, and DEL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -30,6 +31,6 @@ def clean_text(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip() if value.isprintable() else strip_controls(value)[0].strip()
-    if len(text) <= _LONGEST_PLACEHOLDER and text.lower() in PLACEHOLDERS:
+    if len(text) <= LONGEST_PLACEHOLDER and text.lower() in PLACEHOLDERS:
         return None
     return text

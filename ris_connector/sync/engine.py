@@ -37,8 +37,9 @@ from ris_connector.clock import Clock, SystemClock
 from ris_connector.config import SourceConfig
 from ris_connector.errors import ConfigError, ForbiddenUrl, NotFound, RisError, SourceError, TransientError
 from ris_connector.http import HttpClient
+from ris_connector.jsontext import compact
 from ris_connector.models import NON_CONTENT_FIELDS, Provenance, Record
-from ris_connector.models.base import content_digest
+from ris_connector.models.base import content_of, digest_of_content
 from ris_connector.store.base import Store, WriteBatch
 from ris_connector.sync.report import RunReport
 
@@ -265,17 +266,18 @@ class SyncEngine:
         for rid, rec in records.items():
             if rec.provenance is None:
                 rec.provenance = Provenance(source=self.config.name, adapter=self.adapter_cls.name, fetched_at=now)
-            if not self.config.keep_raw:
+            if rec.raw is not None and not self.config.keep_raw:
                 rec.raw = None
             data = rec.to_json_dict()
-            digest = content_digest(data)
+            content = content_of(data)
+            digest = digest_of_content(content)
             old = existing.get(rid)
             if old is not None and old[2] != self.config.name:
                 self.report.warn("id-conflict", f"{rid} belongs to source {old[2]!r}; not overwritten")
                 continue
             if old is None or old[1]:
                 self._upsert(batch, rec, digest, data)
-                batch.events.append(("created", rec.type, rid, sorted(_content(data)), {}))
+                batch.events.append(("created", rec.type, rid, sorted(content), {}))
                 self.report.count(rec.type, "created")
             elif old[0] != digest:
                 updated.append((rec, digest, data))
@@ -297,7 +299,7 @@ class SyncEngine:
             self._progress("records", self._processed)
 
     def _upsert(self, batch: WriteBatch, rec: Record, digest: str, data: dict[str, Any]) -> None:
-        batch.upserts.append((rec.id, rec.type, digest, json.dumps(data, ensure_ascii=False), rec.deleted))
+        batch.upserts.append((rec.id, rec.type, digest, compact(data), rec.deleted))
         batch.refs[rec.id] = rec.references()
         if rec.provenance and rec.provenance.url and rec.provenance.url != rec.id:
             batch.aliases.append((rec.provenance.url, rec.id))
@@ -324,7 +326,7 @@ class SyncEngine:
             data["deleted"] = True
             type_name = str(data.get("type") or tombstones[tid].type or "unknown")
             digest = "deleted:" + existing[tid][0]
-            batch.upserts.append((tid, type_name, digest, json.dumps(data, ensure_ascii=False), True))
+            batch.upserts.append((tid, type_name, digest, compact(data), True))
             batch.refs[tid] = []
             batch.events.append(("deleted", type_name, tid, [], {}))
             self.report.count(type_name, "deleted")

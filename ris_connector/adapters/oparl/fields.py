@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from ris_connector.adapters.base import Notice
 from ris_connector.normalize.ids import canonical_url, is_url
-from ris_connector.normalize.text import clean_text
+from ris_connector.normalize.text import LONGEST_PLACEHOLDER, clean_text
 from ris_connector.normalize.times import parse_date, parse_datetime
 
 T = TypeVar("T")
@@ -72,6 +72,12 @@ class FieldReader:
 
     def text(self, value: Any, field: str = "") -> str | None:
         """A cleaned string; placeholders (``"N/A"``, ``" "``, ``""``) become None (quirk 18)."""
+        if value is None:
+            return None
+        if type(value) is str and len(value) > LONGEST_PLACEHOLDER and value.isprintable():
+            stripped = value.strip()  # the common case: no placeholder, nothing to remove
+            if len(stripped) > LONGEST_PLACEHOLDER:
+                return stripped
         if isinstance(value, (dict, list)):
             if isinstance(value, list) and len(value) == 1 and not isinstance(value[0], (dict, list)):
                 return self.text(value[0], field)
@@ -103,6 +109,8 @@ class FieldReader:
         """The canonical id of a referenced object given as URL; numbers are dropped (quirk 37)."""
         if value is None:
             return None
+        if type(value) is str and value.startswith(("http://", "https://")):
+            return self.canonical(value)  # the common case; is_url below says the same
         if isinstance(value, dict):
             raw_id = value.get("id")
             return self.ref(raw_id, field) if raw_id is not None else None

@@ -43,6 +43,9 @@ THIN_KEYS = frozenset({"id", "type", "created", "modified", "deleted"})
 #: are normalized once per run (see :meth:`OParlNormalizer._dedup_key`).
 EMBEDDABLE = frozenset({"AgendaItem", "File", "Consultation", "Membership", "Location", "LegislativeTerm"})
 
+#: How many spellings of type URIs each normalizer remembers.
+_TYPE_CACHE = 256
+
 #: How many URL spellings each normalizer keeps canonicalized (shared Locations, Organizations...).
 CANONICAL_CACHE = 4096
 
@@ -103,6 +106,8 @@ class OParlNormalizer:
         )
         """The canonical id for a URL of this source (cached)."""
         self._seen: set[int] = set()
+        self._types: dict[str, tuple[str, bool]] = {}
+        """Type string as sent -> (short type, whether the URI is spelled oddly), quirk 36."""
         self.skipped = 0
         """Copies of objects skipped because an identical copy was normalized before."""
 
@@ -152,7 +157,17 @@ class OParlNormalizer:
                 return self.canonical(obj)  # a reference where an object was expected (quirk 6)
             out.append(Rejected(f"expected an OParl object, got {type(obj).__name__}", obj, expected, url))
             return None
-        type_name = short_type(obj.get("type"))
+        raw_type = obj.get("type")
+        known = self._types.get(raw_type) if type(raw_type) is str else None
+        if known is None:
+            type_name = short_type(raw_type)
+            odd_uri = isinstance(raw_type, str) and (
+                not raw_type.startswith("https://schema.oparl.org/1.") or raw_type.endswith("/")
+            )
+            if type(raw_type) is str and type_name is not None and len(self._types) < _TYPE_CACHE:
+                self._types[raw_type] = (type_name, odd_uri)
+        else:
+            type_name, odd_uri = known
         raw_id = obj.get("id")
         if isinstance(raw_id, str) and raw_id.strip():
             if not is_url(raw_id):
@@ -176,11 +191,10 @@ class OParlNormalizer:
                 return None
             code = "oparl-q4-tombstone-without-type" if obj.get("deleted") is True else "oparl-q5-missing-type"
             out.append(Notice(code, f"{rid}: no type, read as {type_name}"))
-        elif (isinstance(obj.get("type"), str) and not str(obj["type"]).startswith("https://schema.oparl.org/1.")) or (
-            isinstance(obj.get("type"), str) and str(obj["type"]).endswith("/")
-        ):
-            out.append(Notice("oparl-q36-type-uri", f"{rid}: type URI spelled {obj['type']!r}"))
-        if obj.get("deleted") is True or str(obj.get("deleted")).lower() == "true":
+        elif odd_uri:
+            out.append(Notice("oparl-q36-type-uri", f"{rid}: type URI spelled {raw_type!r}"))
+        deleted = obj.get("deleted")
+        if deleted is True or (deleted is not None and deleted is not False and str(deleted).lower() == "true"):
             out.append(Tombstone(rid, type_name))
             return rid
         builder = self._BUILDERS.get(type_name)
