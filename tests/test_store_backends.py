@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 from storetest import pg_base_url, pg_schema
@@ -111,6 +112,11 @@ def test_postgres_lock_released_when_connection_dies() -> None:
                 pid = holder._db.info.backend_pid  # type: ignore[attr-defined]
                 with psycopg.connect(base, autocommit=True) as admin:
                     admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                    # Termination is asynchronous: wait (bounded) until that backend is gone.
+                    deadline = time.monotonic() + 10
+                    while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+                        assert time.monotonic() < deadline, "the terminated backend did not go away"
+                        time.sleep(0.02)
                 with other.lock_source("bonn"):
                     pass
         finally:
