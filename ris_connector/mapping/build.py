@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 from lxml import etree
 from pydantic import ValidationError
 
-from ris_connector.adapters.base import Rejected
+from ris_connector.adapters.base import AdapterContext, Rejected
 from ris_connector.clock import Clock
 from ris_connector.mapping.convert import ConvertContext, convert, present
 from ris_connector.mapping.model import FieldSpec, Mapping, RecordSpec, RelationSpec
@@ -63,6 +63,18 @@ class RecordBuilder:
             tz=get_timezone(mapping.timezone or timezone),
             z_is_utc=mapping.z_is_utc,
             null_values=tuple(mapping.null_values),
+        )
+
+    @classmethod
+    def for_source(cls, mapping: Mapping, ctx: AdapterContext, adapter: str) -> RecordBuilder:
+        """The builder a mapped adapter (XML, SOAP) uses for the source in ``ctx``."""
+        return cls(
+            mapping,
+            source=ctx.source.name,
+            adapter=adapter,
+            timezone=ctx.source.timezone,
+            clock=ctx.clock,
+            keep_raw=ctx.source.keep_raw,
         )
 
     # -- reading values ----------------------------------------------------------------------

@@ -57,14 +57,7 @@ class SoapAdapter(Adapter):
         self.mapping: Mapping = load_mapping(options.mapping)
         if not self.mapping.operations:
             raise ConfigError(f"mapping {self.mapping.source_file}: no [[operation]] for SOAP")
-        self.builder = RecordBuilder(
-            self.mapping,
-            source=ctx.source.name,
-            adapter=self.name,
-            timezone=ctx.source.timezone,
-            clock=ctx.clock,
-            keep_raw=ctx.source.keep_raw,
-        )
+        self.builder = RecordBuilder.for_source(self.mapping, ctx, self.name)
         self._collected: dict[str, list[tuple[str, Any]]] = {}
         self._seen_repeated: set[str] = set()
 

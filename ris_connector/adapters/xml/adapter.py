@@ -45,14 +45,7 @@ class XmlAdapter(Adapter):
         self.mapping: Mapping = load_mapping(options.mapping)
         if not self.mapping.xml_records():
             raise ConfigError(f"mapping {self.mapping.source_file}: no [[record]] with an 'element' for XML")
-        self.builder = RecordBuilder(
-            self.mapping,
-            source=ctx.source.name,
-            adapter=self.name,
-            timezone=ctx.source.timezone,
-            clock=ctx.clock,
-            keep_raw=ctx.source.keep_raw,
-        )
+        self.builder = RecordBuilder.for_source(self.mapping, ctx, self.name)
         self._seen_repeated: set[str] = set()
 
     @classmethod
