@@ -133,3 +133,57 @@ def test_no_pattern_means_following_next_links() -> None:
     assert page_number_urls(nxt, _page(nxt, f"{LIST}?cursor=abc", None), 99) == []  # not a number
     assert page_number_urls(nxt, _page(nxt, f"{LIST}?page=900", None), 99) == []  # more than max_pages
     assert page_number_urls(nxt, Page(LIST, [], {"next": nxt}), 99) == []  # no links.last
+
+
+def _requests_for_next_list_while_paused(ahead_bytes: int) -> tuple[int, int]:
+    """Read lists until the meeting list's checkpoint, pause there, count agenda item list requests."""
+    import time
+
+    from ris_connector.adapters.base import AdapterContext, SourceSettings
+    from ris_connector.adapters.oparl.adapter import OParlAdapter, OParlOptions
+    from ris_connector.clock import SystemClock
+
+    class NoState:
+        def stream_state(self, stream: str) -> Mapping[str, Any] | None:
+            return None
+
+        def known_ids(self, ids: Any) -> set[str]:
+            return set()
+
+    server = OParlServer(scale=0.01, page_size=5).start()
+    try:
+        config = oparl_source(server.system_url)
+        with CountingClient(server.system_url, config.http, source="t") as http:
+            urls: list[str] = []
+            original = http.get
+
+            def logging_get(url: str, **kwargs: Any) -> HttpResponse:
+                urls.append(url)
+                return original(url, **kwargs)
+
+            http.get = logging_get  # type: ignore[method-assign]
+            ctx = AdapterContext(SourceSettings(name="t", url=server.system_url), http, SystemClock(), NoState())
+            adapter = OParlAdapter(ctx, OParlOptions(concurrency=4, ahead_bytes=ahead_bytes))
+            items = adapter.fetch()
+            for item in items:
+                if isinstance(item, Checkpoint) and item.stream.endswith("|meeting"):
+                    break
+            time.sleep(1.0)  # a slow reader: the worker threads go on meanwhile
+            early = sum(1 for u in urls if "/agendaItem" in u or "agendaitem" in u.lower())
+            rest = list(items)
+            adapter.close()
+            total = sum(1 for u in urls if "/agendaItem" in u or "agendaitem" in u.lower())
+    finally:
+        server.stop()
+    assert any(isinstance(i, Checkpoint) and i.stream.endswith("|agendaItem") for i in rest)
+    return early, total
+
+
+def test_next_list_loads_while_the_one_before_is_read() -> None:
+    """A trusted server's next list loads during the one before: ``ahead_bytes`` worth, else 2 x concurrency pages."""
+    early, total = _requests_for_next_list_while_paused(8 * 1024 * 1024)
+    assert total > 50  # the agenda item list has many pages
+    assert early > 20  # requested (and waiting undecoded) before its reader got there
+    early_small, total_small = _requests_for_next_list_while_paused(0)
+    assert total_small == total  # the same pages in the end
+    assert 1 < early_small <= 1 + 2 * 4  # its first page and a window of twice the concurrency

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from ris_connector.adapters.oparl.normalize import OParlNormalizer
 from ris_connector.clock import FixedClock
 from ris_connector.models import AgendaItem, Location, Meeting, Record
-from ris_connector.normalize.ids import _DEFAULT_PORTS, canonical_url, repair_url
+from ris_connector.normalize.ids import _DEFAULT_PORTS, canonical_url, is_url, repair_url, url_id
 
 BASE = "https://ris.example.org/oparl"
 
@@ -61,6 +61,36 @@ def test_canonical_url_fast_path_agrees_with_full_parse() -> None:
             assert got == expected, (url, scheme_for)
             checked += 1
     assert checked > 50_000
+
+
+def _is_url_full(value: object) -> bool:
+    """is_url without its fast path."""
+    if not isinstance(value, str) or not value.strip().lower().startswith(("http://", "https://")):
+        return False
+    try:
+        parts = urlsplit(value.strip())
+        _ = parts.port
+    except ValueError:
+        return False
+    return bool(parts.hostname)
+
+
+def test_is_url_and_url_id_fast_paths_agree_with_full_parse() -> None:
+    pieces = ["http://", "https://", "HTTP://", "h.example", "H.example", "127.0.0.1", ":80", ":443", ":8080",
+              ":99999", ":65536", "/", "//", "/a", "/a/", "?", "?x=1", "#f", "/b c", " ", "@", ".", "[", "ftp://"]  # fmt: skip
+    rng = random.Random(11)
+    urls: list[object] = ["".join(c) for n in range(1, 4) for c in itertools.product(pieces, repeat=n)]
+    urls += ["".join(rng.choices(pieces, k=rng.randint(3, 7))) for _ in range(10_000)]
+    urls += [None, 7, b"http://h.example/a", ["http://h.example/a"]]
+    valid = 0
+    for value in urls:
+        expected = _is_url_full(value)
+        assert is_url(value) == expected, value
+        for scheme_for in (None, {"h.example": "https"}):
+            want = _outcome(_full_parse, value, scheme_for) if expected else None
+            assert url_id(value, scheme_for=scheme_for) == want, (value, scheme_for)
+        valid += expected
+    assert valid > 1_000
 
 
 def _normalizer() -> OParlNormalizer:

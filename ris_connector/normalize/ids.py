@@ -102,15 +102,8 @@ def canonical_url(url: str, *, scheme_for: Mapping[str, str] | None = None) -> s
     ``scheme_for`` maps hosts to the scheme their ids should use, so that ``http://`` ids of
     an ``https://`` server (and vice versa) name the same record.
     """
-    fast = _CANONICAL.match(url)
-    if fast is not None:
-        scheme, host, port, path = fast.group("scheme", "host", "port", "path")
-        if (
-            (len(path) < 2 or not path.endswith("/"))
-            and (not scheme_for or scheme_for.get(host, scheme) == scheme)
-            and (port is None or _DEFAULT_PORTS[scheme] != int(port) <= 65535)
-        ):
-            return url  # already canonical: the slow path below would return it unchanged
+    if _plain_canonical(url, scheme_for):
+        return url  # already canonical: the slow path below would return it unchanged
     text = repair_url(url)
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
@@ -129,8 +122,30 @@ def canonical_url(url: str, *, scheme_for: Mapping[str, str] | None = None) -> s
     return urlunsplit((scheme, netloc, path, parts.query, ""))
 
 
+def _plain_canonical(url: str, scheme_for: Mapping[str, str] | None) -> bool:
+    """Whether ``url`` is already canonical and valid (the common case, one regex match)."""
+    fast = _CANONICAL.match(url)
+    if fast is None:
+        return False
+    scheme, host, port, path = fast.group("scheme", "host", "port", "path")
+    return (
+        (len(path) < 2 or not path.endswith("/"))
+        and (not scheme_for or scheme_for.get(host, scheme) == scheme)
+        and (port is None or _DEFAULT_PORTS[scheme] != int(port) <= 65535)
+    )
+
+
+def url_id(value: object, *, scheme_for: Mapping[str, str] | None = None) -> str | None:
+    """:func:`canonical_url` of ``value`` if :func:`is_url` holds for it, else None."""
+    if type(value) is str and _plain_canonical(value, scheme_for):
+        return value  # what is_url and canonical_url would say, at the cost of one match
+    return canonical_url(value, scheme_for=scheme_for) if is_url(value) else None  # type: ignore[arg-type]
+
+
 def is_url(value: object) -> bool:
     """Whether ``value`` is an absolute http(s) URL that can be parsed (host, valid port)."""
+    if type(value) is str and _plain_canonical(value, None):
+        return True
     if not isinstance(value, str) or not value.strip().lower().startswith(("http://", "https://")):
         return False
     try:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -23,7 +23,7 @@ from ris_connector.adapters.base import (
 )
 from ris_connector.adapters.oparl.jsondecode import decode_json
 from ris_connector.adapters.oparl.normalize import OParlNormalizer, is_thin
-from ris_connector.adapters.oparl.pages import Page, Paginator, to_page
+from ris_connector.adapters.oparl.pages import AheadTrust, Page, Paginator, to_page
 from ris_connector.adapters.oparl.vendors import PROFILES, VendorProfile, detect_vendor
 from ris_connector.errors import ConfigError, HttpStatusError, InvalidPayload, NotFound, SourceError
 from ris_connector.http import HttpResponse
@@ -58,6 +58,11 @@ _LIST_ORDER = (
 _STERNBERG_EMPTY = ("Die angeforderte Ressource wurde nicht gefunden", "Keine Adressen vorhanden")
 
 
+T = TypeVar("T")
+#: Lists after the one being read whose pages may load ahead (see ``ahead_bytes``).
+_PRIME_LISTS = 2
+
+
 @dataclass
 class _ListRun:
     """One external list of one Body as this run reads it."""
@@ -70,6 +75,7 @@ class _ListRun:
     filters: dict[str, str]
     strategy: str
     first_page: Future[Page] | None = None
+    paginator: Paginator | None = None
 
 
 class OParlOptions(AdapterOptions):
@@ -90,6 +96,10 @@ class OParlOptions(AdapterOptions):
     """Requests in flight at once (lists and pages fetched ahead); default: the source's
     ``http.max_connections``. 1 reads strictly one page after the other. The per-host
     connection cap and rate limit of the HTTP client apply either way."""
+    ahead_bytes: int = Field(default=8 * 1024 * 1024, ge=0)
+    """Response bytes one list may hold fetched ahead of its reader, undecoded (the window is at
+    least twice ``concurrency`` pages, at most 256); pages of the next list start loading once
+    every page of this one is requested. 0: twice ``concurrency`` pages."""
 
 
 class OParlAdapter(Adapter):
@@ -124,6 +134,7 @@ class OParlAdapter(Adapter):
         self._pending_notices: deque[Notice] = deque()
         self.concurrency = options.concurrency or ctx.http.settings.max_connections
         self._pool: ThreadPoolExecutor | None = None
+        self._trust = AheadTrust()
 
     # --- HTTP -------------------------------------------------------------------
     def _url(self, url: str) -> str:
@@ -144,10 +155,14 @@ class OParlAdapter(Adapter):
                 kwargs["params"] = filters
         accept = (404, 400) if listing else ()
         resp = self.ctx.http.get(self._url(url), accept_status=accept, **kwargs)
+        return self._decode(resp), resp
+
+    def _decode(self, resp: HttpResponse) -> Any:
+        """The JSON of a response (a list page answered with 404/400 may be an empty list)."""
         if resp.status in (404, 400):
             text = resp.content.decode("utf-8", errors="replace")
             if any(marker in text for marker in _STERNBERG_EMPTY):
-                return {"data": [], "links": {}, "_empty_error": resp.status}, resp
+                return {"data": [], "links": {}, "_empty_error": resp.status}
             if resp.status == 404:
                 raise NotFound("list not found (HTTP 404)", status=404, url=resp.url, body=resp.content)
             raise HttpStatusError(f"list request rejected (HTTP {resp.status})", status=resp.status, url=resp.url)
@@ -158,7 +173,7 @@ class OParlAdapter(Adapter):
                     "oparl-q16-control-characters", f"{resp.url}: {repaired} raw control characters in JSON", repaired
                 )
             )
-        return data, resp
+        return data
 
     def _page(self, url: str, expected: str, filters: dict[str, str], first: bool) -> Page:
         params = dict(filters) if first else {}
@@ -176,6 +191,14 @@ class OParlAdapter(Adapter):
             )
             params.pop("limit")
             payload, resp = self._get(url, listing=True, filters=params or None)
+        return self._to_page(payload, resp, expected)
+
+    def _page_later(self, url: str, expected: str) -> Callable[[], Page]:
+        """Request a later page of a list now; decode it when it is taken (raw bytes wait)."""
+        resp = self.ctx.http.get(self._url(url), accept_status=(404, 400))
+        return lambda: self._to_page(self._decode(resp), resp, expected)
+
+    def _to_page(self, payload: Any, resp: HttpResponse, expected: str) -> Page:
         if isinstance(payload, dict) and "_empty_error" in payload:
             page = Page(resp.url, [], {})
             page.notices.append(
@@ -186,16 +209,18 @@ class OParlAdapter(Adapter):
             )
             return page
         try:
-            return to_page(resp.url, payload, expected)
+            page = to_page(resp.url, payload, expected)
         except ValueError as exc:
             raise InvalidPayload(f"not an OParl list page: {exc}", url=resp.url) from None
+        page.size = len(resp.content)
+        return page
 
     def _drain(self) -> Iterator[Notice]:
         """Notices collected while fetching (also by worker threads: a deque pops safely)."""
         while self._pending_notices:
             yield self._pending_notices.popleft()
 
-    def _submit(self, job: Callable[[], Page]) -> Future[Page]:
+    def _submit(self, job: Callable[[], T]) -> Future[T]:
         """Run a page request on the worker threads (created on first use)."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="oparl-fetch")
@@ -270,7 +295,7 @@ class OParlAdapter(Adapter):
             # The first pages of the next lists are requested while this one is read.
             for upcoming in runs[i : i + self.concurrency]:
                 self._request_first_page(upcoming)
-            yield from self._list(run)
+            yield from self._list(run, runs[i + 1 : i + 1 + _PRIME_LISTS])
 
     def _plan(self, body_id: str, name: str, url: str, expected: str) -> _ListRun:
         """How this run reads one list: full, ``modified_since`` its watermark, or newest pages first."""
@@ -291,18 +316,44 @@ class OParlAdapter(Adapter):
             run.started = self.ctx.clock.now()  # the watermark is never later than the first request
             run.first_page = self._submit(lambda: self._page(run.url, run.expected, run.filters, True))
 
-    def _list(self, run: _ListRun) -> Iterator[Item]:
-        url, expected, filters, strategy = run.url, run.expected, run.filters, run.strategy
+    def _paginator(self, run: _ListRun) -> Paginator:
+        if run.paginator is None:
+            expected, filters = run.expected, run.filters
+            ahead = self.concurrency > 1 and run.strategy != "newest_pages"
+            run.paginator = Paginator(
+                lambda u, first: self._page(u, expected, filters, first),
+                filters=filters,
+                max_pages=self.opts.max_pages,
+                submit=self._submit if ahead else None,
+                window=2 * self.concurrency,
+                fetch_later=lambda u: self._page_later(u, expected),
+                ahead_bytes=self.opts.ahead_bytes,
+                trust=self._trust,
+            )
+        return run.paginator
+
+    def _prime(self, waiting: list[_ListRun], tail: Paginator, started: list[_ListRun]) -> Paginator:
+        """Let waiting lists start loading, each once every page before it is requested.
+
+        ``tail`` is the last list that loads; returns the new last one (started lists move from
+        ``waiting`` to ``started``).
+        """
+        while waiting and tail.fully_requested:
+            run = waiting[0]
+            self._request_first_page(run)
+            if run.first_page is None or not self._paginator(run).prime(run.first_page):
+                break
+            started.append(waiting.pop(0))
+            tail = self._paginator(run)
+        return tail
+
+    def _list(self, run: _ListRun, later: list[_ListRun] | None = None) -> Iterator[Item]:
+        url, expected, strategy = run.url, run.expected, run.strategy
         if run.first_page is None:
             run.started = self.ctx.clock.now()
-        ahead = self.concurrency > 1 and strategy != "newest_pages"
-        paginator = Paginator(
-            lambda u, first: self._page(u, expected, filters, first),
-            filters=filters,
-            max_pages=self.opts.max_pages,
-            submit=self._submit if ahead else None,
-            window=2 * self.concurrency,
-        )
+        paginator = tail = self._paginator(run)
+        waiting = list(later or [])
+        started: list[_ListRun] = []
         if strategy == "newest_pages":
             yield Notice("oparl-q28-newest-pages", f"{url}: filters are useless here; paging back from links.last")
         elif strategy == "full" and not self.ctx.full:
@@ -310,6 +361,10 @@ class OParlAdapter(Adapter):
         pages = paginator.backward(url) if strategy == "newest_pages" else paginator.forward(url, run.first_page)
         run.first_page = None
         for number, page in enumerate(pages):
+            if waiting or tail is not paginator:
+                for run_ahead in started:
+                    self._paginator(run_ahead).top_up()
+                tail = self._prime(waiting, tail, started)
             yield from page.notices
             yield from self._drain()
             all_known = False

@@ -28,6 +28,22 @@ from ris_connector.normalize.ids import canonical_url
 
 
 @dataclass
+class AheadTrust:
+    """Pages of one server that were fetched ahead and proved to be the pages its links named.
+
+    A larger window (``ahead_bytes``) is used only after ``needed`` such pages, so a server
+    whose links do not follow their page numbers costs at most a small window per list.
+    """
+
+    needed: int = 8
+    verified: int = 0
+
+    @property
+    def earned(self) -> bool:
+        return self.verified >= self.needed
+
+
+@dataclass
 class Page:
     """One list page, whatever shape the server sent."""
 
@@ -37,6 +53,8 @@ class Page:
     notices: list[Notice] = field(default_factory=list)
     total_pages: int | None = None
     """``pagination.totalPages`` where the server gave a number."""
+    size: int = 0
+    """Bytes of the response (0 where unknown)."""
 
 
 def to_page(url: str, payload: Any, expected: str | None) -> Page:
@@ -106,6 +124,10 @@ def page_number_urls(next_url: str, page: Page, max_pages: int) -> list[str]:
     ]
 
 
+#: Most pages a list requests ahead, however small its pages.
+_MAX_WINDOW = 256
+
+
 def _signature(data: list[Any]) -> str:
     ids = [str(o.get("id")) if isinstance(o, dict) else repr(o) for o in data]
     return hashlib.blake2b("\n".join(ids).encode(), digest_size=16).hexdigest()
@@ -125,12 +147,20 @@ class Paginator:
         filters: Mapping[str, str] | None = None,
         max_pages: int = 100_000,
         stale_pages: int = 3,
-        submit: Callable[[Callable[[], Page]], Future[Page]] | None = None,
+        submit: Callable[[Callable[[], Any]], Future[Any]] | None = None,
         window: int = 8,
+        fetch_later: Callable[[str], Callable[[], Page]] | None = None,
+        ahead_bytes: int = 0,
+        trust: AheadTrust | None = None,
     ) -> None:
         self._fetch = fetch
         self._submit = submit
+        self._fetch_later = fetch_later
         self.window = window
+        """Pages requested ahead at most; grown to ``ahead_bytes`` worth of pages the size of the first."""
+        self.ahead_bytes = ahead_bytes
+        self.trust = trust or AheadTrust()
+        self._first_size = 0
         self.speculative_pages = 0
         """Pages fetched ahead and then not used (a list that broke its page-number pattern)."""
         self.filters = dict(filters or {})
@@ -138,6 +168,46 @@ class Paginator:
         self.stale_pages = stale_pages
         self.irregular = False
         self.notices: list[Notice] = []
+        self._primed: tuple[deque[str], deque[tuple[str, Future[Any]]]] | None = None
+        self._planned: deque[str] | None = None
+
+    @property
+    def fully_requested(self) -> bool:
+        """Whether the walk has requested every page it predicted (or predicted none)."""
+        return self._planned is not None and not self._planned
+
+    def _window(self) -> int:
+        """Once trusted, as many pages ahead as ``ahead_bytes`` holds of pages like the first."""
+        if self._fetch_later is not None and self.ahead_bytes and self._first_size and self.trust.earned:
+            return max(self.window, min(_MAX_WINDOW, self.ahead_bytes // self._first_size))
+        return self.window
+
+    def top_up(self) -> None:
+        """Request more pages ahead of a primed list if its window has grown (trust was earned)."""
+        if self._primed is not None:
+            self._ahead(*self._primed)
+
+    def prime(self, first_page: Future[Page]) -> bool:
+        """Start fetching ahead from a first page already requested, before the walk begins.
+
+        Lets the next list's pages load while the previous list is still being read. Does
+        nothing (False) until ``first_page`` has arrived; the walk checks the pages as usual.
+        """
+        if self._submit is None or self._primed is not None or self._planned is not None:
+            return self._primed is not None
+        if not first_page.done() or first_page.cancelled() or first_page.exception() is not None:
+            return False
+        page = first_page.result()
+        self._first_size = page.size
+        link = page.links.get("next")
+        planned: deque[str] = deque()
+        if link:
+            link, _ = with_filters(link, self.filters)
+            planned.extend(page_number_urls(link, page, self.max_pages))
+        ahead: deque[tuple[str, Future[Any]]] = deque()
+        self._ahead(planned, ahead)
+        self._primed = (planned, ahead)
+        return True
 
     def _stop(self, code: str, message: str) -> None:
         self.irregular = True
@@ -165,34 +235,56 @@ class Paginator:
         seen_urls: set[str] | None = None,
         first_page: Future[Page] | None = None,
     ) -> Iterator[Page]:
-        ahead: deque[tuple[str, Future[Page]]] = deque([(url, first_page)] if first_page else [])
+        ahead: deque[tuple[str, Future[Any]]] = deque([(url, first_page)] if first_page else [])
+        planned: deque[str] = deque()
+        primed = self._primed is not None and first_page is not None
+        if self._primed is not None:
+            if primed:
+                planned, early = self._primed
+                ahead.extend(early)
+            else:  # pragma: no cover - primed only with the first page it is walked from
+                for _, pending in self._primed[1]:
+                    pending.cancel()
+            self._primed = None
+        self._planned = planned
         try:
-            yield from self._pages(url, rel, first, set(seen_urls or ()), ahead)
+            yield from self._pages(url, rel, first, set(seen_urls or ()), ahead, planned, primed)
         finally:
             for _, pending in ahead:
                 if not pending.cancel():
                     self.speculative_pages += 1
 
-    def _take(self, url: str, first: bool, ahead: deque[tuple[str, Future[Page]]]) -> Page:
+    def _take(self, url: str, first: bool, ahead: deque[tuple[str, Future[Any]]]) -> Page:
         """The page at ``url``: the one requested ahead if it is that URL, else fetched now."""
         if ahead and ahead[0][0] == url:
-            return ahead.popleft()[1].result()
+            got = ahead.popleft()[1].result()
+            if not first:
+                self.trust.verified += 1
+            return got if isinstance(got, Page) else got()  # a page fetched later is decoded now
         while ahead:  # the list left its pattern: drop what was fetched ahead
             if not ahead.pop()[1].cancel():
                 self.speculative_pages += 1
         return self._fetch(url, first)
 
-    def _ahead(self, planned: deque[str], ahead: deque[tuple[str, Future[Page]]]) -> None:
+    def _ahead(self, planned: deque[str], ahead: deque[tuple[str, Future[Any]]]) -> None:
         """Keep up to ``window`` pages of ``planned`` requested ahead."""
         submit = self._submit
-        while submit is not None and planned and len(ahead) < self.window:
+        window = self._window()
+        while submit is not None and planned and len(ahead) < window:
             target = planned.popleft()
-            ahead.append((target, submit(partial(self._fetch, target, False))))
+            job = partial(self._fetch_later, target) if self._fetch_later else partial(self._fetch, target, False)
+            ahead.append((target, submit(job)))
 
     def _pages(
-        self, url: str, rel: str, first: bool, visited: set[str], ahead: deque[tuple[str, Future[Page]]]
+        self,
+        url: str,
+        rel: str,
+        first: bool,
+        visited: set[str],
+        ahead: deque[tuple[str, Future[Any]]],
+        planned: deque[str],
+        primed: bool,
     ) -> Iterator[Page]:
-        planned: deque[str] = deque()
         seen_ids: set[int] = set()
         previous_signature = None
         stale = 0
@@ -225,7 +317,8 @@ class Paginator:
                 link, added = with_filters(link, self.filters)
                 if added:
                     self.notices.append(Notice("oparl-q25-lost-filter", f"{page.url}: next link lost its filter"))
-                if pages == 1 and self._submit is not None:
+                if pages == 1 and self._submit is not None and not primed:
+                    self._first_size = page.size
                     planned.extend(page_number_urls(link, page, self.max_pages))
             if ahead and ahead[0][0] != link:
                 planned.clear()  # not the predicted page: no more fetching ahead in this list
