@@ -77,7 +77,8 @@ def _is_url_full(value: object) -> bool:
 
 def test_is_url_and_url_id_fast_paths_agree_with_full_parse() -> None:
     pieces = ["http://", "https://", "HTTP://", "h.example", "H.example", "127.0.0.1", ":80", ":443", ":8080",
-              ":99999", ":65536", "/", "//", "/a", "/a/", "?", "?x=1", "#f", "/b c", " ", "@", ".", "[", "ftp://"]  # fmt: skip
+              ":99999", ":65536", "/", "//", "/a", "/a/", "?", "?x=1", "#f", "/b c", " ", "@", ".", "[",
+              "ftp://"]  # fmt: skip
     rng = random.Random(11)
     urls: list[object] = ["".join(c) for n in range(1, 4) for c in itertools.product(pieces, repeat=n)]
     urls += ["".join(rng.choices(pieces, k=rng.randint(3, 7))) for _ in range(10_000)]
