@@ -48,7 +48,7 @@ def _outcome(fn: Any, *args: Any) -> Any:
 
 def test_canonical_url_fast_path_agrees_with_full_parse() -> None:
     pieces = ["http://", "https://", "HTTP://", "h.example", "H.example", "127.0.0.1", ":80", ":443", ":8080",
-              ":99999", "/", "//", "/a", "/a/", "?", "?x=1&y=%20", "#f", "/b c", "/ä", "@", "."]  # fmt: skip
+              ":99999", "/", "//", "/a", "/a/", "?", "?x=1&y=%20", "#f", "/b c", "/ä", "@", ".", "-", "x-"]  # fmt: skip
     maps = (None, {"h.example": "https"}, {"127.0.0.1": "http"})
     rng = random.Random(7)
     urls = ["".join(c) for n in range(1, 4) for c in itertools.product(pieces, repeat=n)]
@@ -78,7 +78,7 @@ def _is_url_full(value: object) -> bool:
 def test_is_url_and_url_id_fast_paths_agree_with_full_parse() -> None:
     pieces = ["http://", "https://", "HTTP://", "h.example", "H.example", "127.0.0.1", ":80", ":443", ":8080",
               ":99999", ":65536", "/", "//", "/a", "/a/", "?", "?x=1", "#f", "/b c", " ", "@", ".", "[",
-              "ftp://"]  # fmt: skip
+              "ftp://", "-", "a-"]  # fmt: skip
     rng = random.Random(11)
     urls: list[object] = ["".join(c) for n in range(1, 4) for c in itertools.product(pieces, repeat=n)]
     urls += ["".join(rng.choices(pieces, k=rng.randint(3, 7))) for _ in range(10_000)]

@@ -11,12 +11,12 @@ from ris_connector.models import RECORD_TYPES
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TYPE_URI = re.compile(r"^https?://schema\.oparl\.org/(?P<version>\d+\.\d+)/(?P<name>[A-Za-z]+)/?$", re.IGNORECASE)
 #: A URL that :func:`canonical_url` leaves as it is: lower-case scheme and host, a port that is
-#: not the default (checked in code), only characters ``repair_url`` keeps, no ``//`` in the path,
-#: no fragment and no trailing slash (checked in code).
+#: not the default, only characters ``repair_url`` keeps, no fragment. Flat character classes
+#: keep the match cheap; host labels, ``//`` in the path and a trailing slash are checked in code.
 _CANONICAL = re.compile(
-    r"(?P<scheme>https?)://(?P<host>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)"
-    r"(?::(?P<port>[1-9][0-9]{0,4}))?"
-    r"(?P<path>(?:/[A-Za-z0-9%:@!$&'()*+,;=._~-]+)*/?)"
+    r"(https?)://([a-z0-9.-]+)"
+    r"(?::([1-9][0-9]{0,4}))?"
+    r"(/[A-Za-z0-9%:@!$&'()*+,;=._~/-]*)?"
     r"(?:\?[A-Za-z0-9%:@!$&'()*+,;=._~/?-]+)?\Z"
 )
 #: A URL that :func:`repair_url` leaves as it is (same character classes as ``_CANONICAL``).
@@ -127,12 +127,14 @@ def _plain_canonical(url: str, scheme_for: Mapping[str, str] | None) -> bool:
     fast = _CANONICAL.match(url)
     if fast is None:
         return False
-    scheme, host, port, path = fast.group("scheme", "host", "port", "path")
-    return (
-        (len(path) < 2 or not path.endswith("/"))
-        and (not scheme_for or scheme_for.get(host, scheme) == scheme)
-        and (port is None or _DEFAULT_PORTS[scheme] != int(port) <= 65535)
-    )
+    scheme, host, port, path = fast.groups()
+    if path and ((len(path) > 1 and path[-1] == "/") or "//" in path):
+        return False
+    if host[0] in ".-" or host[-1] in ".-" or ".." in host or ".-" in host or "-." in host:
+        return False  # an empty label, or one that starts or ends with "-"
+    if port is not None and not _DEFAULT_PORTS[scheme] != int(port) <= 65535:
+        return False
+    return not scheme_for or scheme_for.get(host, scheme) == scheme
 
 
 def url_id(value: object, *, scheme_for: Mapping[str, str] | None = None) -> str | None:
