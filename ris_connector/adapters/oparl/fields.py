@@ -16,6 +16,8 @@ from ris_connector.normalize.text import LONGEST_PLACEHOLDER, clean_text
 from ris_connector.normalize.times import parse_date, parse_datetime
 
 T = TypeVar("T")
+#: Date-time strings a normalizer remembers (many records share created/modified stamps).
+_TIMES_CACHE = 4096
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -59,8 +61,11 @@ class FieldReader:
         where: str,
         scheme_for: dict[str, str] | None = None,
         canonical: Callable[[str], str] | None = None,
+        times: dict[str, datetime] | None = None,
     ) -> None:
         self.tz = tz
+        self.times: dict[str, datetime] = {} if times is None else times
+        """Date-times already read in the prescribed spelling (shared across records, bounded)."""
         self.canonical: Callable[[str], str] = canonical or partial(canonical_url, scheme_for=scheme_for)
         """Canonical id of a URL: the normalizer's cached one, else :func:`canonical_url`."""
         self.notices = notices
@@ -144,11 +149,20 @@ class FieldReader:
 
     def datetime(self, value: Any, field: str = "") -> datetime | None:
         """A timezone-aware date-time (naive values in the source's zone, quirks 17/37)."""
-        if type(value) is str and _ISO_WITH_OFFSET.match(value):
-            try:  # the spelling OParl prescribes: nothing to note, nothing to repair
-                return _datetime.fromisoformat(value)
-            except ValueError:
-                pass
+        if type(value) is str:
+            known = self.times.get(value)
+            if known is not None:
+                return known
+            if _ISO_WITH_OFFSET.match(value):
+                try:  # the spelling OParl prescribes: nothing to note, nothing to repair
+                    parsed = _datetime.fromisoformat(value)
+                except ValueError:
+                    pass
+                else:
+                    if len(self.times) >= _TIMES_CACHE:
+                        self.times.clear()
+                    self.times[value] = parsed
+                    return parsed
         if isinstance(value, str):
             text = value.strip()
             if _DATE_ONLY.match(text):

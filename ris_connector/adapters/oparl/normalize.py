@@ -110,6 +110,7 @@ class OParlNormalizer:
         self.url_id: Callable[[object], str | None] = partial(url_id, scheme_for=schemes)
         """The canonical id of a value if it is a URL, else None (one regex match when canonical)."""
         self._seen: set[int] = set()
+        self._times: dict[str, datetime] = {}
         self._types: dict[str, tuple[str, bool]] = {}
         """Type string as sent -> (short type, whether the URI is spelled oddly), quirk 36."""
         self.skipped = 0
@@ -216,7 +217,7 @@ class OParlNormalizer:
             out.append(_Seen(rid, type_name))
             return rid
         notices: list[Notice] = []
-        reader = FieldReader(tz=self.tz, canonical=self.canonical, notices=notices, where=rid)
+        reader = FieldReader(tz=self.tz, canonical=self.canonical, notices=notices, where=rid, times=self._times)
         try:
             children: list[Item | _Seen] = []
             fields = builder(self, obj, rid, reader, body, parent, children)
@@ -317,7 +318,7 @@ class OParlNormalizer:
         """``rid`` as the parent of its embedded objects; dates it lacks come from its own parent (quirk 26)."""
 
         def dates() -> tuple[datetime | None, datetime | None]:
-            r = FieldReader(tz=self.tz, canonical=self.canonical, notices=[], where=rid)
+            r = FieldReader(tz=self.tz, canonical=self.canonical, notices=[], where=rid, times=self._times)
             created, modified = r.datetime(obj.get("created")), r.datetime(obj.get("modified"))
             if parent is not None and created is None and modified is None:
                 return parent.created, parent.modified
