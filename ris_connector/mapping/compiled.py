@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone, tzinfo
 from typing import Any
 from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 from pydantic import ValidationError
@@ -32,6 +33,8 @@ from ris_connector.normalize.status import meeting_status
 from ris_connector.normalize.text import clean_text
 from ris_connector.normalize.times import get_timezone, localize
 
+#: Relation ids kept for reuse; the memo starts again when full, so memory stays bounded.
+_MAX_TARGETS = 4096
 #: A compiled path: (True, child name) for a direct child, (False, path) for anything else.
 Path = tuple[bool, str]
 #: A converter of a field's present values: (values, export URL, position) -> value.
@@ -121,15 +124,24 @@ class _Field:
         self.to_value: Converter = _converter(spec, ctx)
 
     def values(self, view: ElementValues, place: Place) -> list[Any]:
-        """The present values, as :meth:`RecordBuilder._read` collects them."""
+        """The present values, as :meth:`RecordBuilder._read` collects them.
+
+        A single-valued field (not ``list``/``join``) gets only its first value: the one its
+        converter reads.
+        """
         if self.spec.value is not None:
             return [self.spec.value]
-        values: list[Any] = []
         nulls = self.nulls
-        for path in self.paths:
-            values.extend(v for v in view.get(path) if v not in nulls)
-            if values and not self.every:
-                break
+        values: list[Any] = []
+        if self.every:
+            for path in self.paths:
+                values.extend(v for v in view.get(path) if v not in nulls)
+        else:
+            kids = view.kids
+            for simple, key in self.paths:
+                for v in kids.get(key, ()) if simple else view.lookup(key):
+                    if v not in nulls:
+                        return [v]
         if not values and self.param:
             values = present(place.param(self.param), self.spec, self.ctx)
         return values
@@ -213,6 +225,19 @@ class XmlPlan:
         self.records = tuple(_Record(spec, ctx) for spec in builder.mapping.xml_records())
         self._names: dict[str, str] = {}
         self._ok_repeated: set[tuple[Any, ...]] = set()
+        self._targets: dict[tuple[str, str], str] = {}
+
+    def _target(self, kind: str, native: Any) -> str:
+        """The id a relation value names; text values memoized (committees recur in every meeting)."""
+        if not isinstance(native, str):
+            return urn(self.builder.source, kind, native_text(native))
+        key = (kind, native)
+        found = self._targets.get(key)
+        if found is None:
+            if len(self._targets) >= _MAX_TARGETS:
+                self._targets.clear()
+            found = self._targets[key] = urn(self.builder.source, kind, native_text(native))
+        return found
 
     def items(
         self, element: etree._Element, place: Place, positions: dict[str, int], seen: set[str]
@@ -321,7 +346,7 @@ class XmlPlan:
         for name, relation in rec.relations:
             try:
                 found = relation.values(view, place)
-                ids = [urn(source, relation.type, native_text(v)) for v in found or ()]
+                ids = [self._target(relation.type, v) for v in found or ()]
             except (ValueError, TypeError) as exc:
                 problems.append(f"{name}: {exc}")
                 continue
@@ -343,7 +368,7 @@ class XmlPlan:
                 end=data.get("end"),
             )
         data["provenance"] = Provenance(
-            source=source, adapter=builder.adapter, original_id=native, url=url, fetched_at=builder.clock.now()
+            source=source, adapter=builder.adapter, original_id=native, url=url, fetched_at=now
         )
         if builder.keep_raw:
             data["raw"] = builder.raw(element)
@@ -405,6 +430,8 @@ def _datetime_converter(spec: FieldSpec, ctx: ConvertContext) -> Converter | Non
         parser_for(f[:-1]) if f.endswith("Z") else p for f, p in zip(spec.format, plain, strict=True)
     ]
     message = " or ".join(spec.format)
+    #: zoneinfo honours ``fold`` (PEP 495): equal offsets for both folds mean an unambiguous time.
+    zone = tz if isinstance(tz, ZoneInfo) else None
 
     def to_dt(values: list[Any], _url: str | None, _position: int) -> Any:
         if not values:
@@ -424,6 +451,10 @@ def _datetime_converter(spec: FieldSpec, ctx: ConvertContext) -> Converter | Non
                 return parsed
             if zulu and z_is_utc:
                 return parsed.replace(tzinfo=timezone.utc)
+            if zone is not None:
+                aware = parsed.replace(tzinfo=zone, fold=0)
+                if aware.utcoffset() == parsed.replace(tzinfo=zone, fold=1).utcoffset():
+                    return aware  # neither in a DST gap nor in an overlap: what localize returns
             return localize(parsed, tz)
         raise ValueError(f"not a date-time in format {message}: {value!r}")
 

@@ -192,6 +192,9 @@ ODD_EXPORT = """<?xml version="1.0" encoding="UTF-8"?>
         a </n2><text>gepolstert</text></top></termin>
     <termin nr="T6"><entwurf>0</entwurf><titel>Entwurf 0 ist kein Entwurf</titel><beginn>2024031</beginn></termin>
     <termin><nummer>T7</nummer><titel>ohne Attribut</titel></termin>
+    <termin nr="T12"><titel>In der Lücke</titel><beginn>20240331T023000Z</beginn><ende>31.03.2024 02:30</ende></termin>
+    <termin nr="T13"><titel>Doppelt</titel><beginn>20241027T023000Z</beginn><ende>27.10.2024 2:30</ende></termin>
+    <termin nr="T14"><titel>Sommer</titel><beginn>20240601T023000Z</beginn></termin>
     <termin nr="T8"><titel>T im Text</titel><beginn>20240312t170000Z</beginn></termin>
     <termin nr="T9"><titel>Sekunde 60</titel><beginn>20240312T170060Z</beginn></termin>
     <termin nr="T10"><titel>Unicode-Ziffern</titel><beginn>\uff12\uff10\uff12\uff140312T170000Z</beginn></termin>
