@@ -33,8 +33,9 @@ from ris_connector.normalize.status import meeting_status
 from ris_connector.normalize.text import clean_text
 from ris_connector.normalize.times import get_timezone, localize
 
-#: Relation ids kept for reuse; the memo starts again when full, so memory stays bounded.
-_MAX_TARGETS = 4096
+#: Size of each memo (tag names, relation ids, inputs of repeated records); a full memo starts
+#: again, so memory stays bounded whatever the export holds.
+_MAX_MEMO = 4096
 #: A compiled path: (True, child name) for a direct child, (False, path) for anything else.
 Path = tuple[bool, str]
 #: A converter of a field's present values: (values, export URL, position) -> value.
@@ -67,6 +68,8 @@ class ElementValues:
                 continue
             name = names.get(tag)
             if name is None:
+                if len(names) >= _MAX_MEMO:
+                    names.clear()  # a hostile export may invent a new tag per element
                 name = names[tag] = tag.rsplit("}", 1)[-1]
             if not name:
                 continue
@@ -234,7 +237,7 @@ class XmlPlan:
         key = (kind, native)
         found = self._targets.get(key)
         if found is None:
-            if len(self._targets) >= _MAX_TARGETS:
+            if len(self._targets) >= _MAX_MEMO:
                 self._targets.clear()
             found = self._targets[key] = urn(self.builder.source, kind, native_text(native))
         return found
@@ -293,6 +296,8 @@ class XmlPlan:
         item = self.build(rec, element, view, place, position)
         if isinstance(item, Record):
             if key is not None:
+                if len(self._ok_repeated) >= _MAX_MEMO:
+                    self._ok_repeated.clear()
                 self._ok_repeated.add(key)
             if item.id in seen:
                 return None
@@ -303,16 +308,17 @@ class XmlPlan:
         """Everything a build reads: equal keys give equal records (the position aside)."""
         if self.builder.keep_raw or rec.spec.type == Meeting.TYPE or rec.positional:
             return None  # the raw element, the clock-derived status, the position are more than the key
-        parts: list[Any] = [place.url, tuple(rec.id.values(view, place))]
-        parts.extend(tuple(f.values(view, place)) for f in rec.fields)
-        for _, relation in rec.relations:
-            found = relation.values(view, place)
-            parts.append(None if found is None else tuple(found))
         try:
-            hash(tuple(parts))
-        except TypeError:
-            return None
-        return tuple(parts)
+            parts: list[Any] = [place.url, tuple(rec.id.values(view, place))]
+            parts.extend(tuple(f.values(view, place)) for f in rec.fields)
+            for _, relation in rec.relations:
+                found = relation.values(view, place)
+                parts.append(None if found is None else tuple(found))
+            key = tuple(parts)
+            hash(key)
+        except (ValueError, TypeError, KeyError, IndexError):
+            return None  # unhashable or unreadable: build it, the build reports what is wrong
+        return key
 
     def build(
         self, rec: _Record, element: etree._Element, view: ElementValues, place: Place, position: int

@@ -308,3 +308,27 @@ def test_directive_patterns_are_the_ones_strptime_uses() -> None:
 @pytest.mark.parametrize("fmt", ["%H:%M", "%Y-%m-%dT%H:%M:%S%z", "%d %B %Y", "%Y-%m-%d %%", "%Y%Y%m%d", "%y%m%d"])
 def test_other_formats_stay_with_strptime(fmt: str) -> None:
     assert compile_format(fmt) is None
+
+
+def test_memos_stay_bounded_on_an_export_that_invents_names() -> None:
+    """A hostile export with a new tag and a new committee per element: memory of the plan is capped."""
+    from ris_connector.mapping.compiled import _MAX_MEMO
+
+    count = _MAX_MEMO + 500
+    body = "".join(
+        f"<element><silfdnr>{i}</silfdnr><sisbvcs>20240312T170000Z</sisbvcs><grname>G{i}</grname>"
+        f"<x{i}>y</x{i}></element>"
+        for i in range(1, count + 1)
+    )
+    data = f"<export><list>{body}</list></export>".encode()
+    builder = _builder(load_mapping("allris3"))
+    plan = XmlPlan(builder)
+    positions: dict[str, int] = {}
+    seen: set[str] = set()
+    items = []
+    for element in XmlStream([data], builder.mapping.record_tags()):
+        items.extend(plan.items(element, Place(url=None), positions, seen))
+    assert len(items) == 2 * count  # a meeting and its committee per element
+    assert len(plan._names) <= _MAX_MEMO and len(plan._targets) <= _MAX_MEMO
+    assert len(plan._ok_repeated) <= _MAX_MEMO
+    assert _view(items) == _view(_general(_builder(load_mapping("allris3")), data, None))
