@@ -2,7 +2,9 @@
 
 Generates the export (ISO-8859-1 label, cp1252 bytes, as ALLRIS 3 serves it) into a temporary
 folder, syncs it with the shipped ``allris3`` mapping into a temporary SQLite file, and prints
-records/s, MB/s and the peak RSS of the process. Usage::
+records/s, MB/s, the CPU time per record element and the peak RSS of the process. With
+``--keep DIR`` the export is kept and reused by the next run of the same size; the database is
+always new, so every run measures a first sync (all records created). Usage::
 
     python bench/xml_stream.py [--size-mb 200] [--keep DIR]
 """
@@ -99,21 +101,34 @@ def main() -> int:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="ris-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     export = folder / "si010-vo040.xml"
+    marker = folder / "si010-vo040.count"
     t0 = time.monotonic()
-    elements = generate(export, args.size_mb)
+    if export.exists() and marker.exists() and marker.read_text().split()[0] == str(args.size_mb):
+        elements = int(marker.read_text().split()[1])
+        print(f"reusing {export}")
+    else:
+        elements = generate(export, args.size_mb)
+        marker.write_text(f"{args.size_mb} {elements}\n")
     size = export.stat().st_size
-    print(f"generated {size / 1e6:.1f} MB, {elements} record elements in {time.monotonic() - t0:.1f} s")
+    print(f"export {size / 1e6:.1f} MB, {elements} record elements ({time.monotonic() - t0:.1f} s)")
     print(f"peak RSS before sync: {peak_rss_mb():.1f} MB")
 
+    for old in folder.glob("bench.db*"):
+        old.unlink()
     store = SQLiteStore(folder / "bench.db")
     source = source_from_mapping({"name": "bench", "adapter": "xml", "mapping": "allris3", "file": [str(export)]})
     t1 = time.monotonic()
+    cpu1 = time.process_time()
     report = run_source(source, store)
     elapsed = time.monotonic() - t1
+    cpu = time.process_time() - cpu1
     store.close()
     records = sum(report.counts[t]["created"] + report.counts[t]["unchanged"] for t in report.counts)
     print(f"status {report.status}; created {report.total('created')}, quarantined {report.total('quarantined')}")
     print(f"sync: {elapsed:.1f} s, {records / elapsed:,.0f} records/s, {size / 1e6 / elapsed:.2f} MB/s")
+    print(
+        f"sync CPU: {cpu:.1f} s, {cpu / elements * 1e6:.0f} us per record element, {size / 1e6 / cpu:.2f} MB per CPU-s"
+    )
     print(f"peak RSS: {peak_rss_mb():.1f} MB")
     if not args.keep:
         export.unlink()

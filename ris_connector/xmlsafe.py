@@ -128,7 +128,12 @@ class XmlDecoder:
                 return b""
             data, self._head = self._head, b""
             data = self._start(data)
-        text = self._decoder.decode(data, final) if self._decoder else ""
+        if self._decoder is None:
+            text = ""
+        elif self._repairing:
+            text = self._repair(data, final)
+        else:
+            text = self._decoder.decode(data, final)
         if self._repairing and not self._decided and not data.isascii():
             self._decide(data)
         text, removed = _ILLEGAL_CHARS.subn("", text)
@@ -153,13 +158,34 @@ class XmlDecoder:
             codec = self._forced
         if codec in _REPAIRED_LABELS and not self._forced:
             self._repairing = True
-            self._decoder = codecs.getincrementaldecoder("utf-8")(errors=_FALLBACK_HANDLER)
+            self._decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
             self.report.read_as = "utf-8"
         else:
             self._decoder = codecs.getincrementaldecoder(codec)(errors="replace")
             self.report.read_as = codec
             self._decided = True
         return data
+
+    def _repair(self, data: bytes, final: bool) -> str:
+        """UTF-8 where the bytes are UTF-8, cp1252 where not: the fallback handler's result, faster.
+
+        The decoder runs with ``surrogateescape`` (each byte that is not UTF-8 becomes one lone
+        surrogate) and the text is then fixed up in C: when every character came from one byte
+        the consumed bytes are all ASCII or cp1252 and are decoded as cp1252; otherwise they are
+        decoded again with the per-sequence fallback handler. Both give what decoding with the
+        handler in the first place gives, without a Python call per non-UTF-8 byte.
+        """
+        decoder = self._decoder
+        assert decoder is not None
+        pending = len(decoder.getstate()[0])
+        text = decoder.decode(data, final)
+        if text.isascii():
+            return text
+        consumed = pending + len(data) - len(decoder.getstate()[0])
+        raw = text.encode("utf-8", "surrogateescape")
+        if len(text) == consumed:
+            return raw.decode("cp1252", errors="replace")
+        return raw.decode("utf-8", errors=_FALLBACK_HANDLER)
 
     def _decide(self, data: bytes) -> None:
         """The first chunk with non-ASCII bytes tells whether the document is UTF-8 or cp1252."""

@@ -24,6 +24,8 @@ from ris_connector.normalize.times import get_timezone
 
 Node = Any  # an lxml element or a dict/list tree
 Getter = Callable[[Node, str], list[Any]]
+#: A field spec with every default (the mapping's null values): for ``when``/``unless`` tests.
+_PLAIN = FieldSpec()
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,11 @@ class RecordBuilder:
             null_values=tuple(mapping.null_values),
         )
 
+    @property
+    def context(self) -> ConvertContext:
+        """The converters' defaults of this mapping and source (no URL, position 0)."""
+        return self._ctx
+
     @classmethod
     def for_source(cls, mapping: Mapping, ctx: AdapterContext, adapter: str) -> RecordBuilder:
         """The builder a mapped adapter (XML, SOAP) uses for the source in ``ctx``."""
@@ -101,7 +108,7 @@ class RecordBuilder:
     def matches(self, spec: RecordSpec, node: Node, place: Place) -> bool:
         """Whether ``node`` passes the spec's ``when``/``unless`` conditions."""
         get = self._getter(node, place)
-        plain = FieldSpec()
+        plain = _PLAIN
         ctx = self._ctx
         if any(not present(get(node, p), plain, ctx) for p in spec.when):
             return False
@@ -119,10 +126,10 @@ class RecordBuilder:
         try:
             native = self._read(node, spec.id, place, get)
         except (ValueError, TypeError) as exc:
-            return self._reject(spec, node, f"id: {exc}", None)
+            return self.reject(spec, node, f"id: {exc}", None)
         if native is None or str(native).strip() == "":
             where = ", ".join(spec.id.path) or spec.id.param or "(id)"
-            return self._reject(spec, node, f"no native id at {where}", None)
+            return self.reject(spec, node, f"no native id at {where}", None)
         native = str(native).strip()
         data: dict[str, Any] = {"id": urn(self.source, spec.type, native), "type": spec.type}
         problems: list[str] = []
@@ -149,7 +156,7 @@ class RecordBuilder:
             elif relation.required:
                 problems.append(f"{name}: required but empty")
         if problems:
-            return self._reject(spec, node, "; ".join(problems), native)
+            return self.reject(spec, node, "; ".join(problems), native)
         if spec.type == Meeting.TYPE:
             data["status"] = meeting_status(
                 now=self.clock.now(),
@@ -171,12 +178,12 @@ class RecordBuilder:
                 f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {str(e.get('input'))[:80]!r})"
                 for e in exc.errors()
             )
-            return self._reject(spec, node, reason, native)
+            return self.reject(spec, node, reason, native)
 
     def _relation(self, node: Node, relation: RelationSpec, place: Place, get: Getter) -> str | list[str] | None:
         values: list[Any] = []
         ctx = self._ctx
-        if any(not present(get(node, p), FieldSpec(), ctx) for p in relation.when):
+        if any(not present(get(node, p), _PLAIN, ctx) for p in relation.when):
             return None
         if relation.value is not None:
             values = [relation.value]
@@ -188,12 +195,13 @@ class RecordBuilder:
             values = present(place.param(relation.param), relation, ctx)
         if relation.separator:
             values = [p.strip() for v in values for p in str(v).split(relation.separator) if p.strip()]
-        ids = [urn(self.source, relation.type, _native_text(v)) for v in values]
+        ids = [urn(self.source, relation.type, native_text(v)) for v in values]
         if relation.many:
             return list(dict.fromkeys(ids))
         return ids[0] if ids else None
 
-    def _reject(self, spec: RecordSpec, node: Node, reason: str, native: str | None) -> Rejected:
+    def reject(self, spec: RecordSpec, node: Node, reason: str, native: str | None) -> Rejected:
+        """A rejection of ``node`` for ``reason`` (with the record's id when the native id is known)."""
         ref = urn(self.source, spec.type, native) if native else None
         return Rejected(reason=reason, raw=self.raw(node), type=spec.type, ref=ref)
 
@@ -206,7 +214,8 @@ class RecordBuilder:
         return {"value": _jsonable(node)}
 
 
-def _native_text(value: Any) -> str:
+def native_text(value: Any) -> str:
+    """A native id as text (a whole float as an integer)."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()

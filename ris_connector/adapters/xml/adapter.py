@@ -12,8 +12,7 @@ from ris_connector.adapters.base import Adapter, AdapterContext, AdapterOptions,
 from ris_connector.adapters.xml.window import Window, has_window, window_for
 from ris_connector.errors import ConfigError, SourceError
 from ris_connector.mapping import Mapping, Place, RecordBuilder, load_mapping
-from ris_connector.mapping.paths import XmlLookup, element_matches
-from ris_connector.models import Record
+from ris_connector.mapping.compiled import XmlPlan
 from ris_connector.xmlsafe import XmlStream
 
 _CHUNK = 1024 * 1024
@@ -46,6 +45,7 @@ class XmlAdapter(Adapter):
         if not self.mapping.xml_records():
             raise ConfigError(f"mapping {self.mapping.source_file}: no [[record]] with an 'element' for XML")
         self.builder = RecordBuilder.for_source(self.mapping, ctx, self.name)
+        self.plan = XmlPlan(self.builder)
         self._seen_repeated: set[str] = set()
 
     @classmethod
@@ -98,24 +98,12 @@ class XmlAdapter(Adapter):
         where = f"[{self.ctx.source.name}] {url or stream}"
         encoding = None if self.mapping.encoding == "auto" else self.mapping.encoding
         xml = XmlStream(chunks(), self.mapping.record_tags(), charset=charset, encoding=encoding, where=where)
-        specs = self.mapping.xml_records()
         positions: dict[str, int] = {}
+        place = Place(url=url)
+        items = self.plan.items
         try:
             for element in xml:
-                lookup = XmlLookup(element)
-                for spec in specs:
-                    if not any(element_matches(element, p) for p in spec.element):
-                        continue
-                    if not self.builder.matches(spec, element, Place(url=url, lookup=lookup)):
-                        continue
-                    positions[spec.type] = positions.get(spec.type, 0) + 1
-                    place = Place(url=url, position=positions[spec.type], lookup=lookup)
-                    item = self.builder.build(spec, element, place)
-                    if spec.repeated and isinstance(item, Record):
-                        if item.id in self._seen_repeated:
-                            continue
-                        self._seen_repeated.add(item.id)
-                    yield item
+                yield from items(element, place, positions, self._seen_repeated)
         except SourceError as exc:
             if exc.url is None and url:
                 exc.url = url
