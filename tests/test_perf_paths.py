@@ -165,3 +165,25 @@ def test_repair_url_fast_path_agrees_with_full_parse() -> None:
         path = quote(re.sub(r"/{2,}", "/", parts.path), safe="/%:@!$&'()*+,;=-._~")
         query = quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
         assert repair_url(url) == urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment)), url
+
+
+def test_meeting_status_prefilter_changes_no_answer() -> None:
+    from ris_connector.normalize.status import _STATED, status_from_text
+
+    def full(text: str) -> Any:
+        return next((status for pattern, status in _STATED if pattern.search(text)), None)
+
+    words = ["abgesagt", "Absage", "ENTFÄLLT", "entfallen", "fällt  aus", "Ausgefallen", "storniert", "aufgehoben",
+             "cancelled", "canceled", "verschoben", "Vertagt", "verlegt auf", "neuer Termin", "postponed",
+             "durchgeführt", "stattgefunden", "beendet", "abgeschlossen", "geschlossen", "protokolliert", "erledigt",
+             "eingeladen", "einberufen", "Einladung versandt", "bestätigt", "freigegeben", "geplant", "terminiert",
+             "vorgesehen", "in Planung", "scheduled", "Sitzung", "Rat", "Ausschuss", "abgesagte", "xabgesagt",
+             "\N{EN DASH}", "", " ", "Bebauungsplan", "ÄÖÜ", "İ", "ß"]  # fmt: skip
+    rng = random.Random(3)
+    texts = [" ".join(rng.choices(words, k=rng.randint(1, 5))) for _ in range(5_000)]
+    texts += [w.upper() for w in words] + words
+    stated = 0
+    for text in texts:
+        assert status_from_text(text) == full(text), text
+        stated += status_from_text(text) is not None
+    assert 1_000 < stated < len(texts)

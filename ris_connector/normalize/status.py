@@ -19,18 +19,23 @@ _HELD = re.compile(
 _CONFIRMED = re.compile(r"\b(eingeladen|einberufen|einladung\s+versandt|best[äa]tigt|freigegeben)\b", re.IGNORECASE)
 _SCHEDULED = re.compile(r"\b(geplant|terminiert|vorgesehen|in\s+planung|scheduled)\b", re.IGNORECASE)
 
+_STATED = (
+    (_CANCELLED, MeetingStatus.CANCELLED),
+    (_POSTPONED, MeetingStatus.POSTPONED),
+    (_HELD, MeetingStatus.HELD),
+    (_CONFIRMED, MeetingStatus.CONFIRMED),
+    (_SCHEDULED, MeetingStatus.SCHEDULED),
+)
+#: Any of the words above (patterns are lower case; searched in lower-cased text, which is
+#: cheaper than IGNORECASE): most names state no status, and one search tells.
+_ANY_STATED = re.compile("|".join(pattern.pattern for pattern, _ in _STATED))
+
 
 def status_from_text(text: str | None) -> MeetingStatus | None:
     """The status a German state text or meeting name states outright, if any."""
-    if not text:
+    if not text or not _ANY_STATED.search(text.lower()):
         return None
-    for pattern, status in (
-        (_CANCELLED, MeetingStatus.CANCELLED),
-        (_POSTPONED, MeetingStatus.POSTPONED),
-        (_HELD, MeetingStatus.HELD),
-        (_CONFIRMED, MeetingStatus.CONFIRMED),
-        (_SCHEDULED, MeetingStatus.SCHEDULED),
-    ):
+    for pattern, status in _STATED:
         if pattern.search(text):
             return status
     return None
