@@ -187,3 +187,21 @@ def test_meeting_status_prefilter_changes_no_answer() -> None:
         assert status_from_text(text) == full(text), text
         stated += status_from_text(text) is not None
     assert 1_000 < stated < len(texts)
+
+
+def test_page_decoding_gives_what_json_gives() -> None:
+    """orjson decodes pages only where its data equals json's (exact types, big integers, NaN, ...)."""
+    import json
+
+    from ris_connector.adapters.oparl.jsondecode import decode_json
+    from ris_connector.http import HttpResponse
+
+    values = ['"text"', '"\\u00e4\\ud83d\\ude00"', "1", "-0", "1.0", "1e5", "2.5E-3", "-9223372036854775808",
+              "9223372036854775807", "18446744073709551616", "123456789012345678901234567890", "-1e400", "NaN",
+              "Infinity", "true", "null", "[]", "{}", '{"a":1,"a":2}', '"\\ud800"', '"x\\ty"']  # fmt: skip
+    rng = random.Random(5)
+    for _ in range(300):
+        body = "{" + ",".join(f'"k{i}":{v}' for i, v in enumerate(rng.choices(values, k=rng.randint(1, 6)))) + "}"
+        resp = HttpResponse("http://127.0.0.1/list", 200, {}, body.encode(), 0.0)
+        data, repaired = decode_json(resp)
+        assert repr(data) == repr(json.loads(body)) and repaired == 0, body

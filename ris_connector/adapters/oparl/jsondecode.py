@@ -12,10 +12,13 @@ import json
 import re
 from typing import Any
 
+import orjson
+
 from ris_connector.errors import InvalidPayload
 from ris_connector.http import HttpResponse
 from ris_connector.normalize.ids import short_type
 
+_LONG_DIGITS = re.compile(r"\d{19}")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -26,6 +29,21 @@ def _decode_text(body: bytes) -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         return body.decode("cp1252", errors="replace")
+
+
+def _loads(text: str) -> Any:
+    """``json.loads``, through orjson (about twice as fast) where it gives the same data.
+
+    orjson turns integers beyond 64 bits into floats, so text with a run of 19 or more digits
+    goes to ``json`` directly; whatever orjson refuses (NaN, raw control characters, lone
+    surrogates, 1e400) goes to ``json`` too, which accepts or rejects it as before.
+    """
+    if not _LONG_DIGITS.search(text):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
 
 
 def decode_json(resp: HttpResponse) -> tuple[Any, int]:
@@ -39,7 +57,7 @@ def decode_json(resp: HttpResponse) -> tuple[Any, int]:
         raise InvalidPayload(f"{kind} with HTTP {resp.status} where JSON was expected", url=resp.url)
     repaired = 0
     try:
-        data = json.loads(text)
+        data = _loads(text)
     except json.JSONDecodeError as strict_error:
         try:
             data = json.loads(text, strict=False)
