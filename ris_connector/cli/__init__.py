@@ -92,9 +92,9 @@ def _tune_gc() -> None:
 
     A sync allocates millions of short-lived dicts and lists that plain reference counting
     frees; with the default thresholds the collector still ran ~800 times per 38,000 records
-    and its full passes walked every model class and module imported: 0.43 s of a 5.2 CPU s
-    run. Freezing what the imports built and collecting the youngest generation every 10,000
-    net allocations instead of 700 leaves ~0.02 s.
+    and its full passes walked every model class and module imported: 0.33-0.43 s of a
+    ~5.2 CPU s run. Freezing what the imports built and collecting the youngest generation
+    every 10,000 net allocations instead of 700 leaves ~0.02 s.
     """
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
