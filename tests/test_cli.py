@@ -175,3 +175,36 @@ def test_demo_runs(tmp_path: Path, capsys) -> None:
     assert report["status"] == "complete" and report["totals"]["created"] > 100
     with SQLiteStore(tmp_path / "demo.db") as store:
         assert any(True for _ in store.iter_rows(type_name="Meeting"))
+
+
+def test_a_command_loads_only_its_own_module(oparl_server, tmp_path: Path) -> None:
+    """``ris-connector sync`` imports no other command's code (start-up time of every run);
+    commands registered by a module of another name and unknown commands still work."""
+    import subprocess
+    import sys
+
+    server = oparl_server(scale=0.005)
+    db = tmp_path / "s.db"
+    code = (
+        "import sys\nfrom ris_connector.cli import main\n"
+        f"status = main(['-q', 'sync', '--oparl', {server.system_url!r}, '--db', {str(db)!r}])\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(('ris_connector.outputs', 'ris_connector.files',"
+        " 'ris_connector.sinks', 'ris_connector.cli.serve_cmd', 'ris_connector.cli.export_cmd')))\n"
+        "print(status, loaded)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.stdout.strip() == "0 []", done.stderr
+    changes = subprocess.run(
+        [sys.executable, "-m", "ris_connector.cli", "changes", "--db", str(db), "--limit", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert changes.returncode == 0, changes.stderr
+    assert json.loads(changes.stdout)["kind"] == "created"
+    unknown = subprocess.run(
+        [sys.executable, "-m", "ris_connector.cli", "nosuch"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert unknown.returncode == 2
+    assert "'export-oparl'" in unknown.stderr  # the full list of commands

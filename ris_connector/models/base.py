@@ -14,11 +14,15 @@ from ris_connector.jsontext import canonical
 #: Fields that describe where a record came from rather than what it says; they are left
 #: out of the content hash, so a re-stamped ``modified`` or a new fetch is no change.
 NON_CONTENT_FIELDS = frozenset({"provenance", "raw", "created", "modified"})
+_NON_CONTENT_KEYS = tuple(NON_CONTENT_FIELDS)  # one-word names: the JSON names are the same
 
 
 def content_of(json_data: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of :meth:`Record.to_json_dict` data that the content hash covers."""
-    return {k: v for k, v in json_data.items() if k not in NON_CONTENT_FIELDS}
+    content = dict(json_data)  # a copy without four keys: half the cost of a filtering comprehension
+    for key in _NON_CONTENT_KEYS:
+        content.pop(key, None)
+    return content
 
 
 def digest_of_content(content: Mapping[str, Any]) -> str:
@@ -88,6 +92,6 @@ class Record(Model):
             value = getattr(self, field)
             if isinstance(value, str):
                 out.append((field, value))
-            elif isinstance(value, list):
-                out.extend((field, v) for v in value if isinstance(v, str))
+            elif isinstance(value, list) and value:
+                out += [(field, v) for v in value if isinstance(v, str)]
         return out

@@ -24,6 +24,7 @@ from typing import Any
 import psycopg
 
 from ris_connector.errors import LockedError, StoreError, redact_url
+from ris_connector.jsontext import compact
 from ris_connector.store.base import ChangeEvent, RunInfo, StoredRow, WriteBatch
 from ris_connector.store.postgres_schema import DDL, SCHEMA_VERSION
 
@@ -292,8 +293,8 @@ class PostgresStore:
                             k,
                             t,
                             _text(i),
-                            json.dumps(f),
-                            json.dumps(c, ensure_ascii=False) if c else None,
+                            compact(f),
+                            compact(c) if c else None,
                         )
                         for k, t, i, f, c in b.events
                     ],

@@ -32,7 +32,10 @@ class RunReport:
 
     def count(self, type_name: str, kind: str, n: int = 1) -> None:
         """Add ``n`` to the ``kind`` count of ``type_name``."""
-        self.counts.setdefault(type_name, Counter())[kind] += n
+        counts = self.counts.get(type_name)
+        if counts is None:  # not setdefault: that builds a Counter on every call
+            counts = self.counts[type_name] = Counter()
+        counts[kind] += n
 
     def warn(self, code: str, message: str, count: int = 1) -> None:
         """Count a warning; the first message of each code is kept as an example."""
