@@ -202,6 +202,9 @@ def test_page_decoding_gives_what_json_gives() -> None:
     rng = random.Random(5)
     for _ in range(300):
         body = "{" + ",".join(f'"k{i}":{v}' for i, v in enumerate(rng.choices(values, k=rng.randint(1, 6)))) + "}"
-        resp = HttpResponse("http://127.0.0.1/list", 200, {}, body.encode(), 0.0)
-        data, repaired = decode_json(resp)
-        assert repr(data) == repr(json.loads(body)) and repaired == 0, body
+        for raw in (body.encode(), b"\xef\xbb\xbf" + body.encode(), body.replace("k0", "k\u00e4").encode("cp1252")):
+            resp = HttpResponse("http://127.0.0.1/list", 200, {}, raw, 0.0)
+            data, repaired = decode_json(resp)
+            expected = json.loads(raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="strict")
+                                  if raw[:1] != b"{" or b"\xe4" not in raw else raw.decode("cp1252"))  # fmt: skip
+            assert repr(data) == repr(expected) and repaired == 0, raw
