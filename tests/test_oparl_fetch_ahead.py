@@ -9,14 +9,17 @@ more than ``concurrency`` requests may be in flight at once.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ristest import oparl_source
 
-from ris_connector.adapters.base import Checkpoint, Item
+from ris_connector.adapters.base import AdapterContext, Checkpoint, Item, SourceSettings
+from ris_connector.adapters.oparl.adapter import LISTS_1_1, OParlAdapter, OParlOptions
 from ris_connector.adapters.oparl.pages import Page, page_number_urls
+from ris_connector.clock import SystemClock
 from ris_connector.http import HttpClient, HttpResponse
 from ris_connector.models import Record
 from ris_connector.sample.server import OParlServer
@@ -45,6 +48,21 @@ class CountingClient(HttpClient):
         finally:
             with self._count_lock:
                 self.in_flight -= 1
+
+
+class NoState:
+    """Adapter state of a first run: no watermarks, no known ids."""
+
+    def stream_state(self, stream: str) -> Mapping[str, Any] | None:
+        return None
+
+    def known_ids(self, ids: Any) -> set[str]:
+        return set()
+
+
+def _adapter(server: OParlServer, http: HttpClient, options: OParlOptions) -> OParlAdapter:
+    ctx = AdapterContext(SourceSettings(name="t", url=server.system_url), http, SystemClock(), NoState())
+    return OParlAdapter(ctx, options)
 
 
 def _sync(server: OParlServer, path: Path, concurrency: int) -> tuple[RunReport, CountingClient, dict[str, str]]:
@@ -86,23 +104,11 @@ def test_pagination_loops_end_the_same_way_when_fetching_ahead(tmp_path: Path) -
 
 
 def test_each_checkpoint_follows_all_records_of_its_list(tmp_path: Path) -> None:
-    from ris_connector.adapters.base import AdapterContext, SourceSettings
-    from ris_connector.adapters.oparl.adapter import LISTS_1_1, OParlAdapter, OParlOptions
-    from ris_connector.clock import SystemClock
-
-    class NoState:
-        def stream_state(self, stream: str) -> Mapping[str, Any] | None:
-            return None
-
-        def known_ids(self, ids: Any) -> set[str]:
-            return set()
-
     server = OParlServer(scale=0.01, page_size=5).start()
     try:
         config = oparl_source(server.system_url)
         with HttpClient(server.system_url, config.http) as http:
-            ctx = AdapterContext(SourceSettings(name="t", url=server.system_url), http, SystemClock(), NoState())
-            adapter = OParlAdapter(ctx, OParlOptions(concurrency=4))
+            adapter = _adapter(server, http, OParlOptions(concurrency=4))
             items: list[Item] = list(adapter.fetch())
             adapter.close()
     finally:
@@ -137,19 +143,6 @@ def test_no_pattern_means_following_next_links() -> None:
 
 def _requests_for_next_list_while_paused(ahead_bytes: int) -> tuple[int, int]:
     """Read lists until the meeting list's checkpoint, pause there, count agenda item list requests."""
-    import time
-
-    from ris_connector.adapters.base import AdapterContext, SourceSettings
-    from ris_connector.adapters.oparl.adapter import OParlAdapter, OParlOptions
-    from ris_connector.clock import SystemClock
-
-    class NoState:
-        def stream_state(self, stream: str) -> Mapping[str, Any] | None:
-            return None
-
-        def known_ids(self, ids: Any) -> set[str]:
-            return set()
-
     server = OParlServer(scale=0.01, page_size=5).start()
     try:
         config = oparl_source(server.system_url)
@@ -162,8 +155,7 @@ def _requests_for_next_list_while_paused(ahead_bytes: int) -> tuple[int, int]:
                 return original(url, **kwargs)
 
             http.get = logging_get  # type: ignore[method-assign]
-            ctx = AdapterContext(SourceSettings(name="t", url=server.system_url), http, SystemClock(), NoState())
-            adapter = OParlAdapter(ctx, OParlOptions(concurrency=4, ahead_bytes=ahead_bytes))
+            adapter = _adapter(server, http, OParlOptions(concurrency=4, ahead_bytes=ahead_bytes))
             items = adapter.fetch()
             for item in items:
                 if isinstance(item, Checkpoint) and item.stream.endswith("|meeting"):

@@ -50,6 +50,13 @@ class Place:
         return [v for k, v in parse_qsl(urlsplit(self.url).query) if k.lower() == wanted]
 
 
+def validation_reason(exc: ValidationError) -> str:
+    """A quarantine reason naming each invalid field, its problem and (the start of) its value."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {str(e.get('input'))[:80]!r})" for e in exc.errors()
+    )
+
+
 class RecordBuilder:
     """Builds records of one mapping for one source."""
 
@@ -157,9 +164,16 @@ class RecordBuilder:
                 problems.append(f"{name}: required but empty")
         if problems:
             return self.reject(spec, node, "; ".join(problems), native)
+        return self.finish(spec, node, data, native, place.url)
+
+    def finish(
+        self, spec: RecordSpec, node: Node, data: dict[str, Any], native: str | None, url: str | None
+    ) -> Record | Rejected:
+        """The last step of every mapped record: meeting status, provenance, raw, validation."""
+        now = self.clock.now()
         if spec.type == Meeting.TYPE:
             data["status"] = meeting_status(
-                now=self.clock.now(),
+                now=now,
                 cancelled=data.get("cancelled"),
                 meeting_state=data.get("meeting_state"),
                 name=data.get("name"),
@@ -167,18 +181,14 @@ class RecordBuilder:
                 end=data.get("end"),
             )
         data["provenance"] = Provenance(
-            source=self.source, adapter=self.adapter, original_id=native, url=place.url, fetched_at=self.clock.now()
+            source=self.source, adapter=self.adapter, original_id=native, url=url, fetched_at=now
         )
         if self.keep_raw:
             data["raw"] = self.raw(node)
         try:
             return RECORD_TYPES[spec.type].model_validate(data)
         except ValidationError as exc:
-            reason = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {str(e.get('input'))[:80]!r})"
-                for e in exc.errors()
-            )
-            return self.reject(spec, node, reason, native)
+            return self.reject(spec, node, validation_reason(exc), native)
 
     def _relation(self, node: Node, relation: RelationSpec, place: Place, get: Getter) -> str | list[str] | None:
         values: list[Any] = []

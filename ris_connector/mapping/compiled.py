@@ -19,7 +19,6 @@ from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from lxml import etree
-from pydantic import ValidationError
 
 from ris_connector.adapters.base import Rejected
 from ris_connector.mapping.build import Place, RecordBuilder, native_text
@@ -27,9 +26,8 @@ from ris_connector.mapping.convert import ConvertContext, convert, present, to_d
 from ris_connector.mapping.dateformats import Parser, parser_for
 from ris_connector.mapping.model import FieldSpec, RecordSpec, RelationSpec
 from ris_connector.mapping.paths import XmlLookup, element_matches, element_text
-from ris_connector.models import RECORD_TYPES, Meeting, Provenance, Record
+from ris_connector.models import Meeting, Record
 from ris_connector.normalize.ids import urn
-from ris_connector.normalize.status import meeting_status
 from ris_connector.normalize.text import clean_text
 from ris_connector.normalize.times import get_timezone, localize
 
@@ -363,29 +361,7 @@ class XmlPlan:
                 problems.append(f"{name}: required but empty")
         if problems:
             return builder.reject(spec, element, "; ".join(problems), native)
-        now = builder.clock.now()
-        if spec.type == Meeting.TYPE:
-            data["status"] = meeting_status(
-                now=now,
-                cancelled=data.get("cancelled"),
-                meeting_state=data.get("meeting_state"),
-                name=data.get("name"),
-                start=data.get("start"),
-                end=data.get("end"),
-            )
-        data["provenance"] = Provenance(
-            source=source, adapter=builder.adapter, original_id=native, url=url, fetched_at=now
-        )
-        if builder.keep_raw:
-            data["raw"] = builder.raw(element)
-        try:
-            return RECORD_TYPES[spec.type].model_validate(data)
-        except ValidationError as exc:
-            reason = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {str(e.get('input'))[:80]!r})"
-                for e in exc.errors()
-            )
-            return builder.reject(spec, element, reason, native)
+        return builder.finish(spec, element, data, native, url)
 
 
 # -- converters ---------------------------------------------------------------------------------
