@@ -18,7 +18,7 @@ import requests
 from ristest import oparl_source, sync
 
 from ris_connector.adapters.base import AdapterContext, Notice, Rejected, SourceSettings
-from ris_connector.adapters.oparl.adapter import OParlAdapter
+from ris_connector.adapters.oparl.adapter import LISTS_1_1, OParlAdapter
 from ris_connector.clock import SystemClock
 from ris_connector.http import HttpClient
 from ris_connector.models import Membership
@@ -274,6 +274,27 @@ def test_unlisted_references(oparl_server, store: SQLiteStore) -> None:
     assert set(server.dataset.missing_refs) <= missing
     assert report.missing_references >= len(server.dataset.missing_refs)
     assert "oparl-q15-unlisted-reference" in codes(report)
+
+
+def test_an_unchanged_run_looks_for_unresolved_references_only_when_some_can_exist(oparl_server, tmp_path) -> None:
+    """The scan over every reference is skipped only after a run that resolved them all."""
+    server = oparl_server(scale=0.005, quirks=["unlisted_refs"])
+    wanted = [server.dataset.id_of(p) for p in (min(server.dataset.unlisted), max(server.dataset.unlisted))]
+    with SQLiteStore(tmp_path / "refs.db") as st:
+        first = sync(server, st, max_individual_fetches=1)  # budget too small: one fetch, then stop
+        assert first.complete and first.references == "limit"
+        assert "individual-fetch-limit" in codes(first)
+        second = sync(server, st, full=False)  # nothing changed, but references are left over
+        assert second.complete and second.references == "resolved"
+        assert second.total("created") + second.total("updated") > 0  # what the first run left
+        assert all(st.get(i) is not None for i in wanted)
+        third = sync(server, st, full=False)  # nothing changed since a run that resolved all
+        assert third.complete and third.references == "unchanged"
+        assert third.requests == 2 + len(LISTS_1_1)  # System, body list, one page per list: nothing fetched alone
+        assert "oparl-q15-unlisted-reference" not in codes(third)
+        assert third.total("created") == third.total("updated") == 0
+        fourth = sync(server, st, full=True)  # a full run always looks
+        assert fourth.complete and fourth.references == "resolved"
 
 
 # Row 16: raw control characters in JSON strings.

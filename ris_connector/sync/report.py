@@ -29,6 +29,10 @@ class RunReport:
     errors: list[str] = field(default_factory=list)
     missing_references: int = 0
     control_characters_removed: int = 0
+    references: str = ""
+    """How the run settled references no list delivered: ``resolved`` (all fetched or recorded
+    missing), ``unchanged`` (nothing written since a run that resolved them, so not looked for),
+    ``limit`` (``max_individual_fetches`` reached); empty if the run ended before."""
 
     def count(self, type_name: str, kind: str, n: int = 1) -> None:
         """Add ``n`` to the ``kind`` count of ``type_name``."""
@@ -68,6 +72,7 @@ class RunReport:
             "retries": self.retries,
             "bytes": self.bytes_received,
             "missing_references": self.missing_references,
+            "references": self.references,
             "control_characters_removed": self.control_characters_removed,
             "warnings": sorted(self.warnings.values(), key=lambda w: str(w["code"])),
             "errors": list(self.errors),
