@@ -141,8 +141,8 @@ def test_no_pattern_means_following_next_links() -> None:
     assert page_number_urls(nxt, Page(LIST, [], {"next": nxt}), 99) == []  # no links.last
 
 
-def _requests_for_next_list_while_paused(ahead_bytes: int) -> tuple[int, int]:
-    """Read lists until the meeting list's checkpoint, pause there, count agenda item list requests."""
+def _requests_for_next_list_while_paused(ahead_bytes: int, name: str = "agendaitems") -> tuple[int, int]:
+    """Read lists until the meeting list's checkpoint, pause there, count requests of list ``name``."""
     server = OParlServer(scale=0.01, page_size=5).start()
     try:
         config = oparl_source(server.system_url)
@@ -161,10 +161,10 @@ def _requests_for_next_list_while_paused(ahead_bytes: int) -> tuple[int, int]:
                 if isinstance(item, Checkpoint) and item.stream.endswith("|meeting"):
                     break
             time.sleep(1.0)  # a slow reader: the worker threads go on meanwhile
-            early = sum(1 for u in urls if "/agendaItem" in u or "agendaitem" in u.lower())
+            early = sum(1 for u in urls if f"/{name}" in u)
             rest = list(items)
             adapter.close()
-            total = sum(1 for u in urls if "/agendaItem" in u or "agendaitem" in u.lower())
+            total = sum(1 for u in urls if f"/{name}" in u)
     finally:
         server.stop()
     assert any(isinstance(i, Checkpoint) and i.stream.endswith("|agendaItem") for i in rest)
@@ -179,3 +179,10 @@ def test_next_list_loads_while_the_one_before_is_read() -> None:
     early_small, total_small = _requests_for_next_list_while_paused(0)
     assert total_small == total  # the same pages in the end
     assert 1 < early_small <= 1 + 2 * 4  # its first page and a window of twice the concurrency
+
+
+def test_the_list_after_next_loads_once_the_next_is_fully_requested() -> None:
+    """Agenda items (next) fit in the window, so papers (after next) start loading as well."""
+    early, total = _requests_for_next_list_while_paused(8 * 1024 * 1024, "papers")
+    assert total > 20
+    assert early > 10  # more than the first page, which is requested for the next lists anyway

@@ -173,8 +173,9 @@ class Paginator:
 
     @property
     def fully_requested(self) -> bool:
-        """Whether the walk has requested every page it predicted (or predicted none)."""
-        return self._planned is not None and not self._planned
+        """Whether every page predicted so far was requested (walking, or primed before the walk)."""
+        planned = self._primed[0] if self._primed is not None else self._planned
+        return planned is not None and not planned
 
     def _window(self) -> int:
         """Once trusted, as many pages ahead as ``ahead_bytes`` holds of pages like the first."""
