@@ -141,8 +141,15 @@ def test_no_pattern_means_following_next_links() -> None:
     assert page_number_urls(nxt, Page(LIST, [], {"next": nxt}), 99) == []  # no links.last
 
 
-def _requests_for_next_list_while_paused(ahead_bytes: int, name: str = "agendaitems") -> tuple[int, int]:
-    """Read lists until the meeting list's checkpoint, pause there, count requests of list ``name``."""
+def _requests_for_next_list_while_paused(
+    ahead_bytes: int, name: str = "agendaitems", expect: int = 2
+) -> tuple[int, int]:
+    """Read lists until the meeting list's checkpoint, pause there, count requests of list ``name``.
+
+    The pause lasts until ``expect`` requests of that list were made (at most 30 s, so a loaded
+    machine cannot fail the test by being slow) and then half a second more, so that a window
+    that should stop the workers has had the time to be overrun if it did not.
+    """
     server = OParlServer(scale=0.01, page_size=5).start()
     try:
         config = oparl_source(server.system_url)
@@ -160,8 +167,11 @@ def _requests_for_next_list_while_paused(ahead_bytes: int, name: str = "agendait
             for item in items:
                 if isinstance(item, Checkpoint) and item.stream.endswith("|meeting"):
                     break
-            time.sleep(1.0)  # a slow reader: the worker threads go on meanwhile
-            early = sum(1 for u in urls if f"/{name}" in u)
+            deadline = time.monotonic() + 30.0  # a slow reader: the worker threads go on meanwhile
+            while sum(1 for u in list(urls) if f"/{name}" in u) < expect and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.5)
+            early = sum(1 for u in list(urls) if f"/{name}" in u)
             rest = list(items)
             adapter.close()
             total = sum(1 for u in urls if f"/{name}" in u)
@@ -173,7 +183,7 @@ def _requests_for_next_list_while_paused(ahead_bytes: int, name: str = "agendait
 
 def test_next_list_loads_while_the_one_before_is_read() -> None:
     """A trusted server's next list loads during the one before: ``ahead_bytes`` worth, else 2 x concurrency pages."""
-    early, total = _requests_for_next_list_while_paused(8 * 1024 * 1024)
+    early, total = _requests_for_next_list_while_paused(8 * 1024 * 1024, expect=21)
     assert total > 50  # the agenda item list has many pages
     assert early > 20  # requested (and waiting undecoded) before its reader got there
     early_small, total_small = _requests_for_next_list_while_paused(0)
@@ -183,6 +193,6 @@ def test_next_list_loads_while_the_one_before_is_read() -> None:
 
 def test_the_list_after_next_loads_once_the_next_is_fully_requested() -> None:
     """Agenda items (next) fit in the window, so papers (after next) start loading as well."""
-    early, total = _requests_for_next_list_while_paused(8 * 1024 * 1024, "papers")
+    early, total = _requests_for_next_list_while_paused(8 * 1024 * 1024, "papers", expect=11)
     assert total > 20
     assert early > 10  # more than the first page, which is requested for the next lists anyway
