@@ -153,8 +153,9 @@ def bench_latency(args: argparse.Namespace, scale: float, latency: float, workdi
                        int(report["retries"]), rss, cpu, wall / walker.wall_s)  # type: ignore[call-overload]
             )  # fmt: skip
             if name != "full sync":
-                changed = sum(int(v) for k, v in report["totals"].items() if k in ("created", "updated", "deleted"))  # type: ignore[union-attr]
-                results[-1].objects = changed
+                totals = report["totals"]
+                assert isinstance(totals, dict)
+                results[-1].objects = sum(int(totals.get(k, 0)) for k in ("created", "updated", "deleted"))
     finally:
         server.close()
     return results
