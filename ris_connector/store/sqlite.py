@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
 import logging
 import os
@@ -12,10 +13,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ris_connector.errors import LockedError, StoreError
 from ris_connector.jsontext import compact
 from ris_connector.store.base import ChangeEvent, RunInfo, StoredRow, WriteBatch
-from ris_connector.store.sqlite_schema import DDL, SCHEMA_VERSION
+from ris_connector.store.sqlite_schema import DDL, SCHEMA_VERSION, VIEWS
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,11 @@ _CHECKPOINT_PAGES = 10_000
 def _chunks(items: list[str], size: int = _CHUNK) -> Iterator[list[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _pairs_text(pairs: Iterable[tuple[str, str]]) -> str:
+    """A record's references as stored in ``ref_lists``: JSON [field, dst, ...], each pair once."""
+    return orjson.dumps([part for pair in dict.fromkeys(pairs) for part in pair]).decode()
 
 
 class SQLiteStore:
@@ -45,8 +53,10 @@ class SQLiteStore:
             # one (WAL; the next run fetches them again). A larger page cache saved less in a
             # full sync than it cost the reference scan of an incremental one, so it is default.
             self._db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
+            self._db.execute("SELECT json_array_length('[]')")  # JSON functions: built in since SQLite 3.38
             self._db.executescript(DDL)
             self._check_version()
+            self._db.executescript(VIEWS)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
 
@@ -56,6 +66,31 @@ class SQLiteStore:
             self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         elif int(row[0]) > SCHEMA_VERSION:
             raise StoreError(f"{self.path} was written by a newer ris-connector (schema {row[0]})")
+        elif int(row[0]) < SCHEMA_VERSION:
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a store written by an older version up to ``SCHEMA_VERSION``, in one transaction."""
+        with self._tx() as db:
+            (version,) = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if int(version) >= SCHEMA_VERSION:  # another process was first
+                return
+            if int(version) < 2:
+                self._refs_to_ref_lists(db)
+            db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
+        log.info("store %s: schema %s brought up to %d", self.path, version, SCHEMA_VERSION)
+
+    @staticmethod
+    def _refs_to_ref_lists(db: sqlite3.Connection) -> None:
+        """Schema 1 -> 2: the table of one reference a row becomes one row per referring record."""
+        kind = db.execute("SELECT type FROM sqlite_master WHERE name='refs'").fetchone()
+        if kind is None or kind[0] != "table":
+            return
+        rows = db.execute("SELECT src, field, dst FROM refs ORDER BY src, rowid")
+        for src, group in itertools.groupby(rows, key=lambda r: str(r[0])):
+            pairs = [(str(field), str(dst)) for _, field, dst in group]
+            db.execute("INSERT OR REPLACE INTO ref_lists (src, pairs) VALUES (?, ?)", (src, _pairs_text(pairs)))
+        db.execute("DROP TABLE refs")
 
     def close(self) -> None:
         self._db.close()
@@ -182,13 +217,14 @@ class SQLiteStore:
         seen_clause = "OR (t.id IS NOT NULL AND t.seen_run <> :run AND t.deleted = 0)" if full else ""
         missing_clause = "" if full else "AND m.id IS NULL"
         sql = f"""
-            SELECT r.dst, MIN(r.src) FROM refs r
+            SELECT d.value, MIN(r.src) FROM ref_lists r
             JOIN records s ON s.id = r.src AND s.source = :source AND s.deleted = 0
-            LEFT JOIN aliases a ON a.alias = r.dst
-            LEFT JOIN records t ON t.id = COALESCE(a.id, r.dst)
-            LEFT JOIN missing m ON m.id = r.dst
-            WHERE (t.id IS NULL {seen_clause}) {missing_clause}
-            GROUP BY r.dst ORDER BY r.dst LIMIT :limit
+            JOIN json_each(r.pairs) d
+            LEFT JOIN aliases a ON a.alias = d.value
+            LEFT JOIN records t ON t.id = COALESCE(a.id, d.value)
+            LEFT JOIN missing m ON m.id = d.value
+            WHERE d.key % 2 = 1 AND (t.id IS NULL {seen_clause}) {missing_clause}
+            GROUP BY d.value ORDER BY d.value LIMIT :limit
         """
         return [(d, s) for d, s in self._db.execute(sql, {"source": source, "run": run_id, "limit": limit})]
 
@@ -224,10 +260,10 @@ class SQLiteStore:
         if b.seen:
             db.executemany("UPDATE records SET seen_run=? WHERE id=?", [(b.run_id, i) for i in b.seen])
         if b.refs:
-            db.executemany("DELETE FROM refs WHERE src=?", [(s,) for s in b.refs])
+            db.executemany("DELETE FROM ref_lists WHERE src=?", [(s,) for s, pairs in b.refs.items() if not pairs])
             db.executemany(
-                "INSERT OR IGNORE INTO refs (src, field, dst) VALUES (?, ?, ?)",
-                [(s, f, d) for s, pairs in b.refs.items() for f, d in pairs],
+                "INSERT OR REPLACE INTO ref_lists (src, pairs) VALUES (?, ?)",
+                [(s, _pairs_text(pairs)) for s, pairs in b.refs.items() if pairs],
             )
         if b.aliases:
             db.executemany("INSERT OR REPLACE INTO aliases (alias, id) VALUES (?, ?)", b.aliases)
@@ -327,12 +363,16 @@ class SQLiteStore:
 
     def referrers(self, ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
         out: dict[str, list[tuple[str, str]]] = {}
-        for chunk in _chunks(list(ids)):
-            marks = ",".join("?" * len(chunk))
-            for src, fld, dst in self._db.execute(
-                f"SELECT src, field, dst FROM refs WHERE dst IN ({marks}) ORDER BY dst, src, field", chunk
-            ):
-                out.setdefault(dst, []).append((src, fld))
+        wanted = list(ids)
+        if not wanted:
+            return out
+        # One pass over all references (the output asks for whole types at a time).
+        for src, fld, dst in self._db.execute(
+            """WITH wanted(id) AS (SELECT value FROM json_each(?))
+               SELECT src, field, dst FROM refs WHERE dst IN (SELECT id FROM wanted) ORDER BY dst, src, field""",
+            (orjson.dumps(wanted).decode(),),
+        ):
+            out.setdefault(dst, []).append((src, fld))
         return out
 
     def quarantined(self, source: str | None = None) -> list[dict[str, Any]]:
