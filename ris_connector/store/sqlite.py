@@ -54,18 +54,25 @@ class SQLiteStore:
             # full sync than it cost the reference scan of an incremental one, so it is default.
             self._db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
             self._db.execute("SELECT json_array_length('[]')")  # JSON functions: built in since SQLite 3.38
+            self._refuse_newer()  # before the DDL, which a newer schema may contradict
             self._db.executescript(DDL)
             self._check_version()
             self._db.executescript(VIEWS)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
 
+    def _refuse_newer(self) -> None:
+        """Stop before touching a file a newer ris-connector wrote."""
+        if self._db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+            row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is not None and int(row[0]) > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} was written by a newer ris-connector (schema {row[0]})")
+
     def _check_version(self) -> None:
+        """Stamp a new file with ``SCHEMA_VERSION``; migrate an older one (a newer one was refused)."""
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None:
             self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) > SCHEMA_VERSION:
-            raise StoreError(f"{self.path} was written by a newer ris-connector (schema {row[0]})")
         elif int(row[0]) < SCHEMA_VERSION:
             self._migrate()
 
