@@ -3,6 +3,7 @@ a task against a real SQLite store and a real OParl server, and the status of a 
 
 from __future__ import annotations
 
+import gc
 import json
 import socket
 from datetime import datetime, timedelta, timezone
@@ -80,6 +81,26 @@ def test_app_is_configured_for_redelivery_and_carries_the_schedule(tmp_path: Pat
     assert list(app.conf.beat_schedule) == ["sync x"]
     task = app.tasks[TASK_NAME]
     assert task.acks_late and task.reject_on_worker_lost
+
+
+def test_worker_processes_get_the_clis_garbage_collector_settings(tmp_path: Path) -> None:
+    """A sync in a Celery pool process runs with the collector settings of ``ris-connector sync``."""
+    from celery.signals import worker_process_init
+
+    from ris_connector.celery.factory import create_app
+    from ris_connector.runtime import GC_THRESHOLD
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        create_app(FleetSettings(config=None, broker_url="redis://127.0.0.1:1/0"))
+        assert gc.get_threshold() == (700, 10, 10)  # building the app changes nothing
+        worker_process_init.send(sender=None)  # what the prefork pool sends in each new process
+        assert gc.get_threshold() == GC_THRESHOLD
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
 
 
 def test_settings_from_environment() -> None:

@@ -5,13 +5,20 @@ from __future__ import annotations
 import logging
 
 from celery import Celery
+from celery.signals import worker_init, worker_process_init
 
 from ris_connector.celery.schedule import beat_schedule
 from ris_connector.celery.settings import FleetSettings
 from ris_connector.celery.tasks import register_tasks
 from ris_connector.config import load_config
+from ris_connector.runtime import tune_gc
 
 log = logging.getLogger(__name__)
+
+
+def _tune_worker_gc(**_: object) -> None:
+    """The CLI's garbage-collector settings in a worker (``worker_init``) and each pool process."""
+    tune_gc()
 
 
 def create_app(settings: FleetSettings | None = None) -> Celery:
@@ -41,4 +48,6 @@ def create_app(settings: FleetSettings | None = None) -> Celery:
         enable_utc=True,
     )
     register_tasks(app, settings)
+    for signal in (worker_init, worker_process_init):
+        signal.connect(_tune_worker_gc, weak=False, dispatch_uid=f"ris_connector.tune_gc.{signal.name}")
     return app
