@@ -241,4 +241,5 @@ def _exists(url: str) -> bool:
                 " WHERE table_schema = current_schema() AND table_name = 'records'",
             )
         )
-    return Path(url).exists()
+    # The schema is created in one transaction: a file killed before its commit holds no tables.
+    return Path(url).exists() and bool(query(url, "SELECT 1 FROM sqlite_master WHERE name = 'records'"))

@@ -54,38 +54,47 @@ class SQLiteStore:
             # full sync than it cost the reference scan of an incremental one, so it is default.
             self._db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
             self._db.execute("SELECT json_array_length('[]')")  # JSON functions: built in since SQLite 3.38
-            self._refuse_newer()  # before the DDL, which a newer schema may contradict
-            self._db.executescript(DDL)
-            self._check_version()
-            self._db.executescript(VIEWS)
+            self._prepare_schema()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
 
-    def _refuse_newer(self) -> None:
-        """Stop before touching a file a newer ris-connector wrote."""
-        if self._db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
-            row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is not None and int(row[0]) > SCHEMA_VERSION:
-                raise StoreError(f"{self.path} was written by a newer ris-connector (schema {row[0]})")
-
-    def _check_version(self) -> None:
-        """Stamp a new file with ``SCHEMA_VERSION``; migrate an older one (a newer one was refused)."""
+    def _version(self) -> int | None:
+        """The file's schema version; None for a file without one (new, or its creation cut off)."""
+        if not self._db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+            return None
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) < SCHEMA_VERSION:
-            self._migrate()
+        return None if row is None else int(row[0])
 
-    def _migrate(self) -> None:
-        """Bring a store written by an older version up to ``SCHEMA_VERSION``, in one transaction."""
-        with self._tx() as db:
-            (version,) = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if int(version) >= SCHEMA_VERSION:  # another process was first
-                return
-            if int(version) < 2:
-                self._refs_to_ref_lists(db)
-            db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
-        log.info("store %s: schema %s brought up to %d", self.path, version, SCHEMA_VERSION)
+    def _refuse_newer(self, version: int | None) -> None:
+        if version is not None and version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer ris-connector (schema {version})")
+
+    def _prepare_schema(self) -> None:
+        """Create, or bring up to ``SCHEMA_VERSION``, all tables in one transaction.
+
+        All or nothing, so a process killed while creating a file leaves one that the next open
+        completes, never a half schema. A file already at this version is only read; a file of a
+        newer version is refused before anything touches it.
+        """
+        version = self._version()
+        self._refuse_newer(version)
+        if version == SCHEMA_VERSION:
+            return
+        try:
+            self._db.executescript("BEGIN IMMEDIATE;\n" + DDL)  # leaves the transaction open
+            version = self._version()  # again, under the write lock: another process may have been first
+            self._refuse_newer(version)
+            if version is None or version < 2:
+                self._refs_to_ref_lists(self._db)
+            self._db.execute(VIEWS)
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        if version is not None and version < SCHEMA_VERSION:
+            log.info("store %s: schema %d brought up to %d", self.path, version, SCHEMA_VERSION)
 
     @staticmethod
     def _refs_to_ref_lists(db: sqlite3.Connection) -> None:
@@ -93,7 +102,7 @@ class SQLiteStore:
         kind = db.execute("SELECT type FROM sqlite_master WHERE name='refs'").fetchone()
         if kind is None or kind[0] != "table":
             return
-        rows = db.execute("SELECT src, field, dst FROM refs ORDER BY src, rowid")
+        rows = db.execute("SELECT src, field, dst FROM refs ORDER BY src, rowid").fetchall()
         for src, group in itertools.groupby(rows, key=lambda r: str(r[0])):
             pairs = [(str(field), str(dst)) for _, field, dst in group]
             db.execute("INSERT OR REPLACE INTO ref_lists (src, pairs) VALUES (?, ?)", (src, _pairs_text(pairs)))

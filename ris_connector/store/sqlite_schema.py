@@ -81,9 +81,9 @@ CREATE TABLE IF NOT EXISTS missing (
 );
 """
 
-#: Created after the migration steps (version 1 had a table of this name).
+#: One statement, created after the migration steps (version 1 had a table of this name).
 VIEWS = """
 CREATE VIEW IF NOT EXISTS refs (src, field, dst) AS
     SELECT r.src, json_extract(r.pairs, '$[' || (d.key - 1) || ']'), d.value
-    FROM ref_lists r, json_each(r.pairs) d WHERE d.key % 2 = 1;
+    FROM ref_lists r, json_each(r.pairs) d WHERE d.key % 2 = 1
 """
