@@ -102,10 +102,14 @@ class SQLiteStore:
         kind = db.execute("SELECT type FROM sqlite_master WHERE name='refs'").fetchone()
         if kind is None or kind[0] != "table":
             return
-        rows = db.execute("SELECT src, field, dst FROM refs ORDER BY src, rowid").fetchall()
-        for src, group in itertools.groupby(rows, key=lambda r: str(r[0])):
-            pairs = [(str(field), str(dst)) for _, field, dst in group]
-            db.execute("INSERT OR REPLACE INTO ref_lists (src, pairs) VALUES (?, ?)", (src, _pairs_text(pairs)))
+        rows = db.execute("SELECT src, field, dst FROM refs ORDER BY src, rowid")  # streamed, not held
+        db.executemany(
+            "INSERT OR REPLACE INTO ref_lists (src, pairs) VALUES (?, ?)",
+            (
+                (src, _pairs_text((str(field), str(dst)) for _, field, dst in group))
+                for src, group in itertools.groupby(rows, key=lambda r: str(r[0]))
+            ),
+        )
         db.execute("DROP TABLE refs")
 
     def close(self) -> None:
