@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from ris_connector.adapters.base import Item, Notice, Rejected
 from ris_connector.models import Record
+from ris_connector.normalize.times import PLAUSIBLE_YEARS, plausible_year
 
 R = TypeVar("R", bound=Record)
 
@@ -61,9 +63,11 @@ def validate_record(
     """
     kwargs: dict[str, Any] = {"by_alias": False, "by_name": True} if by_name else {}
     try:
-        return cls.model_validate(data, **kwargs), []
+        record = cls.model_validate(data, **kwargs)
     except ValidationError as first:
         error = first
+    else:
+        return record, _implausible_dates(record)
     names = _field_names(cls)
     must = IDENTITY | set(required) | {n for n, f in cls.model_fields.items() if f.is_required()}
     work = dict(data)
@@ -90,9 +94,11 @@ def validate_record(
         for key, indexes in elements.items():
             work[key] = [v for i, v in enumerate(work[key]) if i not in indexes]
         try:
-            return cls.model_validate(work, **kwargs), dropped
+            record = cls.model_validate(work, **kwargs)
         except ValidationError as again:
             error = again
+        else:
+            return record, dropped + _implausible_dates(record)
     raise error  # pragma: no cover - unreachable: each round removes a key or list elements
 
 
@@ -136,6 +142,17 @@ def _show(value: Any) -> str:
     except (ValueError, RecursionError):  # an integer beyond the str conversion limit, deep nesting
         text = f"<{type(value).__name__}>"
     return repr(text)
+
+
+def _implausible_dates(record: Record) -> list[DroppedValue]:
+    """Dates outside :data:`PLAUSIBLE_YEARS` set to None (all date fields are optional)."""
+    dropped: list[DroppedValue] = []
+    for name, value in record.__dict__.items():
+        if isinstance(value, date) and not plausible_year(value.year):
+            setattr(record, name, None)
+            years = "-".join(map(str, PLAUSIBLE_YEARS))
+            dropped.append(DroppedValue(name, f"year {value.year} is outside the years {years}"))
+    return dropped
 
 
 def _field_names(cls: type[Record]) -> dict[str, str]:

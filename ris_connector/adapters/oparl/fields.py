@@ -13,14 +13,11 @@ from typing import Any, TypeVar
 from ris_connector.adapters.base import Notice
 from ris_connector.normalize.ids import canonical_url, is_url
 from ris_connector.normalize.text import LONGEST_PLACEHOLDER, clean_text
-from ris_connector.normalize.times import parse_date, parse_datetime
+from ris_connector.normalize.times import PLAUSIBLE_YEARS, parse_date, parse_datetime, plausible_year
 
 D = TypeVar("D", date, datetime)
 #: Integers beyond 64 bits are no size, order or position (and not every store takes them).
 _HUGE_INT = 2**63
-#: Years a date of a council can have; outside them a value is a placeholder or garbage (and
-#: near the ends of ``datetime`` conversions between time zones overflow).
-_PLAUSIBLE_YEARS = (1000, 9000)
 _TRUE = frozenset({"true", "1", "ja", "yes", "wahr"})
 _FALSE = frozenset({"false", "0", "nein", "no", "falsch"})
 #: The scheme of a URL-like text (``javascript:``, ``file:``, ``data:``...).
@@ -206,7 +203,7 @@ class FieldReader:
                 except ValueError:
                     pass
                 else:
-                    if _PLAUSIBLE_YEARS[0] <= parsed.year <= _PLAUSIBLE_YEARS[1]:
+                    if plausible_year(parsed.year):
                         if len(self.times) >= _TIMES_CACHE:
                             self.times.clear()
                         self.times[value] = parsed
@@ -242,8 +239,9 @@ class FieldReader:
             if isinstance(value, str):
                 self._placeholder(value, field)
             return None
-        if not _PLAUSIBLE_YEARS[0] <= parsed.year <= _PLAUSIBLE_YEARS[1]:
-            self.note("implausible-date", f"{field}: {show(value)} is outside the years {_PLAUSIBLE_YEARS}; dropped")
+        if not plausible_year(parsed.year):
+            years = "-".join(map(str, PLAUSIBLE_YEARS))
+            self.note("implausible-date", f"{field}: {show(value)} is outside the years {years}; dropped")
             return None
         return parsed
 
