@@ -151,6 +151,8 @@ class OParlAdapter(Adapter):
         self.concurrency = options.concurrency or ctx.http.settings.max_connections
         self._pool: ThreadPoolExecutor | None = None
         self._trust = AheadTrust()
+        self.reading: str | None = None
+        """The URL whose answer is being read (named if the run fails unexpectedly)."""
 
     # --- HTTP -------------------------------------------------------------------
     def _url(self, url: str) -> str:
@@ -253,6 +255,7 @@ class OParlAdapter(Adapter):
 
     # --- fetch ------------------------------------------------------------------
     def fetch(self) -> Iterator[Item]:
+        self.reading = self.system_url
         system, resp = self._get(self.system_url)
         yield from self._drain()
         if not isinstance(system, dict) or short_type(system.get("type")) != "System":
@@ -268,6 +271,7 @@ class OParlAdapter(Adapter):
         bodies: list[dict[str, Any]] = []
         paginator = Paginator(lambda u, first: self._page(u, "Body", {}, first), max_pages=self.opts.max_pages)
         for page in paginator.forward(body_url):
+            self.reading = page.url
             yield from page.notices
             yield from self._drain()
             for obj in page.data:
@@ -407,6 +411,7 @@ class OParlAdapter(Adapter):
         pages = paginator.backward(url) if strategy == "newest_pages" else paginator.forward(url, run.first_page)
         run.first_page = None
         for number, page in enumerate(pages):
+            self.reading = page.url
             if waiting or tail is not paginator:
                 for run_ahead in started:
                     self._paginator(run_ahead).top_up()
@@ -432,6 +437,7 @@ class OParlAdapter(Adapter):
 
     # --- single objects ---------------------------------------------------------
     def _fetch_object(self, object_id: str, expected: str | None, body_id: str | None) -> Iterator[Item]:
+        self.reading = object_id
         data, resp = self._get(object_id)
         yield from self._drain()
         if isinstance(data, list):

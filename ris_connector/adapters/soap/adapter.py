@@ -21,7 +21,7 @@ from zeep.wsse.username import UsernameToken
 from ris_connector.adapters.base import Adapter, AdapterContext, AdapterOptions, Checkpoint, Item, Notice
 from ris_connector.adapters.soap.transport import CoreTransport
 from ris_connector.adapters.xml.window import Window, has_window, window_for
-from ris_connector.errors import ConfigError, InvalidPayload, SourceError, UnsafeXml
+from ris_connector.errors import ConfigError, InvalidPayload, SourceError, UnsafeXml, redact_url
 from ris_connector.mapping import Mapping, OperationSpec, Place, RecordBuilder, RecordSpec, load_mapping
 from ris_connector.mapping.paths import element_text, object_values
 from ris_connector.models import Record
@@ -64,6 +64,8 @@ class SoapAdapter(Adapter):
         self.builder = RecordBuilder.for_source(self.mapping, ctx, self.name)
         self._collected: dict[str, list[tuple[str, Any]]] = {}
         self._seen_repeated: set[str] = set()
+        self.reading: str | None = None
+        """The WSDL or operation being read (named if the run fails unexpectedly)."""
 
     @classmethod
     def requires_full_run(cls, options: AdapterOptions) -> bool:
@@ -111,16 +113,17 @@ class SoapAdapter(Adapter):
                 service_name=self.opts.service,
                 port_name=self.opts.port,
             )
+            service = client.service
+            if endpoint:
+                services = client.wsdl.services
+                svc = services[self.opts.service] if self.opts.service else next(iter(services.values()))
+                port = svc.ports[self.opts.port] if self.opts.port else next(iter(svc.ports.values()))
+                service = client.create_service(port.binding.name, endpoint)  # type: ignore[no-untyped-call]
         except SourceError:
             raise
-        except (zeep.exceptions.Error, OSError, ValueError) as exc:
+        except (zeep.exceptions.Error, OSError, ValueError, KeyError, StopIteration, AttributeError) as exc:
+            # a document that is no usable WSDL: no service, no port, a binding that is missing
             raise SourceError(f"cannot load WSDL {wsdl}: {_describe(exc)}", url=None if local else wsdl) from None
-        service = client.service
-        if endpoint:
-            services = client.wsdl.services
-            svc = services[self.opts.service] if self.opts.service else next(iter(services.values()))
-            port = svc.ports[self.opts.port] if self.opts.port else next(iter(svc.ports.values()))
-            service = client.create_service(port.binding.name, endpoint)  # type: ignore[no-untyped-call]
         return client, transport, service
 
     def _password(self) -> str | None:
@@ -139,6 +142,7 @@ class SoapAdapter(Adapter):
 
     # -- fetching ----------------------------------------------------------------------------
     def fetch(self) -> Iterator[Item]:
+        self.reading = f"WSDL {redact_url(self.opts.wsdl or self.ctx.source.url or '')}"
         client, transport, service = self._client()
         for op in self.mapping.operations:
             yield from self._operation(client, service, op)
@@ -197,7 +201,7 @@ class SoapAdapter(Adapter):
         (``soap-unexpected-elements``). A fault the mapping says to skip is a ``soap-fault``.
         """
         shown = ", ".join(f"{k}={v}" for k, v in args.items())
-        where = f"operation {op.name}({shown})"
+        where = self.reading = f"operation {op.name}({shown})"
         try:
             operation = getattr(service, op.name)
         except AttributeError:
