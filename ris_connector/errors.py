@@ -9,42 +9,82 @@ Three families tell a caller what to do:
   and the run goes on.
 
 Messages never contain secrets: credentials are stripped from URLs before they are formatted.
+Messages are escaped and clipped when shown (see :mod:`ris_connector.logsafe`).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-#: Query parameters whose values are credentials (compared lower-case, without ``_`` and ``-``).
-SECRET_PARAMS = frozenset({"authkey", "apikey", "key", "token", "accesstoken", "password", "secret", "signature"})
+from ris_connector.logsafe import MAX_MESSAGE, clip, for_log
+
+#: Query parameters whose values are shown in logs and messages: the OParl 1.1 list filters
+#: (``created_since``, ``created_until``, ``modified_since``, ``modified_until``,
+#: ``omit_internal``), its page size ``limit``, and the pagination and scoping parameters
+#: servers put into ``next`` links. Every other value is shown as ``***`` (compared lower-case).
+LOGGED_PARAMS = frozenset(
+    {
+        "created_since",
+        "created_until",
+        "modified_since",
+        "modified_until",
+        "omit_internal",
+        "limit",
+        "page",
+        "offset",
+        "skip",
+        "size",
+        "pagesize",
+        "per_page",
+        "body",
+    }
+)
 
 
 def _redact_query(query: str) -> str:
     out = []
     for pair in query.split("&"):
-        name, eq, _value = pair.partition("=")
-        secret = eq and name.lower().replace("_", "").replace("-", "") in SECRET_PARAMS
-        out.append(f"{name}=***" if secret else pair)
+        name, eq, value = pair.partition("=")
+        masked = eq and value and name.lower() not in LOGGED_PARAMS
+        out.append(f"{name}=***" if masked else pair)
     return "&".join(out)
 
 
 def redact_url(url: str) -> str:
-    """Return ``url`` without user info (``user:password@``) and secret query values, safe to log."""
+    """``url`` safe to log: user info shown as ``***@``, query values masked except
+    :data:`LOGGED_PARAMS`, control characters escaped. Host and port are kept as written
+    (IPv6 literals keep their brackets)."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "<unparseable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
     query = _redact_query(parts.query) if parts.query else parts.query
-    if parts.username is None and parts.password is None and query == parts.query:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment))
+    if netloc == parts.netloc and query == parts.query:
+        return for_log(url)
+    return for_log(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
+
+
+#: Longest URL shown in an error (a source's links can be arbitrarily long).
+MAX_URL = 500
+
+
+def safe_message(text: str) -> str:
+    """An exception message as it may be shown: escaped and clipped to ``MAX_MESSAGE``."""
+    return clip(for_log(text), MAX_MESSAGE)
 
 
 class RisError(Exception):
-    """Base class of every error raised by ris-connector."""
+    """Base class of every error raised by ris-connector.
+
+    Its text is escaped and clipped (:func:`safe_message`): messages carry text from sources
+    (server messages, fault strings, ids), which must not forge log lines or fill reports.
+    """
+
+    def __str__(self) -> str:
+        return safe_message(super().__str__())
 
 
 class ConfigError(RisError):
@@ -63,7 +103,7 @@ class SourceError(RisError):
     """The source could not be read. ``url`` names the request that failed, if any."""
 
     def __init__(self, message: str, *, url: str | None = None, source: str | None = None) -> None:
-        self.url = redact_url(url) if url else None
+        self.url = clip(redact_url(url), MAX_URL) if url else None
         self.source = source
         super().__init__(message)
 
@@ -84,6 +124,13 @@ class ConnectionFailed(TransientError):
 
 class RequestTimeout(TransientError):
     """Connect, read or total deadline exceeded."""
+
+
+class DeadlineExceeded(RequestTimeout):
+    """A request's total ``deadline`` (attempts, retry waits and body reads together) ran out.
+
+    Not retried within the request: the time is gone. A later run may succeed.
+    """
 
 
 class ServerError(TransientError):
@@ -160,7 +207,7 @@ class DeliveryError(RisError):
     """
 
     def __init__(self, message: str, *, url: str | None = None, status: int | None = None, retryable: bool) -> None:
-        self.url = redact_url(url) if url else None
+        self.url = clip(redact_url(url), MAX_URL) if url else None
         self.status = status
         self.retryable = retryable
         super().__init__(message)
