@@ -21,9 +21,7 @@ import unicodedata
 #: Characters escaped by :func:`for_log`: C0/C1 controls and DEL, the Unicode format
 #: characters (bidi embeddings, overrides and isolates, zero-width characters, BOM) and the
 #: line and paragraph separators, which some viewers break lines at.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
-)
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
 
 #: Default length of source text inside a message (the brief's 300 characters).
 MAX_TEXT = 300
@@ -78,7 +76,7 @@ class SanitizingHandler(logging.Handler):
     Attached to the ``ris_connector`` logger it runs before the handlers of the root logger
     (records propagate upwards and are the same objects), so every handler formats the escaped
     text. The message is formatted here once and ``args`` cleared (escaping twice changes
-nothing). Tracebacks are untouched.
+    nothing). Tracebacks are untouched.
     """
 
     def __init__(self) -> None:

@@ -403,8 +403,11 @@ class HttpClient:
             # fail on a Location header that is not UTF-8); cookies are kept as the session would.
             response = self._session.get_adapter(target).send(
                 prepared,
+                stream=True,
                 timeout=(min(s.connect_timeout, left), min(s.read_timeout, left)),
-                **env,
+                verify=s.verify if env["verify"] is None else env["verify"],
+                cert=env["cert"],
+                proxies=env["proxies"],
             )
         except requests.exceptions.Timeout as exc:
             raise RequestTimeout(f"timeout for {shown}: {type(exc).__name__}", url=url) from exc
@@ -414,7 +417,7 @@ class HttpClient:
             raise ConnectionFailed(f"connection failed for {shown}: {type(exc).__name__}", url=url) from exc
         except requests.exceptions.RequestException as exc:
             raise SourceError(f"request failed for {shown}: {type(exc).__name__}", url=url) from exc
-        extract_cookies_to_jar(self._session.cookies, prepared, response.raw)
+        extract_cookies_to_jar(self._session.cookies, prepared, response.raw)  # type: ignore[no-untyped-call]
         with self._lock:
             self._stats.statuses[response.status_code] = self._stats.statuses.get(response.status_code, 0) + 1
         return response
