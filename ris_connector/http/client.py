@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import IO, Any
+from typing import IO
 from urllib.parse import quote, urljoin
 
 import requests
@@ -49,15 +48,16 @@ from ris_connector.errors import (
     TransientError,
     redact_url,
 )
+from ris_connector.http.body import BodyOutOfTime, BodyTooLarge, read_body
 from ris_connector.http.ratelimit import RateLimiter, effective_rate
 from ris_connector.http.response import HttpResponse
 from ris_connector.http.settings import HttpSettings
+from ris_connector.http.timing import Budget, backoff
 from ris_connector.http.urlpolicy import UrlPolicy, origin_of
 
 log = logging.getLogger("ris_connector.http")
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_CHUNK = 64 * 1024
 _ERROR_BODY = 2048
 #: Request headers that carry credentials: dropped once a redirect chain leaves the home origin.
 _CREDENTIAL_HEADERS = frozenset({"authorization", "cookie"})
@@ -71,24 +71,6 @@ class HttpStats:
     retries: int = 0
     bytes: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
-
-
-class Budget:
-    """The time one request may still take: ``seconds`` from the moment :meth:`start` is first called."""
-
-    def __init__(self, seconds: float, monotonic: Callable[[], float]) -> None:
-        self.seconds = seconds
-        self._monotonic = monotonic
-        self._end: float | None = None
-
-    def start(self) -> None:
-        """Start the clock (once; later calls do nothing)."""
-        if self._end is None:
-            self._end = self._monotonic() + self.seconds
-
-    def remaining(self) -> float:
-        """Seconds left (the whole budget before :meth:`start`); negative once exceeded."""
-        return self.seconds if self._end is None else self._end - self._monotonic()
 
 
 @dataclass
@@ -304,8 +286,7 @@ class HttpClient:
                 ) from None
             wait = exc.retry_after
         else:
-            base = s.backoff_initial * 2.0 ** (attempt - 1)
-            wait = min(s.backoff_max, base * (1 + random.uniform(0, 0.5)))
+            wait = backoff(attempt, s.backoff_initial, s.backoff_max)
         if wait >= call.budget.remaining():
             raise DeadlineExceeded(
                 f"deadline of {s.deadline:g} s for {shown} would pass while waiting {wait:.1f} s "
@@ -463,40 +444,25 @@ class HttpClient:
         """Stream the body within the deadline and size limit (``truncate``: stop at ``limit``).
 
         With ``sink`` the body is written there and ``b""`` returned (memory stays bounded).
-        Each socket read waits at most the time the request has left.
+        Each socket read waits at most the time the request has left (see :mod:`.body`).
         """
         shown = redact_url(url)
-        raw: Any = response.raw
-        # urllib3's read1 returns what has arrived (deadline checks between chunks); other raw
-        # objects (recording libraries' stubs such as vcrpy's) only promise read(amt, decode_content).
-        native = isinstance(raw, urllib3.BaseHTTPResponse)
-        reader: Callable[..., bytes | None] = raw.read1 if native else raw.read
-        body = bytearray()
-        received = 0
+        received = [0]
         try:
-            while True:
-                self._check_deadline(call, url)
-                if native:
-                    _limit_wait(raw, min(self.settings.read_timeout, call.budget.remaining()))
-                chunk = reader(_CHUNK, decode_content=True)
-                if not chunk:
-                    break
-                received += len(chunk)
-                if received > limit and not truncate:
-                    raise ResponseTooLarge(f"body of {shown} exceeds {limit} bytes", url=url)
-                if sink is not None:
-                    sink.write(chunk)
-                    continue
-                body += chunk
-                if len(body) > limit:
-                    del body[limit:]
-                    received = limit
-                    break
+            body = read_body(
+                response.raw,
+                limit,
+                call.budget,
+                self.settings.read_timeout,
+                truncate=truncate,
+                sink=sink,
+                received=received,
+            )
+        except BodyTooLarge:
+            raise ResponseTooLarge(f"body of {shown} exceeds {limit} bytes", url=url) from None
+        except BodyOutOfTime:
+            raise DeadlineExceeded(f"deadline of {self.settings.deadline:g} s exceeded for {shown}", url=url) from None
         except urllib3.exceptions.ReadTimeoutError as exc:
-            if call.budget.remaining() <= 0:
-                raise DeadlineExceeded(
-                    f"deadline of {self.settings.deadline:g} s exceeded for {shown}", url=url
-                ) from exc
             raise RequestTimeout(f"read timeout for {shown}", url=url) from exc
         except urllib3.exceptions.DecodeError as exc:
             raise InvalidPayload(f"undecodable body of {shown}", url=url) from exc
@@ -504,21 +470,12 @@ class HttpClient:
             raise ConnectionFailed(f"body of {shown} broke off: {type(exc).__name__}", url=url) from exc
         finally:
             with self._lock:
-                self._stats.bytes += received
+                self._stats.bytes += received[0]
         length = _content_length(response)
         encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
-        if not truncate and not encoded and length is not None and received < length:
-            raise ConnectionFailed(f"body of {shown} incomplete: {received} of {length} bytes", url=url)
-        self._check_deadline(call, url)
-        return bytes(body)
-
-
-def _limit_wait(raw: urllib3.BaseHTTPResponse, seconds: float) -> None:
-    """Let the next socket read of ``raw`` wait at most ``seconds`` (where the socket is reachable)."""
-    sock = getattr(getattr(raw, "_connection", None), "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.settimeout(max(seconds, 0.001))
+        if not truncate and not encoded and length is not None and received[0] < length:
+            raise ConnectionFailed(f"body of {shown} incomplete: {received[0]} of {length} bytes", url=url)
+        return body
 
 
 def _content_length(response: requests.Response) -> int | None:
