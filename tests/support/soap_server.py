@@ -228,7 +228,8 @@ class SoapServer:
 
     def wsdl_text(self) -> str:
         """The WSDL with this server's address (or ``address``) and the import chain, if any."""
-        text = WSDL.read_text(encoding="utf-8").replace("http://127.0.0.1:8099/sitzungsdienst", self.address or self.url)
+        original = "http://127.0.0.1:8099/sitzungsdienst"
+        text = WSDL.read_text(encoding="utf-8").replace(original, self.address or self.url)
         if self.import_chain:
             base = self.url.rsplit("/", 1)[0]
             chain = f'<xsd:import namespace="urn:chain:1" schemaLocation="{base}/xsd/1"/>'
