@@ -7,7 +7,8 @@ auth or a WS-Security UsernameToken.
 
 For the hostile cases: ``address`` puts another endpoint into the WSDL's ``soap:address``,
 ``import_chain`` makes the WSDL import a chain of that many nested XSD documents
-(``/xsd/1`` imports ``/xsd/2``...), ``fault_text`` answers every call with that fault string.
+(``/xsd/1`` imports ``/xsd/2``...), ``fault_text`` answers every call (or those of
+``fault_operations``) with that fault string.
 Every request body is kept in ``bodies``.
 """
 
@@ -169,6 +170,7 @@ class SoapServer:
     address: str | None = None
     import_chain: int = 0
     fault_text: str | None = None
+    fault_operations: tuple[str, ...] = ()
     bodies: list[bytes] = field(default_factory=list)
     xsd_gets: int = 0
 
@@ -262,7 +264,7 @@ class SoapServer:
         denied = self._check_auth(header, authorization)
         if denied:
             return denied
-        if self.fault_text is not None:
+        if self.fault_text is not None and (not self.fault_operations or operation in self.fault_operations):
             return 500, _fault("soap:Server", self.fault_text)
         try:
             return 200, _envelope(getattr(self, "_op_" + operation)(params))
