@@ -193,7 +193,7 @@ class DataError(RisError):
     def __str__(self) -> str:
         text = super().__str__()
         what = " ".join(x for x in (self.type_name, self.record_id) if x)
-        return f"{what}: {text}" if what else text
+        return f"{clip(for_log(what), MAX_URL)}: {text}" if what else text
 
 
 class TooManyRedirects(SourceError):

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from ris_connector import __version__
+from ris_connector import __version__, logsafe
 from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, bound_numbers
 from ris_connector.errors import ConfigError, RisError, SourceError
 from ris_connector.runtime import tune_gc
@@ -87,6 +87,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     root = logging.getLogger("ris_connector")
     root.handlers[:] = [handler]
+    logsafe.install(root)  # source text escaped before the handler formats it
     root.setLevel(level)
 
 
