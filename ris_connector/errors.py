@@ -14,58 +14,9 @@ Messages are escaped and clipped when shown (see :mod:`ris_connector.logsafe`).
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
+from ris_connector.logsafe import LOGGED_PARAMS as LOGGED_PARAMS  # re-exported: callers import them from here
 from ris_connector.logsafe import MAX_MESSAGE, clip, for_log
-
-#: Query parameters whose values are shown in logs and messages: the OParl 1.1 list filters
-#: (``created_since``, ``created_until``, ``modified_since``, ``modified_until``,
-#: ``omit_internal``), its page size ``limit``, and the pagination and scoping parameters
-#: servers put into ``next`` links. Every other value is shown as ``***`` (compared lower-case).
-LOGGED_PARAMS = frozenset(
-    {
-        "created_since",
-        "created_until",
-        "modified_since",
-        "modified_until",
-        "omit_internal",
-        "limit",
-        "page",
-        "offset",
-        "skip",
-        "size",
-        "pagesize",
-        "per_page",
-        "body",
-    }
-)
-
-
-def _redact_query(query: str) -> str:
-    out = []
-    for pair in query.split("&"):
-        name, eq, value = pair.partition("=")
-        masked = eq and value and name.lower() not in LOGGED_PARAMS
-        out.append(f"{name}=***" if masked else pair)
-    return "&".join(out)
-
-
-def redact_url(url: str) -> str:
-    """``url`` safe to log: user info shown as ``***@``, query values masked except
-    :data:`LOGGED_PARAMS`, control characters escaped. Host and port are kept as written
-    (IPv6 literals keep their brackets)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "***@" + netloc.rpartition("@")[2]
-    query = _redact_query(parts.query) if parts.query else parts.query
-    if netloc == parts.netloc and query == parts.query:
-        return for_log(url)
-    return for_log(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
-
+from ris_connector.logsafe import redact_url as redact_url
 
 #: Longest URL shown in an error (a source's links can be arbitrarily long).
 MAX_URL = 500

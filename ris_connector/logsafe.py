@@ -6,10 +6,12 @@ reorder what an operator reads (bidi overrides such as U+202E, other invisible f
 characters), or fill logs, stdout and the stored run report with megabytes. Two helpers:
 
 * :func:`for_log` escapes control, format and separator characters as ``\\xNN``/``\\uNNNN``;
-* :func:`clip` cuts text to a length and says how long it was.
+* :func:`clip` cuts text to a length and says how long it was;
+* :func:`redact_url` masks user info and query values (except :data:`LOGGED_PARAMS`).
 
-:class:`SanitizingHandler` applies :func:`for_log` to every record of the ``ris_connector``
-loggers before any other handler (the CLI's or the application's) formats it.
+:class:`SanitizingHandler` applies :func:`for_log` and :func:`redact_url` (to every URL in the
+text) to each record of the ``ris_connector`` loggers before any other handler (the CLI's or
+the application's) formats it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from urllib.parse import urlsplit, urlunsplit
 
 #: Characters escaped by :func:`for_log`: C0/C1 controls and DEL, the Unicode format
 #: characters (bidi embeddings, overrides and isolates, zero-width characters, BOM) and the
@@ -27,6 +30,31 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\
 MAX_TEXT = 300
 #: Default length of a whole error message.
 MAX_MESSAGE = 1000
+
+
+#: Query parameters whose values are shown in logs and messages: the OParl 1.1 list filters
+#: (``created_since``, ``created_until``, ``modified_since``, ``modified_until``,
+#: ``omit_internal``), its page size ``limit``, and the pagination and scoping parameters
+#: servers put into ``next`` links. Every other value is shown as ``***`` (compared lower-case).
+LOGGED_PARAMS = frozenset(
+    {
+        "created_since",
+        "created_until",
+        "modified_since",
+        "modified_until",
+        "omit_internal",
+        "limit",
+        "page",
+        "offset",
+        "skip",
+        "size",
+        "pagesize",
+        "per_page",
+        "body",
+    }
+)
+#: A URL inside log text: ends before white space, quotes, brackets and trailing punctuation.
+_URL_IN_TEXT = re.compile(r"""https?://[^\s<>"'()\[\]]*[^\s<>"'()\[\].,;:!?]""", re.IGNORECASE)
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -51,6 +79,39 @@ def for_log(text: object) -> str:
         f"\\u{ord(c):04x}" if not c.isprintable() and unicodedata.category(c) in ("Cf", "Cc", "Zl", "Zp") else c
         for c in value
     )
+
+
+def _redact_query(query: str) -> str:
+    out = []
+    for pair in query.split("&"):
+        name, eq, value = pair.partition("=")
+        masked = eq and value and name.lower() not in LOGGED_PARAMS
+        out.append(f"{name}=***" if masked else pair)
+    return "&".join(out)
+
+
+def redact_url(url: str) -> str:
+    """``url`` safe to log: user info shown as ``***@``, query values masked except
+    :data:`LOGGED_PARAMS`, control characters escaped. Host and port are kept as written
+    (IPv6 literals keep their brackets)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    query = _redact_query(parts.query) if parts.query else parts.query
+    if netloc == parts.netloc and query == parts.query:
+        return for_log(url)
+    return for_log(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
+
+
+def redact_urls(text: str) -> str:
+    """``text`` with every http(s) URL in it passed through :func:`redact_url`."""
+    if "://" not in text:
+        return text
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group()), text)
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
@@ -88,7 +149,7 @@ class SanitizingHandler(logging.Handler):
             message = record.getMessage()
         except (TypeError, ValueError):  # a broken format string: leave it to the formatter
             return True
-        record.msg = for_log(message)
+        record.msg = for_log(redact_urls(message))
         record.args = None
         return True
 

@@ -62,11 +62,15 @@ def test_every_library_log_record_is_escaped_before_any_handler_sees_it() -> Non
     try:
         logging.getLogger("ris_connector.adapters.somewhere").warning("server said: %s", "Fehler" + FORGED)
         logging.getLogger("ris_connector.sync.engine").error("%s", SourceError("HTTP 500: Fehler" + FORGED, source="s"))
+        logging.getLogger("ris_connector.files").info(
+            "file %s failed", "https://ris.example.org/getfile.asp?id=5&sid=s3cr3t"
+        )
     finally:
         root.removeHandler(handler)
     lines = stream.getvalue().splitlines()
-    assert len(lines) == 2
-    assert all("\u202e" not in line and "\\u202e" in line and "\\x0a12:00:00" in line for line in lines)
+    assert len(lines) == 3
+    assert all("\u202e" not in line and "\\u202e" in line and "\\x0a12:00:00" in line for line in lines[:2])
+    assert lines[2] == "INFO file https://ris.example.org/getfile.asp?id=***&sid=*** failed"  # every URL in a record
 
 
 def test_errors_escape_and_clip_source_text() -> None:
