@@ -11,6 +11,7 @@ Scenarios (all GET):
 * ``/fail/{status}/{n}/{token}``        ``status`` the first n times, then 200 JSON
 * ``/retry-after/{seconds}/{token}``    429 with ``Retry-After: seconds`` once, then 200 JSON
 * ``/retry-after-503/{seconds}/{token}`` the same with 503
+* ``/retry-after-always/{seconds}``     429 with ``Retry-After: seconds``, every time
 * ``/slow-headers/{seconds}``           sleeps before answering (read timeouts, concurrency)
 * ``/trickle/{bytes_per_chunk}/{interval}/{total}``  Content-Length ``total``, sent very slowly
 * ``/reset`` or ``/reset/{n}/{token}``  promises 1000 bytes, sends 100, closes (always / n times)
@@ -132,6 +133,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._json({"ok": True, "attempt": attempt})
 
+    def retry_after_always(self, seconds: str) -> None:
+        self._send(429, b"slow down", "text/plain", {"Retry-After": seconds})
+
     def retry_after_503(self, seconds: str, token: str) -> None:
         self.retry_after(seconds, token, status=503)
 
@@ -216,6 +220,7 @@ _TABLE: list[tuple[str, Callable[..., None]]] = [
     (r"/fail/(\d{3})/(\d+)/([^/]+)", _Handler.fail),
     (r"/retry-after/([^/]+)/([^/]+)", _Handler.retry_after),
     (r"/retry-after-503/([^/]+)/([^/]+)", _Handler.retry_after_503),
+    (r"/retry-after-always/([^/]+)", _Handler.retry_after_always),
     (r"/slow-headers/([\d.]+)", _Handler.slow_headers),
     (r"/trickle/(\d+)/([\d.]+)/(\d+)", _Handler.trickle),
     (r"/reset(?:/(\d+)/([^/]+))?", _Handler.reset),
