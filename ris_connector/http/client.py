@@ -60,7 +60,8 @@ log = logging.getLogger("ris_connector.http")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _ERROR_BODY = 2048
 #: Request headers that carry credentials: dropped once a redirect chain leaves the home origin.
-_CREDENTIAL_HEADERS = frozenset({"authorization", "cookie"})
+#: (Cookies are left to the session's jar, which scopes them by domain as a browser does.)
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 
 @dataclass
@@ -370,7 +371,6 @@ class HttpClient:
         prepared = self._session.prepare_request(request)
         if not trusted:  # user info in the URL, netrc, session auth: none of it leaves the origin
             prepared.headers.pop("Authorization", None)
-            prepared.headers.pop("Cookie", None)
         if raw_query is not None and prepared.url:
             prepared.url += ("&" if "?" in prepared.url else "?") + raw_query
         target = prepared.url or url
