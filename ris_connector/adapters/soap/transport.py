@@ -55,7 +55,7 @@ class SoapLimits:
     """How deep imports may nest (the WSDL is depth 0)."""
     max_response_bytes: int = 8 * 1024 * 1024
     """Largest answer or schema document; zeep needs about 15 times this in memory."""
-    max_calls: int = 10_000
+    max_calls: int = 100_000
     """SOAP calls per run (the list calls and every ``for_each`` follow-up call)."""
 
 
