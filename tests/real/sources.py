@@ -174,3 +174,21 @@ def karlsruhe_meetings_ending_before_start() -> int:
         if start and end and datetime.fromisoformat(end) < datetime.fromisoformat(start):
             count += 1
     return count
+
+
+WUPPERTAL = "http://oparl.wuppertal.de"
+WUPPERTAL_DIR = REAL / "wuppertal-somacos-oparl"
+
+
+def wuppertal() -> OParlFixture:
+    """Wuppertal's recorded System, Body and one Meeting; the meeting list is a one-item page."""
+    system = _load(WUPPERTAL_DIR / "system.json")
+    body = _load(WUPPERTAL_DIR / "body.json")
+    meeting = _load(WUPPERTAL_DIR / "meeting.json")
+    return OParlFixture(WUPPERTAL, system["id"], system, system["body"], body, {body["meeting"]: [meeting]})
+
+
+def wuppertal_unresolved_references() -> set[str]:
+    """Organizations and persons the meeting names: not in any recorded list."""
+    meeting = _load(WUPPERTAL_DIR / "meeting.json")
+    return set(meeting.get("organization", [])) | set(meeting.get("participant", []))
