@@ -21,6 +21,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from ris_connector.adapters.oparl.adapter import LISTS_1_1
+
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 
 #: Query parameters the adapter adds on its own (paging size, change filters): a recorded page
@@ -172,18 +174,7 @@ class OParlFixture:
         """Put everything on ``server``; a list URL without a recording answers an empty page."""
         server.put(self.system_url, json.dumps(self.system))
         server.put(self.bodies_url, json.dumps({"data": [self.body], "links": {}, "pagination": {}}))
-        for key in (
-            "organization",
-            "person",
-            "meeting",
-            "paper",
-            "agendaItem",
-            "consultation",
-            "file",
-            "locationList",
-            "legislativeTermList",
-            "membership",
-        ):
+        for key in LISTS_1_1:
             url = self.body.get(key)
             if isinstance(url, str) and url not in self.lists:
                 server.put(url, json.dumps({"data": [], "links": {}, "pagination": {}}))
@@ -192,3 +183,33 @@ class OParlFixture:
                 url, page if isinstance(page, bytes) else json.dumps({"data": page, "links": {}, "pagination": {}})
             )
         return server.local(self.system_url)
+
+
+@dataclass
+class OParlReplay:
+    """A first sync, then the same data again incrementally and in full, of one OParl fixture."""
+
+    first: Run
+    incremental: Run
+    full: Run
+    events_after_first: list[dict[str, Any]]
+    requested: list[str]
+    local: Any
+
+
+def replay_oparl(fixture: OParlFixture, name: str, db: Path) -> OParlReplay:
+    """Serve ``fixture`` and sync it three times (first, unchanged incremental, unchanged full)."""
+    with RecordedServer(fixture.origin) as server:
+        url = fixture.serve(server)
+        first = sync(db, "--oparl", url, "--name", name)
+        seq = last_seq(db)
+        incremental = sync(db, "--oparl", url, "--name", name)
+        full = sync(db, "--oparl", url, "--name", name, "--full")
+        return OParlReplay(first, incremental, full, changes(db, seq), server.hits(), server.local)
+
+
+def assert_silent(run: Run) -> None:
+    """An unchanged run: exit 0, nothing created, updated, deleted or quarantined."""
+    assert run.returncode == 0, run.report.get("errors")
+    totals = run.report["totals"]
+    assert totals["created"] == totals["updated"] == totals["deleted"] == totals["quarantined"] == 0, totals

@@ -77,6 +77,17 @@ BONN = "https://www.bonn.sitzung-online.de"
 KARLSRUHE = "https://web1.karlsruhe.de"
 
 
+def _system(base: str, vendor: str) -> dict[str, Any]:
+    """A System object that was not recorded: the smallest one naming the vendor and the Body list."""
+    return {
+        "id": base + "system",
+        "type": "https://schema.oparl.org/1.1/System",
+        "oparlVersion": "https://schema.oparl.org/1.1/",
+        "body": base + "bodies",
+        "vendor": vendor,
+    }
+
+
 def bonn() -> OParlFixture:
     """Two recorded meeting list pages of Bonn behind a synthetic System and Body.
 
@@ -84,13 +95,7 @@ def bonn() -> OParlFixture:
     pages name page 2 as ``last`` (the list the server is said to have is the recorded one).
     """
     base = BONN + "/public/oparl/"
-    system = {
-        "id": base + "system",
-        "type": "https://schema.oparl.org/1.1/System",
-        "oparlVersion": "https://schema.oparl.org/1.1/",
-        "body": base + "bodies",
-        "vendor": "http://www.cc-egov.de",
-    }
+    system = _system(base, "http://www.cc-egov.de")
     body = {
         "id": base + "bodies?id=1",
         "type": "https://schema.oparl.org/1.1/Body",
@@ -134,13 +139,7 @@ def karlsruhe(meeting_overrides: dict[str, Path] | None = None) -> OParlFixture:
     """
     base = KARLSRUHE + "/oparl/"
     body_id = base + "bodies/0001"
-    system = {
-        "id": base + "system",
-        "type": "https://schema.oparl.org/1.1/System",
-        "oparlVersion": "https://schema.oparl.org/1.1/",
-        "body": base + "bodies",
-        "vendor": "http://www.somacos.de",
-    }
+    system = _system(base, "http://www.somacos.de")
     body = {
         "id": body_id,
         "type": "https://schema.oparl.org/1.1/Body",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from replay import RecordedServer, changes, export, last_seq, sync
+from replay import assert_silent, export, replay_oparl
 from sources import BONN, bonn, bonn_referenced_organizations, count_raw
 
 
@@ -20,31 +20,22 @@ def test_every_meeting_stored_and_unchanged_runs_are_silent(tmp_path: Path) -> N
         ]
     )
     assert raw == {"Meeting": 40}
-    db = tmp_path / "ris.db"
-    fixture = bonn()
-    with RecordedServer(BONN) as server:
-        url = fixture.serve(server)
-        first = sync(db, "--oparl", url, "--name", "bonn")
-        seq = last_seq(db)
-        incremental = sync(db, "--oparl", url, "--name", "bonn")
-        full = sync(db, "--oparl", url, "--name", "bonn", "--full")
+    replay = replay_oparl(bonn(), "bonn", tmp_path / "ris.db")
+    first = replay.first
     assert first.returncode == 0 and first.report["status"] == "complete"
     assert first.counts("Meeting")["created"] == raw["Meeting"]
     assert first.report["totals"]["quarantined"] == 0
     organizations = bonn_referenced_organizations()
     assert first.report["missing_references"] == len(organizations) == 35
     assert first.warnings() == {"oparl-vendor": 1, "oparl-q15-unlisted-reference": len(organizations)}
-    assert {m["id"] for m in export(db, "Meeting")} == {
-        server.local(m) for m in (f"{BONN}/public/oparl/meetings?id={i}" for i in _recorded_ids())
+    assert {m["id"] for m in export(tmp_path / "ris.db", "Meeting")} == {
+        replay.local(f"{BONN}/public/oparl/meetings?id={i}") for i in _recorded_ids()
     }
     # ALLRIS 4 incremental strategy: newest pages from links.last back to known ids.
-    assert incremental.returncode == 0, incremental.report.get("errors")
-    assert "oparl-q28-newest-pages" in incremental.warnings()
-    assert full.returncode == 0
-    for run in (incremental, full):
-        assert run.report["totals"]["created"] == run.report["totals"]["updated"] == 0
-        assert run.report["totals"]["deleted"] == run.report["totals"]["quarantined"] == 0
-    assert changes(db, seq) == []
+    assert "oparl-q28-newest-pages" in replay.incremental.warnings()
+    assert_silent(replay.incremental)
+    assert_silent(replay.full)
+    assert replay.events_after_first == []
 
 
 def _recorded_ids() -> list[str]:

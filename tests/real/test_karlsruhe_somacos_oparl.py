@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from replay import REAL, RecordedServer, changes, export, last_seq, sync
+from replay import REAL, RecordedServer, assert_silent, changes, export, last_seq, replay_oparl, sync
 from sources import KARLSRUHE, count_raw, karlsruhe, karlsruhe_meetings_ending_before_start
 
 HISTORY = REAL / "karlsruhe-somacos-oparl" / "history"
@@ -26,13 +26,8 @@ def test_every_object_stored_and_unchanged_runs_are_silent(tmp_path: Path) -> No
         "Organization": 97,
         "Paper": 11,
     }
-    db = tmp_path / "ris.db"
-    with RecordedServer(KARLSRUHE) as server:
-        url = karlsruhe().serve(server)
-        first = sync(db, "--oparl", url, "--name", "karlsruhe")
-        seq = last_seq(db)
-        incremental = sync(db, "--oparl", url, "--name", "karlsruhe")
-        full = sync(db, "--oparl", url, "--name", "karlsruhe", "--full")
+    replay = replay_oparl(karlsruhe(), "karlsruhe", tmp_path / "ris.db")
+    first = replay.first
     assert first.returncode == 0 and first.report["status"] == "complete"
     for type_name, count in raw.items():
         assert first.counts(type_name)["created"] == count, type_name
@@ -40,11 +35,9 @@ def test_every_object_stored_and_unchanged_runs_are_silent(tmp_path: Path) -> No
     # Somacos writes end = 00:00 of the meeting day when no end is known: counted, end dropped.
     assert first.warnings()["meeting-end-before-start"] == karlsruhe_meetings_ending_before_start() == 7
     assert {"oparl-vendor", "oparl-q21-unencoded-query", "oparl-q15-unlisted-reference"} <= set(first.warnings())
-    for run in (incremental, full):
-        assert run.returncode == 0
-        assert run.report["totals"]["created"] == run.report["totals"]["updated"] == 0
-        assert run.report["totals"]["deleted"] == run.report["totals"]["quarantined"] == 0
-    assert changes(db, seq) == []
+    assert_silent(replay.incremental)
+    assert_silent(replay.full)
+    assert replay.events_after_first == []
 
 
 def test_meeting_restamped_modified_is_no_news(tmp_path: Path) -> None:
