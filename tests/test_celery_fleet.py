@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+from urllib.parse import urlsplit, urlunsplit
 import signal
 import socket
 import subprocess
@@ -48,7 +49,10 @@ def broker_url() -> str:
         pytest.skip(SKIP_REASON)
     import redis
 
-    url = base.rstrip("/") + "/1"
+    # The database number of the URL when it names one (parallel runs each use their own),
+    # else database 1.
+    parts = urlsplit(base)
+    url = base if parts.path.strip("/").isdigit() else urlunsplit(parts._replace(path="/1"))
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import IO
+from typing import IO, cast
 from urllib.parse import quote, urljoin
 
 import requests
@@ -52,7 +52,7 @@ from ris_connector.http.body import BodyOutOfTime, BodyTooLarge, read_body
 from ris_connector.http.ratelimit import RateLimiter, effective_rate
 from ris_connector.http.response import HttpResponse
 from ris_connector.http.settings import HttpSettings
-from ris_connector.http.timing import Budget, backoff
+from ris_connector.http.timing import Budget, backoff, retrying
 from ris_connector.http.urlpolicy import UrlPolicy, origin_of
 
 log = logging.getLogger("ris_connector.http")
@@ -245,28 +245,32 @@ class HttpClient:
 
     def _retrying(self, call: _Call) -> HttpResponse:
         """Attempts until one succeeds, a fault is not transient, or attempts or time run out."""
-        attempt = 1
-        while True:
+
+        def attempt() -> HttpResponse:
             if call.sink is not None:  # after a retry the sink must hold one complete body only
                 call.sink.seek(0)
                 call.sink.truncate()
-            try:
-                return self._attempt(call)
-            except TransientError as exc:
-                if attempt >= self.settings.max_attempts or isinstance(exc, DeadlineExceeded):
-                    raise
-                wait = self._wait(call, exc, attempt)
-                with self._lock:
-                    self._stats.retries += 1
-                log.warning(
-                    "retrying after %s (attempt %d/%d failed), waiting %.2f s",
-                    exc,
-                    attempt,
-                    self.settings.max_attempts,
-                    wait,
-                )
-                self._sleep(wait)
-                attempt += 1
+            return self._attempt(call)
+
+        def on_retry(exc: BaseException, number: int, wait: float) -> None:
+            with self._lock:
+                self._stats.retries += 1
+            log.warning(
+                "retrying after %s (attempt %d/%d failed), waiting %.2f s",
+                exc,
+                number,
+                self.settings.max_attempts,
+                wait,
+            )
+
+        return retrying(
+            attempt,
+            max_attempts=self.settings.max_attempts,
+            retry_on=lambda exc: isinstance(exc, TransientError) and not isinstance(exc, DeadlineExceeded),
+            wait=lambda exc, number: self._wait(call, cast(TransientError, exc), number),
+            sleep=self._sleep,
+            on_retry=on_retry,
+        )
 
     def _wait(self, call: _Call, exc: TransientError, attempt: int) -> float:
         """Seconds before the next attempt; raises instead when waiting is not worth it.

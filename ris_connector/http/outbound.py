@@ -25,7 +25,7 @@ from ris_connector.errors import DeliveryError, redact_url
 from ris_connector.http.body import BodyOutOfTime, BodyTooLarge, read_body
 from ris_connector.http.client import parse_retry_after
 from ris_connector.http.settings import HttpSettings
-from ris_connector.http.timing import Budget, backoff
+from ris_connector.http.timing import Budget, backoff, retrying
 
 log = logging.getLogger(__name__)
 
@@ -107,31 +107,37 @@ def post(
     def give_up(message: str, status: int | None = None, *, retryable: bool = True) -> DeliveryError:
         return DeliveryError(f"{what}: {message}", url=safe_url, status=status, retryable=retryable)
 
-    attempt = 1
-    while True:
-        try:
-            return _attempt(session, url, body, headers, policy, budget, read_answer)
-        except _Retryable as exc:
-            if attempt >= policy.max_attempts:
-                raise give_up(f"gave up after {attempt} attempts, last: {exc}", exc.status) from None
-            wait = _wait(exc, attempt, policy)
-            if wait is None:
-                limit = f"max_retry_after ({policy.max_retry_after:g} s)"
-                raise give_up(
-                    f"{exc}: Retry-After of {exc.retry_after:g} s exceeds {limit}; not waiting", exc.status
-                ) from None
-            if wait >= budget.remaining():
-                late = f"deadline of {policy.deadline:g} s would pass while waiting {wait:.1f} s"
-                raise give_up(f"{late}; last: {exc}", exc.status) from None
-            log.info("%s to %s: %s; attempt %d of %d", what, safe_url, exc, attempt, policy.max_attempts)
-            sleep(wait)
-            attempt += 1
-        except BodyTooLarge:
-            raise give_up(f"the answer exceeds {policy.max_response_bytes} bytes", retryable=False) from None
-        except BodyOutOfTime:
-            raise give_up(f"deadline of {policy.deadline:g} s exceeded") from None
-        except _Broken as exc:
-            raise give_up(str(exc)) from None
+    def pause(exc: BaseException, attempt: int) -> float:
+        assert isinstance(exc, _Retryable)
+        wait = _wait(exc, attempt, policy)
+        if wait is None:
+            limit = f"max_retry_after ({policy.max_retry_after:g} s)"
+            raise give_up(f"{exc}: Retry-After of {exc.retry_after:g} s exceeds {limit}; not waiting", exc.status)
+        if wait >= budget.remaining():
+            late = f"deadline of {policy.deadline:g} s would pass while waiting {wait:.1f} s"
+            raise give_up(f"{late}; last: {exc}", exc.status)
+        return wait
+
+    def on_retry(exc: BaseException, attempt: int, wait: float) -> None:
+        log.info("%s to %s: %s; attempt %d of %d", what, safe_url, exc, attempt, policy.max_attempts)
+
+    try:
+        return retrying(
+            lambda: _attempt(session, url, body, headers, policy, budget, read_answer),
+            max_attempts=policy.max_attempts,
+            retry_on=lambda exc: isinstance(exc, _Retryable),
+            wait=pause,
+            sleep=sleep,
+            on_retry=on_retry,
+        )
+    except _Retryable as exc:
+        raise give_up(f"gave up after {policy.max_attempts} attempts, last: {exc}", exc.status) from None
+    except BodyTooLarge:
+        raise give_up(f"the answer exceeds {policy.max_response_bytes} bytes", retryable=False) from None
+    except BodyOutOfTime:
+        raise give_up(f"deadline of {policy.deadline:g} s exceeded") from None
+    except _Broken as exc:
+        raise give_up(str(exc)) from None
 
 
 def _wait(exc: _Retryable, attempt: int, policy: RetryPolicy) -> float | None:
