@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from urllib.parse import urlsplit, urlunsplit
 import signal
 import socket
 import subprocess
@@ -21,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from fleet import REDIS_ENV, Fleet, GatedServer, done_tasks, toml_source, wait_for, write_config
