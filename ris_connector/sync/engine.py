@@ -46,6 +46,7 @@ from ris_connector.errors import (
 )
 from ris_connector.http import HttpClient
 from ris_connector.jsontext import compact
+from ris_connector.logsafe import safe_text
 from ris_connector.models import NON_CONTENT_FIELDS, Provenance, Record
 from ris_connector.models.base import content_of, digest_of_content
 from ris_connector.store.base import Store, WriteBatch
@@ -89,11 +90,9 @@ def unexpected_error(source: str, exc: BaseException, adapter: Adapter | None) -
         reading = redact_url(reading)  # never a credential in a log line
     where = f" while reading {reading}" if isinstance(reading, str) and reading else ""
     try:
-        text = " ".join(str(exc).split())
+        text = safe_text(" ".join(str(exc).split()))  # escaped (no forged log lines), clipped
     except Exception:  # e.g. an integer too long to print
         text = ""
-    if len(text) > 300:
-        text = text[:297] + "..."
     return f"[{source}] failed{where}: unexpected {type(exc).__name__}" + (f": {text}" if text else "")
 
 
