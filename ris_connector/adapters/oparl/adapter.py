@@ -27,7 +27,7 @@ from ris_connector.adapters.oparl.pages import AheadTrust, Page, Paginator, to_p
 from ris_connector.adapters.oparl.vendors import PROFILES, VendorProfile, detect_vendor
 from ris_connector.errors import ConfigError, HttpStatusError, InvalidPayload, NotFound, SourceError
 from ris_connector.http import HttpResponse
-from ris_connector.normalize.ids import canonical_url, is_url, short_type, type_from_url, type_version
+from ris_connector.normalize.ids import canonical_url, is_url, short_type, type_from_url, type_version, url_id
 from ris_connector.normalize.times import format_query_datetime, get_timezone
 
 #: Body attribute -> record type of the external list, per OParl version.
@@ -290,9 +290,9 @@ class OParlAdapter(Adapter):
         self.version = version
         if self.opts.vendor is None:
             self.vendor = detect_vendor(system, fetched_url)
-        claimed = system.get("id")
-        if isinstance(claimed, str):
-            claimed_c = canonical_url(claimed, scheme_for=self.scheme_for)
+        claimed = url_id(system.get("id"), scheme_for=self.scheme_for)  # None: no id, or no URL
+        if claimed is not None:
+            claimed_c = claimed
             fetched_c = canonical_url(fetched_url, scheme_for=self.scheme_for)
             if claimed_c != fetched_c:
                 suffix = _common_suffix(claimed_c, fetched_c)
