@@ -132,3 +132,44 @@ def test_one_spoiled_optional_value_costs_only_that_value(name: str, data: st.Da
     key = data.draw(st.sampled_from(keys), label="field")
     spoiled = data.draw(json_spoilers, label="value")
     _check(name, key, spoiled)
+
+
+def test_through_the_engine_the_report_counts_what_was_dropped(tmp_path: Path) -> None:
+    """A real OParl server on 127.0.0.1 whose papers hold values that used to cost the record."""
+    from fuzz_cases import FUZZ_HTTP, oparl_routes
+    from raw_server import RawServer, answer
+
+    from ris_connector.config import source_from_mapping
+    from ris_connector.store import SQLiteStore
+    from ris_connector.sync import run_source
+
+    server = RawServer().start()
+    try:
+        routes = oparl_routes(server.base)
+        page = json.loads(routes["/oparl/papers"].body)
+        spoiled = page["data"][0]
+        spoiled.update(
+            date="kein Datum",
+            web="javascript:alert(1)",
+            mainFile={"id": f"{server.base}/oparl/files/1", "type": "File", "accessUrl": "http://[::1/x"},
+            auxiliaryFile=[5, True],
+        )
+        routes["/oparl/papers"] = answer(200, json.dumps(page).encode(), b"application/json")
+        server.routes = routes
+        source = source_from_mapping(
+            {"name": "spoil", "adapter": "oparl", "url": f"{server.base}/oparl/system", "http": FUZZ_HTTP}
+        )
+        with SQLiteStore(tmp_path / "spoil.db") as store:
+            report = run_source(source, store)
+            paper = store.get(spoiled["id"])
+            file = store.get(f"{server.base}/oparl/files/1")
+    finally:
+        server.stop()
+    assert report.complete and report.total("quarantined") == 0, (report.errors, report.counts)
+    assert paper is not None and file is not None
+    assert paper.data["name"] == spoiled["name"] and "date" not in paper.data and "web" not in paper.data
+    assert paper.data["mainFile"] == file.id and "accessUrl" not in file.data
+    warnings = report.warnings
+    assert warnings["invalid-value"]["count"] == 4  # date, accessUrl, the two auxiliary files
+    assert warnings["oparl-url-scheme"]["count"] == 1
+    assert "date: 'kein Datum' is not a date; dropped" in str([w["example"] for w in warnings.values()])
