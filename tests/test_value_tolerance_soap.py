@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mapping_runs import fields_fed
 from ristest import FAST_HTTP
 from soap_server import Raw, SoapServer, default_data
 from spoil import text_spoilers
@@ -65,18 +66,8 @@ RECORDS = {
 
 
 def _feeds(type_name: str) -> dict[str, set[str]]:
-    """Server field -> record fields it feeds (status follows the meeting's values)."""
-    out: dict[str, set[str]] = {}
-    for spec in MAPPING.records:
-        if spec.type != type_name:
-            continue
-        for name, field in {**spec.fields, **spec.relations}.items():
-            for path in [*field.path, *getattr(field, "when", [])]:
-                out.setdefault(path, set()).add(name)
-    if type_name == "Meeting":
-        for feeds in out.values():
-            feeds.add("status")
-    return out
+    """Server field -> record fields it feeds."""
+    return fields_fed(MAPPING, type_name)
 
 
 @pytest.fixture(scope="module")

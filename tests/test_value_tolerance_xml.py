@@ -19,17 +19,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from mapping_runs import compiled_items, fields_fed, general_items
 from ristest import FIXTURES
 from spoil import text_spoilers
 
 from ris_connector.adapters.base import Item, Notice, Rejected
 from ris_connector.clock import FixedClock
-from ris_connector.mapping import Place, RecordBuilder, load_mapping
-from ris_connector.mapping.compiled import XmlPlan
-from ris_connector.mapping.paths import XmlLookup, element_matches
+from ris_connector.mapping import RecordBuilder, load_mapping
 from ris_connector.models import Record
 from ris_connector.normalize.text import clean_text
-from ris_connector.xmlsafe import XmlStream
 
 EXAMPLES = 150
 NOW = datetime(2024, 3, 20, 12, 0, tzinfo=timezone.utc)
@@ -46,19 +44,8 @@ RECORDS = {
 
 
 def _mapped(type_name: str) -> dict[str, set[str]]:
-    """Element name -> fields of ``type_name`` records that it feeds (status follows the times)."""
-    out: dict[str, set[str]] = {}
-    for spec in MAPPING.xml_records():
-        if spec.type != type_name:
-            continue
-        for name, field in {**spec.fields, **spec.relations}.items():
-            for path in [*field.path, *getattr(field, "when", [])]:
-                out.setdefault(path, set()).add(name)
-    if type_name == "Meeting":
-        for feeds in out.values():
-            if feeds & {"start", "end", "name"}:
-                feeds.add("status")
-    return out
+    """Element name -> fields of ``type_name`` records that it feeds."""
+    return fields_fed(MAPPING, type_name)
 
 
 def _when(type_name: str) -> set[str]:
@@ -85,34 +72,11 @@ def _builder() -> RecordBuilder:
 
 
 def _compiled(data: bytes, url: str) -> list[Item]:
-    plan, out = XmlPlan(_builder()), []
-    positions: dict[str, int] = {}
-    seen: set[str] = set()
-    for element in XmlStream([data], MAPPING.record_tags()):
-        out.extend(plan.items(element, Place(url=url), positions, seen))
-    return out
+    return compiled_items(_builder(), data, url)
 
 
 def _general(data: bytes, url: str) -> list[Item]:
-    builder, out = _builder(), []
-    positions: dict[str, int] = {}
-    seen: set[str] = set()
-    for element in XmlStream([data], MAPPING.record_tags()):
-        lookup = XmlLookup(element)
-        for spec in MAPPING.xml_records():
-            if not any(element_matches(element, p) for p in spec.element):
-                continue
-            if not builder.matches(spec, element, Place(url=url, lookup=lookup)):
-                continue
-            positions[spec.type] = positions.get(spec.type, 0) + 1
-            notices: list[Notice] = []
-            item = builder.build(spec, element, Place(url=url, position=positions[spec.type], lookup=lookup), notices)
-            if spec.repeated and isinstance(item, Record):
-                if item.id in seen:
-                    continue
-                seen.add(item.id)
-            out.extend([*notices, item])
-    return out
+    return general_items(_builder(), data, url)
 
 
 def _view(items: list[Item]) -> list[Any]:

@@ -13,14 +13,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+from mapping_runs import Item, compiled_items, general_items
 from ristest import FIXTURES
 
-from ris_connector.adapters.base import Notice, Rejected
+from ris_connector.adapters.base import Notice
 from ris_connector.clock import FixedClock
 from ris_connector.mapping import Mapping, Place, RecordBuilder, load_mapping, parse_mapping
 from ris_connector.mapping.compiled import XmlPlan, compile_path
 from ris_connector.mapping.dateformats import _DIRECTIVES, compile_format
-from ris_connector.mapping.paths import XmlLookup, element_matches
 from ris_connector.models import Record
 from ris_connector.xmlsafe import XmlStream
 
@@ -38,42 +38,8 @@ def _builder(mapping: Mapping, *, keep_raw: bool = False) -> RecordBuilder:
     )
 
 
-Item = Record | Rejected | Notice
-
-
-def _general(builder: RecordBuilder, data: bytes, url: str | None) -> list[Item]:
-    """The mapping interpreted element by element, spec by spec (the path before the plan)."""
-    out: list[Item] = []
-    positions: dict[str, int] = {}
-    seen: set[str] = set()
-    for element in XmlStream([data], builder.mapping.record_tags()):
-        lookup = XmlLookup(element)
-        for spec in builder.mapping.xml_records():
-            if not any(element_matches(element, p) for p in spec.element):
-                continue
-            if not builder.matches(spec, element, Place(url=url, lookup=lookup)):
-                continue
-            positions[spec.type] = positions.get(spec.type, 0) + 1
-            notices: list[Notice] = []
-            item = builder.build(spec, element, Place(url=url, position=positions[spec.type], lookup=lookup), notices)
-            if spec.repeated and isinstance(item, Record):
-                if item.id in seen:
-                    continue
-                seen.add(item.id)
-            out.extend(notices)
-            out.append(item)
-    return out
-
-
-def _compiled(builder: RecordBuilder, data: bytes, url: str | None) -> list[Item]:
-    plan = XmlPlan(builder)
-    positions: dict[str, int] = {}
-    seen: set[str] = set()
-    place = Place(url=url)
-    out: list[Item] = []
-    for element in XmlStream([data], builder.mapping.record_tags()):
-        out.extend(plan.items(element, place, positions, seen))
-    return out
+_general = general_items
+_compiled = compiled_items
 
 
 def _view(items: list[Item]) -> list[tuple[Any, ...]]:
