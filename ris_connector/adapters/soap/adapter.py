@@ -6,6 +6,7 @@ import base64
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -73,6 +74,8 @@ class SoapAdapter(Adapter):
         self.builder = RecordBuilder.for_source(self.mapping, ctx, self.name)
         self._collected: dict[str, list[tuple[str, Any]]] = {}
         self._seen_repeated: set[str] = set()
+        self._wsdl_warnings: list[str] = []
+        self._wsdl_local = False
         self.reading: str | None = None
         """The WSDL or operation being read (named if the run fails unexpectedly)."""
 
@@ -88,7 +91,7 @@ class SoapAdapter(Adapter):
         wsdl = self.opts.wsdl or self.ctx.source.url
         if not wsdl:
             raise ConfigError(f"source {self.ctx.source.name!r}: give the WSDL as url or wsdl")
-        local = urlsplit(wsdl).scheme.lower() not in ("http", "https")
+        local = self._wsdl_local = urlsplit(wsdl).scheme.lower() not in ("http", "https")
         password = self._password()
         endpoint = self.ctx.source.url if local else None
         header = None
@@ -118,19 +121,24 @@ class SoapAdapter(Adapter):
             forbid_external=local,
         )
         try:
-            client = zeep.Client(  # type: ignore[no-untyped-call]
-                str(Path(wsdl).resolve()) if local else wsdl,
-                transport=transport,
-                settings=settings,
-                service_name=self.opts.service,
-                port_name=self.opts.port,
-            )
-            service = client.service
-            if endpoint:
-                services = client.wsdl.services
-                svc = services[self.opts.service] if self.opts.service else next(iter(services.values()))
-                port = svc.ports[self.opts.port] if self.opts.port else next(iter(svc.ports.values()))
-                service = client.create_service(port.binding.name, endpoint)  # type: ignore[no-untyped-call]
+            # zeep tolerates parts of a WSDL it cannot read and says so with warnings.warn, which
+            # would print to stderr: they are collected and counted instead (soap-wsdl-warning).
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                client = zeep.Client(  # type: ignore[no-untyped-call]
+                    str(Path(wsdl).resolve()) if local else wsdl,
+                    transport=transport,
+                    settings=settings,
+                    service_name=self.opts.service,
+                    port_name=self.opts.port,
+                )
+                service = client.service
+                if endpoint:
+                    services = client.wsdl.services
+                    svc = services[self.opts.service] if self.opts.service else next(iter(services.values()))
+                    port = svc.ports[self.opts.port] if self.opts.port else next(iter(svc.ports.values()))
+                    service = client.create_service(port.binding.name, endpoint)  # type: ignore[no-untyped-call]
+            self._wsdl_warnings = [safe_text(w.message) for w in caught]
         except SourceError:
             raise
         except RecursionError:  # nesting that max_schema_depth did not see (e.g. types, not imports)
@@ -160,6 +168,11 @@ class SoapAdapter(Adapter):
     def fetch(self) -> Iterator[Item]:
         self.reading = f"WSDL {redact_url(self.opts.wsdl or self.ctx.source.url or '')}"
         client, transport, service = self._client()
+        if self._wsdl_warnings:
+            count = len(self._wsdl_warnings)
+            example = self._wsdl_warnings[0]
+            message = f"{self.reading}: {count} parts zeep could not read, e.g. {example}"
+            yield Notice("soap-wsdl-warning", message, count)
         for op in self.mapping.operations:
             yield from self._operation(client, service, op)
         if transport.stats.control_characters:
@@ -221,7 +234,11 @@ class SoapAdapter(Adapter):
         try:
             operation = getattr(service, op.name)
         except AttributeError:
-            raise ConfigError(f"mapping {self.mapping.source_file}: the service has no operation {op.name!r}") from None
+            message = f"mapping {self.mapping.source_file}: the service has no operation {op.name!r}"
+            if self._wsdl_local:
+                raise ConfigError(message) from None
+            # the WSDL came from the service: it changed, or it was served broken this time
+            raise SourceError(f"{message} in the WSDL it sent", source=self.ctx.source.name) from None
         drops = _ZeepDrops()
         _ZEEP_VALUES.addFilter(drops)
         try:
