@@ -101,7 +101,7 @@ def _mapped_source(args: argparse.Namespace) -> SourceConfig:
 def run(args: argparse.Namespace) -> int:
     """Run the sync and print the report(s)."""
     sources, db = _sources(args)
-    store = open_db(args, db)
+    store = open_db(args, db, create=True)
     reports: list[RunReport] = []
     try:
         for source in sources:
