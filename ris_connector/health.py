@@ -23,6 +23,7 @@ _FAILED = frozenset({"incomplete", "failed", "aborted", "locked"})
 
 #: Health values, best first. A run status outside ``RUN_HEALTH`` is a health of its own.
 OK, DEGRADED, STALE, INCOMPLETE, FAILED = "ok", "degraded", "stale", "incomplete", "failed"
+HEALTHS = (OK, DEGRADED, STALE, INCOMPLETE, FAILED)
 #: Run status -> health of the source.
 RUN_HEALTH = {"complete": OK, "incomplete": INCOMPLETE, "locked": INCOMPLETE, "failed": FAILED, "aborted": FAILED}
 _RANK = {OK: 0, DEGRADED: 1, STALE: 2, INCOMPLETE: 3, FAILED: 4}

@@ -10,6 +10,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from ris_connector.cli.common import EXIT_OK, add_db_argument, open_db
 from ris_connector.errors import ConfigError
+from ris_connector.outputs.mount import with_operations
 from ris_connector.outputs.oparl import OParlApp, create_app, export_static
 from ris_connector.store import Store
 
@@ -87,11 +88,12 @@ def run_serve(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     _check_files(args)
     store = open_db(args)
-    app = _app(store, args)
+    app = with_operations(_app(store, args), store)  # + /metrics and /status (i18-ops)
     handler = type("Handler", (_QuietHandler,), {"verbose": args.verbose > 0})
     with make_server(args.host, args.port, app, handler_class=handler) as server:
         url = args.base_url or f"http://{args.host}:{server.server_port}"
         print(f"OParl 1.1 endpoint: {url.rstrip('/')}/system (Ctrl-C stops)", file=sys.stderr, flush=True)
+        print(f"status page: {url.rstrip('/')}/status, metrics: {url.rstrip('/')}/metrics", file=sys.stderr, flush=True)
         try:
             server.serve_forever()
         finally:

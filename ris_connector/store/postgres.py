@@ -367,6 +367,33 @@ class PostgresStore:
         row = rows[0]
         return StoredRow(row[0], row[1], row[2], row[3], json.loads(row[4]), bool(row[5]))
 
+    def record_counts(self) -> dict[tuple[str, str], int]:
+        rows = self._query("SELECT source, type, count(*) FROM records WHERE NOT deleted GROUP BY source, type")
+        return {(str(src), str(t)): int(n) for src, t, n in rows}
+
+    def recent_changes(self, *, source: str | None = None, limit: int = 20) -> list[ChangeEvent]:
+        sql = "SELECT seq, at, source, run_id, kind, type, id, fields, changes FROM events"
+        args: list[Any] = [limit]
+        if source:
+            sql += " WHERE source=%s"
+            args = [source, limit]
+        return [
+            ChangeEvent(
+                int(seq),
+                at,
+                src,
+                None if run_id is None else int(run_id),
+                kind,
+                t,
+                rid,
+                json.loads(fields),
+                json.loads(changes) if changes else {},
+            )
+            for seq, at, src, run_id, kind, t, rid, fields, changes in self._query(
+                sql + " ORDER BY seq DESC LIMIT %s", args
+            )
+        ]
+
     def changes(self, *, after: int = 0, limit: int | None = None, source: str | None = None) -> Iterator[ChangeEvent]:
         left = limit
         while left is None or left > 0:
