@@ -1,0 +1,1 @@
+"""Shared helpers of the check tests (the support folder is on sys.path via tests/conftest.py)."""
