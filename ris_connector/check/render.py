@@ -64,9 +64,10 @@ def outline(report: CheckReport) -> tuple[str, list[Section]]:
     sections = [head]
     problems = report.problem_counts
     notices = [w for w in report.notices if w.get("code") != "oparl-vendor"]
+    spec = f"{sum(problems.values())} deviations from the specification in {len(problems)} classes; "
     head.say(
-        f"{sum(problems.values())} deviations from the specification in {len(problems)} classes; "
-        f"{sum(int(w.get('count', 0) or 0) for w in notices)} tolerated deviations in {len(notices)} kinds "
+        (spec if report.kind == "oparl" else "")
+        + f"{sum(int(w.get('count', 0) or 0) for w in notices)} tolerated deviations in {len(notices)} kinds "
         f"(each repaired or worked around by the sync); {len(report.quarantine)} records that could not be used; "
         f"{len(report.missing)} references that cannot be had. The sync ended {sync.get('status', '?')}."
     )

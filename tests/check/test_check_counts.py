@@ -169,3 +169,17 @@ def test_failing_requests(quirky: Any) -> None:
     assert counts(report) == {("http-id", ""): 1, ("request-failed", ""): 1}  # the System was seen first
     assert report.walk is not None and report.walk.aborted == "the body list cannot be read"
     assert report.sync["status"] == "complete" and report.sync["retries"] > 0
+
+
+def test_an_icalendar_feed() -> None:
+    """A real ALLRIS calendar export: the feed is recognised, its deviations come from the sync."""
+    from ics_server import IcsServer
+    from ristest import FIXTURES
+
+    with IcsServer() as server:
+        server.put("/feed.ics", (FIXTURES / "ics" / "allris4_SiKalAbo.ics").read_text(encoding="utf-8"))
+        report = run_check(server.url("/feed.ics"))
+    assert report.kind == "ics" and report.walk is None
+    assert report.feed["content_type"] == "text/calendar" and report.feed["bytes"] > 1000
+    assert report.records["Meeting"] == 6
+    assert {w["code"]: w["count"] for w in report.notices} == {"ics-placeholder-dtend": 5}

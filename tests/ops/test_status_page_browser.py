@@ -3,6 +3,7 @@ phone, reached with the keyboard, readable (contrast), and safe with hostile sou
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
 import requests
@@ -98,3 +99,34 @@ def test_payload_is_plain_text_that_no_browser_renders(ops_store: SQLiteStore) -
         assert requests.get(f"{base}/status/source/evil/quarantine/999999", timeout=10).status_code == 404
         assert requests.post(f"{base}/status", timeout=10).status_code == 405
         assert requests.get(f"{base}/system", timeout=10).json()["type"].endswith("System")  # OParl still served
+
+
+def test_status_of_the_demo_and_of_real_recorded_sources(tmp_path: Path) -> None:
+    """The demo's data (as ``ris-connector demo`` syncs it) and two real recordings replayed on
+    127.0.0.1 (Somacos Karlsruhe and Wuppertal, with their real deviations)."""
+    from recorded_oparl import karlsruhe, wuppertal
+    from ristest import oparl_source
+
+    from ris_connector.sample.server import OParlServer
+    from ris_connector.sync import run_source
+
+    store = SQLiteStore(tmp_path / "real.db")
+    with OParlServer(scale=0.02) as demo:
+        assert run_source(oparl_source(demo.system_url, name="demo"), store).complete
+    for name, server in (("karlsruhe", karlsruhe()), ("wuppertal", wuppertal())):
+        with server:
+            assert run_source(oparl_source(server.system_url, name=name), store).complete
+    app = with_operations(create_app(store), store)
+    with serve_wsgi(app) as base, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{base}/status")
+        assert page.locator("table").first.locator("tbody tr").count() == 3
+        _assert_accessible(page, "real overview")
+        screenshot(page, "status-real-overview")
+        for name in ("demo", "karlsruhe", "wuppertal"):
+            page.goto(f"{base}/status/source/{name}")
+            _assert_accessible(page, name)
+            screenshot(page, f"status-real-{name}")
+        main = page.inner_text("main")  # wuppertal: the 404 references show as warnings of the run
+        assert "oparl-q15-unlisted-reference" in main
+    store.close()

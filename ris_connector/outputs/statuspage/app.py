@@ -18,11 +18,13 @@ from urllib.parse import unquote
 
 from ris_connector.config import parse_duration
 from ris_connector.health import DEFAULT_MAX_AGE
-from ris_connector.outputs.statuspage.model import MAX_CHANGES, overview, quarantined_payload, source_detail
+from ris_connector.outputs.statuspage.model import overview, quarantined_payload, source_detail
 from ris_connector.outputs.statuspage.render import Paths, overview_page, payload_text, source_page
 from ris_connector.store import Store
 
 StartResponse = Callable[..., Any]
+#: Changes on the overview (a source's page shows more).
+OVERVIEW_CHANGES = 15
 PAGE_CSP = "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 TEXT_CSP = "default-src 'none'; sandbox"
 _SECURITY = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"), ("Cache-Control", "no-store")]
@@ -67,7 +69,7 @@ class StatusPage:
         if parts == ["status"]:
             with self._lock:
                 views = overview(self.store, now=now, max_age=self.max_age, limits=self.limits)
-                changes = self.store.recent_changes(limit=MAX_CHANGES)
+                changes = self.store.recent_changes(limit=OVERVIEW_CHANGES)
             return 200, overview_page(views, changes, paths=paths, now=now), html
         if parts == ["status", "status.css"]:
             return 200, self._css, "text/css; charset=utf-8"
