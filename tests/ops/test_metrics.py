@@ -193,3 +193,28 @@ def test_celery_worker_serves_the_stores_metrics(tmp_path: Path, oparl_server: t
         assert value(data, "ris_connector_source_max_age_seconds", source="town") == 4 * 3600
     finally:
         fleet.stop()
+
+
+def test_alert_rules_and_dashboard_use_only_exported_metrics(ops_store: SQLiteStore) -> None:
+    """The examples in docs/monitoring/ name metrics and labels the collector really exports."""
+    import json
+    import re
+
+    import yaml
+
+    exported = {name for name, _ in scrape(ops_store)}
+    labels = {k for _, lbls in scrape(ops_store) for k, _ in lbls}
+    docs = Path(__file__).resolve().parents[2] / "docs" / "monitoring"
+    rules = yaml.safe_load((docs / "ris-connector.rules.yml").read_text(encoding="utf-8"))
+    exprs = [r["expr"] for g in rules["groups"] for r in g["rules"]]
+    assert {r["alert"] for g in rules["groups"] for r in g["rules"]} >= {
+        "RisSourceStale",
+        "RisSourceDegraded",
+        "RisSourceFailing",
+    }
+    dashboard = json.loads((docs / "grafana-dashboard.json").read_text(encoding="utf-8"))
+    exprs += [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = {m for e in exprs for m in re.findall(r"ris_connector_\w+", e)}
+    assert used and used <= exported, sorted(used - exported)
+    by_labels = {lbl for e in exprs for group in re.findall(r"by \(([^)]*)\)", e) for lbl in group.split(", ")}
+    assert by_labels <= labels, sorted(by_labels - labels)
