@@ -377,22 +377,7 @@ class PostgresStore:
         if source:
             sql += " WHERE source=%s"
             args = [source, limit]
-        return [
-            ChangeEvent(
-                int(seq),
-                at,
-                src,
-                None if run_id is None else int(run_id),
-                kind,
-                t,
-                rid,
-                json.loads(fields),
-                json.loads(changes) if changes else {},
-            )
-            for seq, at, src, run_id, kind, t, rid, fields, changes in self._query(
-                sql + " ORDER BY seq DESC LIMIT %s", args
-            )
-        ]
+        return [_event(row) for row in self._query(sql + " ORDER BY seq DESC LIMIT %s", args)]
 
     def changes(self, *, after: int = 0, limit: int | None = None, source: str | None = None) -> Iterator[ChangeEvent]:
         left = limit
@@ -404,18 +389,7 @@ class PostgresStore:
                 sql += " AND source=%s"
                 args.append(source)
             rows = self._query(sql + " ORDER BY seq LIMIT %s", [*args, size])
-            for seq, at, src, run_id, kind, t, rid, fields, changes in rows:
-                yield ChangeEvent(
-                    int(seq),
-                    at,
-                    src,
-                    None if run_id is None else int(run_id),
-                    kind,
-                    t,
-                    rid,
-                    json.loads(fields),
-                    json.loads(changes) if changes else {},
-                )
+            yield from (_event(row) for row in rows)
             if len(rows) < size:
                 return
             after = int(rows[-1][0])
@@ -456,3 +430,19 @@ def _reason(exc: psycopg.Error) -> str:
     """The first line of a driver error: enough to act on, nothing from the connection string."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _event(row: tuple[Any, ...]) -> ChangeEvent:
+    """A row of ``events`` (seq, at, source, run_id, kind, type, id, fields, changes)."""
+    seq, at, src, run_id, kind, t, rid, fields, changes = row
+    return ChangeEvent(
+        int(seq),
+        at,
+        src,
+        None if run_id is None else int(run_id),
+        kind,
+        t,
+        rid,
+        json.loads(fields),
+        json.loads(changes) if changes else {},
+    )
