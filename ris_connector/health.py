@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ris_connector.celery.ledger import TaskLedger
-from ris_connector.store import Store
+from ris_connector.store import RunInfo, Store
 
 DEFAULT_MAX_AGE = "26h"  # a daily job plus two hours of slack
 INTERVAL_SLACK = 2 * 3600.0  # with --config: a source is stale after its interval plus this
@@ -56,8 +56,8 @@ class SourceStatus:
 
 def source_status(store: Store, source: str, *, now: datetime, max_age: float) -> SourceStatus:
     """Freshness of ``source``: stale if its last complete run is older than ``max_age`` seconds."""
-    runs = store.runs(source, limit=1000)
     complete = store.last_complete_run(source)
+    runs = _runs_since(store, source, complete.run_id if complete else None)
     failures = sum(1 for r in runs if r.status in _FAILED and (complete is None or r.run_id > complete.run_id))
     last = runs[0] if runs else None
     errors = [str(e) for e in (last.report or {}).get("errors", [])] if last else []
@@ -78,6 +78,17 @@ def source_status(store: Store, source: str, *, now: datetime, max_age: float) -
         duplicates=fleet.duplicates,
         gave_up=fleet.gave_up,
     )
+
+
+def _runs_since(store: Store, source: str, run_id: int | None, most: int = 1000) -> list[RunInfo]:
+    """The newest runs of ``source`` back to run ``run_id`` (at most ``most``): reading a few
+    reports, not a thousand, when the last complete run is recent (metrics read this per scrape)."""
+    limit = 10
+    while True:
+        runs = store.runs(source, limit=limit)
+        if len(runs) < limit or limit >= most or (run_id is not None and runs[-1].run_id <= run_id):
+            return runs
+        limit = min(most, limit * 10)
 
 
 def format_age(seconds: float | None) -> str:
