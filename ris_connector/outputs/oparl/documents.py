@@ -22,13 +22,23 @@ from urllib.parse import quote
 
 from ris_connector.files.blobs import BlobStore
 from ris_connector.files.entry import GENERATION_KEY, META_NAMESPACE, NAMESPACE, FileEntry
+from ris_connector.models import URL_JSON_FIELDS
 from ris_connector.store.base import Store
+from ris_connector.urlsafe import URL
 
 log = logging.getLogger(__name__)
 
 #: Extension properties that keep the source's URLs of a File served from the output.
 ORIGINAL_ACCESS_URL = "originalAccessUrl"
 ORIGINAL_DOWNLOAD_URL = "originalDownloadUrl"
+
+#: JSON name -> kind of every URL-valued key of a published object: checked again before
+#: publishing (``ris_connector.urlsafe``), for data stored before the engine checked URLs.
+OUTPUT_URL_FIELDS: tuple[tuple[str, str], ...] = (
+    *URL_JSON_FIELDS.items(),
+    (ORIGINAL_ACCESS_URL, URL),
+    (ORIGINAL_DOWNLOAD_URL, URL),
+)
 
 #: URL path words below ``<base>/file/<key>/``: inline and attachment.
 ACCESS = "access"
