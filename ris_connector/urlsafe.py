@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 #: An absolute http(s) URL with a host and no whitespace or control character (C0, DEL, C1).
@@ -86,6 +86,26 @@ def clean_value(kind: str, value: Any) -> tuple[Any, bool]:
     if kind == URL_OR_TEXT and isinstance(value, str) and not _looks_like_url(value):
         return value, False
     return None, True
+
+
+def clean_fields(values: MutableMapping[str, Any], kinds: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """Make the URL fields of ``values`` (field -> kind) safe in place; (code, field, value) of
+    each value dropped (``unsafe-url``) or repaired (``url-repaired``)."""
+    notes: list[tuple[str, str, str]] = []
+    for name, kind in kinds.items():
+        value = values.get(name)
+        if value is None or value == [] or (kind == URL and is_safe_url(value)):
+            continue  # the common case: no further call
+        safe, lost = clean_value(kind, value)
+        if safe is value:
+            continue
+        if lost:
+            gone = [v for v in value if safe_url(v) is None] if isinstance(value, list) else [value]
+            notes += [(UNSAFE_URL, name, str(v)) for v in gone]
+        else:
+            notes.append((URL_REPAIRED, name, str(value)))
+        values[name] = safe
+    return notes
 
 
 def _looks_like_url(text: str) -> bool:

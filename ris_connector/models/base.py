@@ -11,7 +11,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
 from ris_connector.jsontext import canonical
-from ris_connector.urlsafe import UNSAFE_URL, URL, URL_OR_TEXT, URL_REPAIRED, clean_value, is_safe_url, safe_url
+from ris_connector.urlsafe import URL, URL_OR_TEXT, clean_fields
 
 #: Fields that describe where a record came from rather than what it says; they are left
 #: out of the content hash, so a re-stamped ``modified`` or a new fetch is no change.
@@ -89,22 +89,9 @@ class Record(Model):
     @model_validator(mode="after")
     def _only_safe_urls(self) -> Record:
         """Keep only http(s) URLs in URL fields (no ``javascript:``, ``data:``, ...), noting changes."""
-        values = self.__dict__
-        for name, kind in self.URL_FIELDS.items():
-            value = values[name]
-            if value is None or value == [] or (kind == URL and is_safe_url(value)):
-                continue  # the common case: no further call
-            safe, lost = clean_value(kind, value)
-            if safe is value:
-                continue
-            notes = values["url_notes"] or []
-            if lost:
-                gone = [v for v in value if safe_url(v) is None] if isinstance(value, list) else [value]
-                notes += [(UNSAFE_URL, name, str(v)) for v in gone]
-            else:
-                notes.append((URL_REPAIRED, name, str(value)))
-            values["url_notes"] = notes
-            values[name] = safe
+        notes = clean_fields(self.__dict__, self.URL_FIELDS)
+        if notes:
+            self.__dict__["url_notes"] = [*(self.url_notes or ()), *notes]
         return self
 
     def to_json_dict(self) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ris_connector.adapters.base import Notice
 from ris_connector.models import Record
-from ris_connector.urlsafe import UNSAFE_URL, URL, URL_REPAIRED, clean_value, is_safe_url, safe_url
+from ris_connector.urlsafe import UNSAFE_URL, clean_fields
 
 _SHOWN = 80
 
@@ -20,20 +20,7 @@ _SHOWN = 80
 def admit(record: Record) -> list[Notice]:
     """Make ``record``'s URL fields safe in place; the notices for what was dropped or repaired."""
     values = record.__dict__
-    notes = list(values.get("url_notes") or ())
-    for name, kind in record.URL_FIELDS.items():
-        value = values.get(name)
-        if value is None or value == [] or (kind == URL and is_safe_url(value)):
-            continue  # the common case: no further call
-        safe, lost = clean_value(kind, value)
-        if safe is value:
-            continue
-        if lost:
-            gone = [v for v in value if safe_url(v) is None] if isinstance(value, list) else [value]
-            notes += [(UNSAFE_URL, name, str(v)) for v in gone]
-        else:
-            notes.append((URL_REPAIRED, name, str(value)))
-        values[name] = safe
+    notes = [*(values.get("url_notes") or ()), *clean_fields(values, record.URL_FIELDS)]
     if not notes:
         return []
     values["url_notes"] = None
