@@ -81,7 +81,7 @@ class Record(Model):
     license: str | None = Field(None, description="Licence URL or, where the source gives text, that text.")
     provenance: Provenance | None = None
     raw: dict[str, Any] | None = Field(None, description="Original payload, kept when configured.")
-    url_notes: SkipJsonSchema[list[tuple[str, str, str]] | None] = Field(None, exclude=True, repr=False)
+    url_notes: SkipJsonSchema[tuple[tuple[str, str, str], ...] | None] = Field(None, exclude=True, repr=False)
     """(code, field, value) of URL values dropped (``unsafe-url``) or repaired (``url-repaired``)
     when the record was built; never stored. The sync engine turns them into notices
     (``ris_connector.sync.safety``)."""
@@ -91,7 +91,7 @@ class Record(Model):
         """Keep only http(s) URLs in URL fields (no ``javascript:``, ``data:``, ...), noting changes."""
         notes = clean_fields(self.__dict__, self.URL_FIELDS)
         if notes:
-            self.__dict__["url_notes"] = [*(self.url_notes or ()), *notes]
+            self.__dict__["url_notes"] = (*(self.url_notes or ()), *notes)
         return self
 
     def to_json_dict(self) -> dict[str, Any]:
