@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from conftest import fake_run
+from opsdata import fake_run
 
 from ris_connector.health import health, source_status
 from ris_connector.store import Store

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import requests
 from browser import chromium, link_count, low_contrast, screenshot, tab_through
-from conftest import HOSTILE
+from opsdata import HOSTILE
 from wsgi_serve import serve_wsgi
 
 from ris_connector.outputs.mount import with_operations

@@ -5,6 +5,10 @@ becomes ``http://127.0.0.1:PORT``, everywhere in the text). Lists are pages of t
 objects; an object answers at its id (listed or embedded); everything else is 404, as the real
 servers answered the references that are in no list.
 
+Objects from ``tests/fixtures/real`` (see each PROVENANCE.md). Unlike ``tests/real/replay.py``
+(lists of one page, for sync tests), this server pages the lists and answers every recorded
+object at its id, so a check's strict walk and its one-by-one fetches both see the recording.
+
 * :func:`wuppertal`: Somacos Session, Wuppertal (meine-stadt-transparent's test data): the real
   System, Body and a Meeting whose persons and organizations answer 404 and are in no list.
 * :func:`karlsruhe`: Somacos Session, Karlsruhe, OParl 1.1 (karlsruhe-oparl-syndication): 97
@@ -24,7 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ristest import FIXTURES
 
-REAL = FIXTURES / "oparl-real"
+REAL = FIXTURES / "real"  # recordings with provenance (PROVENANCE.md in each folder)
 
 
 def _ids(value: Any) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -137,7 +141,7 @@ def _load(path: Path) -> Any:
 
 
 def wuppertal() -> RecordedOParl:
-    folder = REAL / "meine-stadt-transparent" / "testdata" / "oparl-missing"
+    folder = REAL / "wuppertal-somacos-oparl"
     system, body, meeting = (_load(folder / f"{n}.json") for n in ("system", "body", "meeting"))
     lists = {body["meeting"]: [meeting], body["organization"]: [], body["person"]: [], body["paper"]: []}
     return RecordedOParl("http://oparl.wuppertal.de", system, [body], lists)
@@ -148,7 +152,7 @@ KARLSRUHE_BODY = f"{KARLSRUHE}/oparl/bodies/0001"
 
 
 def karlsruhe() -> RecordedOParl:
-    docs = REAL / "karlsruhe-oparl-syndication" / "docs"
+    docs = REAL / "karlsruhe-somacos-oparl" / "docs"
     system = {
         "id": f"{KARLSRUHE}/oparl/system",
         "type": "https://schema.oparl.org/1.1/System",

@@ -1,1 +1,0 @@
-"""Shared helpers of the check tests (the support folder is on sys.path via tests/conftest.py)."""
