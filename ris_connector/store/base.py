@@ -182,6 +182,13 @@ class Store(Protocol):
     def quarantined(self, source: str | None = None) -> list[dict[str, Any]]:
         """Quarantined payloads with their reasons."""
 
+    # --- monitoring (metrics, status page) ----------------------------------
+    def record_counts(self) -> dict[tuple[str, str], int]:
+        """(source, type) -> records held and not deleted."""
+
+    def recent_changes(self, *, source: str | None = None, limit: int = 20) -> list[ChangeEvent]:
+        """The newest ``limit`` events of the change feed (of ``source``), newest first."""
+
     def missing_references(self, source: str | None = None) -> list[dict[str, Any]]:
         """References that could not be resolved."""
 

@@ -382,6 +382,18 @@ class PostgresStore:
         row = rows[0]
         return StoredRow(row[0], row[1], row[2], row[3], json.loads(row[4]), bool(row[5]))
 
+    def record_counts(self) -> dict[tuple[str, str], int]:
+        rows = self._query("SELECT source, type, count(*) FROM records WHERE NOT deleted GROUP BY source, type")
+        return {(str(src), str(t)): int(n) for src, t, n in rows}
+
+    def recent_changes(self, *, source: str | None = None, limit: int = 20) -> list[ChangeEvent]:
+        sql = "SELECT seq, at, source, run_id, kind, type, id, fields, changes FROM events"
+        args: list[Any] = [limit]
+        if source:
+            sql += " WHERE source=%s"
+            args = [source, limit]
+        return [_event(row) for row in self._query(sql + " ORDER BY seq DESC LIMIT %s", args)]
+
     def changes(self, *, after: int = 0, limit: int | None = None, source: str | None = None) -> Iterator[ChangeEvent]:
         left = limit
         while left is None or left > 0:
@@ -392,18 +404,7 @@ class PostgresStore:
                 sql += " AND source=%s"
                 args.append(source)
             rows = self._query(sql + " ORDER BY seq LIMIT %s", [*args, size])
-            for seq, at, src, run_id, kind, t, rid, fields, changes in rows:
-                yield ChangeEvent(
-                    int(seq),
-                    at,
-                    src,
-                    None if run_id is None else int(run_id),
-                    kind,
-                    t,
-                    rid,
-                    json.loads(fields),
-                    json.loads(changes) if changes else {},
-                )
+            yield from (_event(row) for row in rows)
             if len(rows) < size:
                 return
             after = int(rows[-1][0])
@@ -444,3 +445,19 @@ def _reason(exc: psycopg.Error) -> str:
     """The first line of a driver error: enough to act on, nothing from the connection string."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _event(row: tuple[Any, ...]) -> ChangeEvent:
+    """A row of ``events`` (seq, at, source, run_id, kind, type, id, fields, changes)."""
+    seq, at, src, run_id, kind, t, rid, fields, changes = row
+    return ChangeEvent(
+        int(seq),
+        at,
+        src,
+        None if run_id is None else int(run_id),
+        kind,
+        t,
+        rid,
+        json.loads(fields),
+        json.loads(changes) if changes else {},
+    )

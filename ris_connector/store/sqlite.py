@@ -393,6 +393,22 @@ class SQLiteStore:
             return None
         return StoredRow(row[0], row[1], row[2], row[3], json.loads(row[4]), bool(row[5]))
 
+    def record_counts(self) -> dict[tuple[str, str], int]:
+        rows = self._db.execute("SELECT source, type, count(*) FROM records WHERE deleted=0 GROUP BY source, type")
+        return {(str(src), str(t)): int(n) for src, t, n in rows}
+
+    def recent_changes(self, *, source: str | None = None, limit: int = 20) -> list[ChangeEvent]:
+        sql = "SELECT seq, at, source, run_id, kind, type, id, fields, changes FROM events"
+        args: tuple[Any, ...] = (limit,)
+        if source:
+            sql += " WHERE source=?"
+            args = (source, limit)
+        rows = self._db.execute(sql + " ORDER BY seq DESC LIMIT ?", args).fetchall()
+        return [
+            ChangeEvent(seq, at, src, run_id, kind, t, rid, json.loads(fields), json.loads(changes) if changes else {})
+            for seq, at, src, run_id, kind, t, rid, fields, changes in rows
+        ]
+
     def changes(self, *, after: int = 0, limit: int | None = None, source: str | None = None) -> Iterator[ChangeEvent]:
         sql = "SELECT seq, at, source, run_id, kind, type, id, fields, changes FROM events WHERE seq > ?"
         args: list[Any] = [after]

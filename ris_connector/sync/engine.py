@@ -179,11 +179,13 @@ class SyncEngine:
                 exc.source = self.config.name
             report.status = "incomplete"
             report.errors.append(str(exc))
+            report.error_classes.append(type(exc).__name__)
             log.error("%s: sync incomplete: %s", self.config.name, exc)
             self._flush_safely()
         except RisError as exc:
             report.status = "failed"
             report.errors.append(str(exc))
+            report.error_classes.append(type(exc).__name__)
             self._flush_safely()
             raise
         finally:
