@@ -51,6 +51,7 @@ from ris_connector.models import NON_CONTENT_FIELDS, Provenance, Record
 from ris_connector.models.base import content_of, digest_of_content
 from ris_connector.store.base import Store, WriteBatch
 from ris_connector.sync.report import RunReport
+from ris_connector.sync.safety import admit
 
 log = logging.getLogger(__name__)
 
@@ -214,23 +215,27 @@ class SyncEngine:
                 exc.source = self.config.name
             report.status = "incomplete"
             report.errors.append(str(exc))
+            report.error_classes.append(type(exc).__name__)
             log.error("%s: sync incomplete: %s", self.config.name, exc)
             self._flush_safely()
         except RisError as exc:
             report.status = "failed"
             report.errors.append(str(exc))
+            report.error_classes.append(type(exc).__name__)
             self._flush_safely()
             raise
         except Exception as exc:  # any other exception: the source fails, the process goes on
             report.status = "failed"
             message = unexpected_error(self.config.name, exc, adapter)
             report.errors.append(message)
+            report.error_classes.append(type(exc).__name__)
             log.error("%s", message)
             log.debug("%s: traceback of the failure", self.config.name, exc_info=True)
             self._flush_safely()
-        except BaseException:  # interrupted (Ctrl-C, SystemExit): the run is closed, not left running
+        except BaseException as exc:  # interrupted (Ctrl-C, SystemExit): the run is closed, not left running
             report.status = "failed"
-            report.errors.append(f"[{self.config.name}] interrupted")
+            report.errors.append(f"[{self.config.name}] interrupted ({type(exc).__name__})")
+            report.error_classes.append(type(exc).__name__)
             raise
         finally:
             if adapter is not None:
@@ -258,6 +263,7 @@ class SyncEngine:
 
     def _handle(self, item: Item) -> None:
         if isinstance(item, Record):
+            self._consume(iter(admit(item)))  # only http(s) URLs are stored: sync/safety.py
             self._pending.append(item)
             if len(self._pending) >= self.config.batch_size:
                 self._flush()
