@@ -37,7 +37,15 @@ EXAMPLES = 40
 NOW = datetime(2024, 4, 10, 8, 0, tzinfo=timezone.utc)
 MAPPING = load_mapping("sitzungsdienst")
 #: Codes that count a value the SOAP path could not take as it came.
-TOLD = {"soap-invalid-value", "soap-unexpected-elements", "invalid-value", "control-characters"}
+TOLD = {
+    "soap-invalid-value",
+    "soap-unexpected-elements",
+    "invalid-value",
+    "placeholder",
+    "control-characters",
+    "unsafe-url",
+    "url-repaired",
+}
 
 
 def _meeting(data: dict[str, Any]) -> dict[str, Any]:

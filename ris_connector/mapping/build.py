@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from ris_connector.adapters.base import AdapterContext, Notice, Rejected
 from ris_connector.clock import Clock
-from ris_connector.mapping.convert import ConvertContext, convert, present
+from ris_connector.mapping.convert import ConvertContext, PlaceholderValue, convert, present
 from ris_connector.mapping.model import FieldSpec, Mapping, RecordSpec, RelationSpec
 from ris_connector.mapping.paths import XmlLookup, element_to_dict, object_values
 from ris_connector.models import RECORD_TYPES, Meeting, Provenance, Record
@@ -51,6 +51,8 @@ class Place:
         return [v for k, v in parse_qsl(urlsplit(self.url).query) if k.lower() == wanted]
 
 
+#: Notice code of a placeholder (``N/A``, ``-``) where a value belongs: the field stays empty.
+PLACEHOLDER = "placeholder"
 #: What converting one value may raise (the converters' ValueError, and what odd values cause).
 VALUE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 
@@ -69,7 +71,8 @@ class Problems:
         if required:
             self.fatal.append(f"{name}: {exc}")
         else:
-            self.notices.append(Notice(INVALID_VALUE, f"{self.spec.type} {self.native}: {name}: {exc}; dropped"))
+            code = PLACEHOLDER if isinstance(exc, PlaceholderValue) else INVALID_VALUE
+            self.notices.append(Notice(code, f"{self.spec.type} {self.native}: {name}: {exc}; dropped"))
 
     def empty(self, name: str, required: bool) -> None:
         """Field ``name`` has no value: fatal if required."""

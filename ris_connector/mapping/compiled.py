@@ -22,13 +22,12 @@ from lxml import etree
 
 from ris_connector.adapters.base import Notice, Rejected
 from ris_connector.mapping.build import VALUE_ERRORS, Place, Problems, RecordBuilder, native_text
-from ris_connector.mapping.convert import ConvertContext, convert, present, to_datetime
+from ris_connector.mapping.convert import ConvertContext, convert, present, to_datetime, to_text
 from ris_connector.mapping.dateformats import Parser, parser_for
 from ris_connector.mapping.model import FieldSpec, RecordSpec, RelationSpec
 from ris_connector.mapping.paths import XmlLookup, element_matches, element_text
 from ris_connector.models import Meeting, Record
 from ris_connector.normalize.ids import urn
-from ris_connector.normalize.text import clean_text
 from ris_connector.normalize.times import get_timezone, localize
 
 #: Size of each memo (tag names, relation ids, inputs of repeated records); a full memo starts
@@ -405,14 +404,13 @@ def _converter(spec: FieldSpec, ctx: ConvertContext) -> Converter:
 
 
 def _text_converter(template: str | None) -> Converter:
-    def to_text(values: list[Any], _url: str | None, _position: int) -> Any:
+    def text_of(values: list[Any], _url: str | None, _position: int) -> Any:
         if not values:
             return None
-        value = values[0]
-        text = clean_text(value) if isinstance(value, str) else str(value)
-        return template.format(text) if template and text is not None else text
+        text = to_text(values[0])
+        return template.format(text) if template else text
 
-    return to_text
+    return text_of
 
 
 def _datetime_converter(spec: FieldSpec, ctx: ConvertContext) -> Converter | None:

@@ -20,8 +20,6 @@ D = TypeVar("D", date, datetime)
 _HUGE_INT = 2**63
 _TRUE = frozenset({"true", "1", "ja", "yes", "wahr"})
 _FALSE = frozenset({"false", "0", "nein", "no", "falsch"})
-#: The scheme of a URL-like text (``javascript:``, ``file:``, ``data:``...).
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 #: Date-time strings a normalizer remembers (many records share created/modified stamps).
 _TIMES_CACHE = 4096
 
@@ -129,16 +127,8 @@ class FieldReader:
         return out
 
     def url(self, value: Any, field: str = "") -> str | None:
-        """A URL as given; text that is no http(s) URL is kept with a notice, other schemes dropped."""
-        text = self.text(value, field)
-        if text is None or (text.startswith(("https://", "http://")) and is_url(text)):
-            return text
-        scheme = _SCHEME.match(text)
-        if scheme is not None and scheme.group(1).lower() not in ("http", "https"):
-            self.note("oparl-url-scheme", f"{field}: {show(text)} is no http(s) URL; dropped")
-            return None
-        self.note("oparl-url-odd", f"{field}: {show(text)} is no absolute URL; kept as given")
-        return text
+        """A URL as given; the record model keeps only http(s) URLs (``unsafe-url`` notices)."""
+        return self.text(value, field)
 
     def ref(self, value: Any, field: str = "") -> str | None:
         """The canonical id of a referenced object given as URL; numbers are dropped (quirk 37)."""
