@@ -42,28 +42,22 @@ def present(value: Any) -> bool:
     return value is not None and value != "" and value != [] and value != {}
 
 
+def _rank(value: Any) -> tuple[bool, str]:
+    return present(value), compact(value)
+
+
 def merge_copies(first: Mapping[str, Any], second: Mapping[str, Any]) -> dict[str, Any]:
     """Two copies of the same age as one: every field either holds, conflicts decided by text.
 
     Fields that are not content (provenance, ``modified``...) come from ``second`` where it has
-    them. The result is the same for (a, b) and (b, a) in every content field.
+    them. Every content field is the same for (a, b) and (b, a): a value that says something
+    beats an empty one, and of two that differ the larger JSON text is kept.
     """
     out = dict(second)
     for key, value in first.items():
-        other = out.get(key)
-        if key in NON_CONTENT_FIELDS:
-            if other is None:
-                out[key] = value
+        if key not in out:
+            out[key] = value
             continue
-        if not present(value) or value == other:
-            continue
-        if not present(other) or compact(value) > compact(other):
+        if key not in NON_CONTENT_FIELDS and value != out[key] and _rank(value) > _rank(out[key]):
             out[key] = value
     return out
-
-
-def lacks_fields(copy: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
-    """Whether ``stored`` holds a content field that ``copy`` leaves empty."""
-    return any(
-        key not in NON_CONTENT_FIELDS and present(value) and not present(copy.get(key)) for key, value in stored.items()
-    )

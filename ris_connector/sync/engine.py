@@ -43,7 +43,7 @@ from ris_connector.jsontext import compact
 from ris_connector.models import NON_CONTENT_FIELDS, RECORD_TYPES, Provenance, Record
 from ris_connector.models.base import content_of, digest_of_content
 from ris_connector.store.base import READ_WHOLE_SOURCE, Store, WriteBatch
-from ris_connector.sync.copies import age_order, lacks_fields, merge_copies, modified_of
+from ris_connector.sync.copies import age_order, merge_copies, modified_of
 from ris_connector.sync.evidence import SIZES_NAMESPACE, ListSizes
 from ris_connector.sync.report import RunReport
 from ris_connector.sync.volatile import VolatileText
@@ -399,12 +399,12 @@ class SyncEngine:
 
         * A copy older than the stored row is ignored when the row was written in this run, or
           holds a ``modified`` not in the future (``modified`` only moves forward).
-        * A copy of the same age as a row written in this run is merged into it. One of the same
-          age as a row of an earlier run that leaves fields of it empty may be a thinner copy of
-          an object that arrives complete later in the run: it is held until the lists are read
-          (with the states of the lists, so state stays behind data); if no other copy came, it
-          is written then.
+        * A copy of the same age as a row written in this run is merged into it.
         * Content that differs only in volatile text replaces the hash without an event.
+        * A real change of the same age as a row of an earlier run may be one of several copies
+          of the object (embedded and listed) that disagree: it is held until the lists are read
+          (with the list states, so state stays behind data). A later copy is merged with it, so
+          the result does not depend on which copy came first; without one it is written then.
         """
         before = self.store.get_data(c.rec.id for c, _, _, _ in differ)
         for copy, content, digest, old in differ:
@@ -422,11 +422,6 @@ class SyncEngine:
                 if merged is not None and merged is not copy:
                     copy, content = merged, content_of(merged.data)
                     digest = digest_of_content(content)
-            elif order == 0 and not self._lists_read and lacks_fields(copy.data, stored):
-                if len(self._held) < _MAX_HELD:
-                    self._held[rid] = copy
-                    continue
-                self.report.warn("copies-not-held", f"more than {_MAX_HELD} copies held; {rid} written as it came")
             cleaned = self._volatile.content(content)
             if cleaned is not None:
                 digest = digest_of_content(cleaned)
@@ -439,6 +434,11 @@ class SyncEngine:
                 if not this_run:
                     self.report.count(copy.rec.type, "unchanged")
                 continue
+            if order == 0 and not this_run and not self._lists_read:
+                if len(self._held) < _MAX_HELD:
+                    self._held[rid] = copy
+                    continue
+                self.report.warn("copies-not-held", f"more than {_MAX_HELD} copies held; {rid} written as it came")
             self._upsert(batch, copy.rec, digest, copy.data)
             batch.events.append(("updated", copy.rec.type, rid, sorted(changes), changes))
             self.report.count(copy.rec.type, "updated")
