@@ -24,6 +24,7 @@ from ris_connector.adapters.base import (
     MissingReference,
     Notice,
     Rejected,
+    Seen,
     SourceSettings,
     Tombstone,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "RisError",
     "RunReport",
     "SQLiteStore",
+    "Seen",
     "SourceConfig",
     "SourceError",
     "SourceSettings",

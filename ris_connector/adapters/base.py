@@ -9,7 +9,9 @@ client, a read-only view of its state, the clock, the source settings) and yield
 * :class:`Notice` for a deviation met and tolerated (counted in the report's warnings),
 * :class:`MissingReference` for a referenced object the source does not have,
 * :class:`Checkpoint` when a stream (one list) is complete: the engine commits the stream's
-  new state in the same transaction as all data yielded before it.
+  new state in the same transaction as all data yielded before it,
+* optionally :class:`Seen` for an object the list holds again, identical to a copy already
+  yielded in the run (counted for the list's size, the evidence for absence deletes).
 
 Errors: raise :class:`~ris_connector.errors.SourceError` (or let the HTTP client raise it)
 when the source cannot be read; the engine keeps what was committed and reports the run as
@@ -76,7 +78,17 @@ class Checkpoint:
     state: Mapping[str, Any] = field(default_factory=dict)
 
 
-Item = Record | Tombstone | Rejected | Notice | MissingReference | Checkpoint
+@dataclass(frozen=True)
+class Seen:
+    """An object the list being read holds again, identical to a copy already yielded in this
+    run (an adapter that skips such copies says so). Nothing is written: the engine counts it
+    for the list's size, which thus does not depend on which list delivered the first copy."""
+
+    id: str
+    type: str
+
+
+Item = Record | Tombstone | Rejected | Notice | MissingReference | Checkpoint | Seen
 
 
 class StateView(Protocol):

@@ -93,6 +93,9 @@ class WriteBatch:
     """(id, type, hash, data JSON, deleted) of new or changed rows."""
     seen: list[str] = field(default_factory=list)
     """Ids of unchanged rows read again in this run."""
+    seen_rejected: list[str] = field(default_factory=list)
+    """Ids of rows of this source whose copy in this run was quarantined: marked seen (the
+    source still lists them, so no absence delete), their rejection kept."""
     events: list[tuple[str, str, str, list[str], dict[str, list[Any]]]] = field(default_factory=list)
     """(kind, type, id, fields, {field: [old, new]})."""
     refs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
@@ -121,6 +124,7 @@ class WriteBatch:
         return not (
             self.upserts
             or self.seen
+            or self.seen_rejected
             or self.rehash
             or self.events
             or self.refs

@@ -297,6 +297,11 @@ class PostgresStore:
             if b.seen:
                 for chunk in _chunks(b.seen):
                     cur.execute("UPDATE records SET seen_run=%s WHERE id = ANY(%s)", (b.run_id, chunk))
+            if b.seen_rejected:
+                for chunk in _chunks(b.seen_rejected):
+                    cur.execute(
+                        "UPDATE records SET seen_run=%s WHERE id = ANY(%s) AND source=%s", (b.run_id, chunk, b.source)
+                    )
             if b.rehash:
                 cur.executemany(
                     "UPDATE records SET hash=%s, seen_run=%s WHERE id=%s",

@@ -301,6 +301,11 @@ class SQLiteStore:
             db.executemany("UPDATE records SET seen_run=? WHERE id=?", [(b.run_id, i) for i in b.seen])
         if b.rehash:
             db.executemany("UPDATE records SET hash=?, seen_run=? WHERE id=?", [(h, b.run_id, i) for i, h in b.rehash])
+        if b.seen_rejected:
+            db.executemany(
+                "UPDATE records SET seen_run=? WHERE id=? AND source=?",
+                [(b.run_id, i, b.source) for i in b.seen_rejected],
+            )
         if b.refs:
             db.executemany("DELETE FROM ref_lists WHERE src=?", [(s,) for s, pairs in b.refs.items() if not pairs])
             db.executemany(

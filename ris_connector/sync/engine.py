@@ -31,6 +31,7 @@ from ris_connector.adapters.base import (
     MissingReference,
     Notice,
     Rejected,
+    Seen,
     SourceSettings,
     Tombstone,
 )
@@ -146,6 +147,8 @@ class SyncEngine:
         """Stream states not committed while copies are held, so that state is never ahead of data."""
         self._lists_read = False
         self._sizes = ListSizes()
+        self._rejected: set[str] = set()
+        """Ids of records whose copy in this run was quarantined (kept from absence deletes)."""
 
     # --- entry point -------------------------------------------------------------
     def decide_full(self) -> bool:
@@ -248,9 +251,12 @@ class SyncEngine:
             self._handle(item)
 
     def _lists_done(self) -> None:
-        """Every list was read: copies held for a later copy are written now."""
+        """Every list was read: copies held for a later copy are written now, and records the
+        source still lists but whose copy was quarantined are marked seen (the stored version
+        stays; a record is not deleted because one copy of it could not be read)."""
         self._lists_read = True
         self._sizes.lists_done()
+        self._write().seen_rejected.extend(sorted(self._rejected))
         self._flush()
 
     def _handle(self, item: Item) -> None:
@@ -259,6 +265,8 @@ class SyncEngine:
             self._sizes.record(item.type)
             if len(self._pending) >= self.config.batch_size:
                 self._flush()
+        elif isinstance(item, Seen):
+            self._sizes.record(item.type)
         elif isinstance(item, Checkpoint):
             self._sizes.checkpoint(item.stream)
             self._flush(states={item.stream: json.dumps(dict(item.state), sort_keys=True)})
@@ -291,6 +299,8 @@ class SyncEngine:
         except (TypeError, ValueError):
             raw = json.dumps(repr(item.raw))
         self._write().quarantine.append((item.type, item.ref, item.reason, raw))
+        if item.ref:
+            self._rejected.add(item.ref)
         log.warning("%s: quarantined %s %s: %s", self.config.name, type_name, item.ref or "", item.reason)
 
     def _flush_safely(self) -> None:
@@ -526,7 +536,7 @@ class SyncEngine:
         delivered = False
         try:
             for item in adapter.fetch_one(target):
-                if isinstance(item, (Record, MissingReference, Tombstone)):
+                if isinstance(item, (Record, MissingReference, Tombstone, Seen)):
                     delivered = True
                 if isinstance(item, MissingReference):
                     self._gone(item.id, referrer, item.reason)

@@ -8,7 +8,6 @@ notices for each tolerated deviation, a tombstone for a deleted object, or a rej
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import cached_property, lru_cache, partial
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from ris_connector.adapters.base import Item, Notice, Rejected, Tombstone
+from ris_connector.adapters.base import Item, Notice, Rejected, Seen, Tombstone
 from ris_connector.adapters.oparl.fields import FieldReader, normalize_ags
 from ris_connector.clock import Clock
 from ris_connector.models import (
@@ -60,12 +59,8 @@ def _on(url: str | None) -> str:
     return f" (on {url})" if url else ""
 
 
-@dataclass(frozen=True)
-class _Seen:
-    """Placeholder in the output for an object already normalized in this run (never yielded)."""
-
-    id: str
-    type: str
+#: An object already normalized in this run, placed in the output instead of a second copy.
+_Seen = Seen
 
 
 class Parent:
@@ -154,9 +149,7 @@ class OParlNormalizer:
         """Records (and notices) for ``obj`` and every object embedded in it."""
         out: list[Item | _Seen] = []
         self._object(obj, expected, body, url, parent, field, index, out)
-        for item in out:
-            if not isinstance(item, _Seen):
-                yield item
+        yield from out  # a Seen counts for the list's size in the engine
 
     def _object(
         self,
