@@ -211,6 +211,6 @@ def test_cli_second_full_run_over_a_somacos_like_source_announces_nothing(oparl_
 
     changes = cli("changes", "--db", str(tmp_path / "ris.db"))
     assert changes.returncode == 0
-    assert '"updated"' not in changes.stdout  # the change feed: created only, never contradicting updates
+    assert '"kind":"updated"' not in changes.stdout  # the change feed: created only, no contradicting updates
     status = cli("status", "--config", str(config))
     assert status.returncode == 0 and "somacos" in status.stdout

@@ -76,6 +76,10 @@ class Checkpoint:
 
     stream: str
     state: Mapping[str, Any] = field(default_factory=dict)
+    type: str | None = None
+    """The record type the list holds as its entries, where it has one: its count (records and
+    :class:`Seen`) is the list's size, the evidence for absence deletes; objects embedded in the
+    entries do not count. None: every record of the stream counts, per type."""
 
 
 @dataclass(frozen=True)

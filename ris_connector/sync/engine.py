@@ -268,7 +268,7 @@ class SyncEngine:
         elif isinstance(item, Seen):
             self._sizes.record(item.type)
         elif isinstance(item, Checkpoint):
-            self._sizes.checkpoint(item.stream)
+            self._sizes.checkpoint(item.stream, item.type)
             self._flush(states={item.stream: json.dumps(dict(item.state), sort_keys=True)})
         elif isinstance(item, Tombstone):
             self._tombstones.append(item)
@@ -550,14 +550,15 @@ class SyncEngine:
         except SourceError as exc:
             delivered = True
             self._gone(target, referrer, str(exc))
-        if not delivered:
-            self._gone(target, referrer, "the source offers no way to fetch this object")
+        if not delivered:  # no answer about the object: its absence from the lists decides
+            self._gone(target, referrer, "the source offers no way to fetch this object", evidence=False)
 
-    def _gone(self, target: str, referrer: str, reason: str) -> None:
-        """A referenced object cannot be had: record it, and delete it if we held it."""
+    def _gone(self, target: str, referrer: str, reason: str, *, evidence: bool = True) -> None:
+        """A referenced object cannot be had: record it, and delete it if we held it and the
+        source said so (404, forbidden, an error for that object)."""
         self.report.missing_references += 1
         self._write().missing.append((target, referrer, reason))
-        if self.report.full:
+        if self.report.full and evidence:
             self._tombstones.append(Tombstone(target))
 
     def _delete_absent(self) -> None:

@@ -73,9 +73,11 @@ class ListSizes:
         """One record delivered in the list being read."""
         self._span[type_name] += 1
 
-    def checkpoint(self, stream: str) -> None:
-        """The list ``stream`` is complete: what was delivered since the last checkpoint is its."""
-        self.now.setdefault(stream, Counter()).update(self._span)
+    def checkpoint(self, stream: str, type_name: str | None = None) -> None:
+        """The list ``stream`` is complete: what was delivered since the last checkpoint is its
+        (only its entries of ``type_name`` where the list names the type it holds)."""
+        span = self._span if type_name is None else Counter({type_name: self._span[type_name]})
+        self.now.setdefault(stream, Counter()).update(span)
         self._span = Counter()
 
     def lists_done(self) -> None:

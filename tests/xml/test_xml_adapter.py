@@ -175,9 +175,11 @@ def test_cli_sync_xml_with_shipped_mapping(
     assert main(["sync", "--xml", url, "--mapping", "allris3", "--db", str(db), "--json", "--name", "muster"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["counts"]["Paper"]["created"] == 2 and report["status"] == "complete"
-    # A local file works the same way.
-    assert main(["sync", "--xml", str(ALLRIS / "si010.xml"), "--mapping", "allris3", "--db", str(db), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["counts"]["Meeting"]["quarantined"] == 1
+    # A local file works the same way; one of its four meetings has no readable date: 25 % of the
+    # meetings quarantined is above max_quarantine_fraction, so the run is degraded (exit 4).
+    assert main(["sync", "--xml", str(ALLRIS / "si010.xml"), "--mapping", "allris3", "--db", str(db), "--json"]) == 4
+    degraded = json.loads(capsys.readouterr().out)
+    assert degraded["counts"]["Meeting"]["quarantined"] == 1 and degraded["status"] == "degraded"
     # Usage errors exit with 2, a source that cannot be read with 3.
     assert main(["sync", "--xml", url, "--db", str(db)]) == 2
     assert main(["sync", "--xml", url, "--mapping", "no-such-mapping", "--db", str(db)]) == 2

@@ -385,7 +385,7 @@ class OParlAdapter(Adapter):
             if all_known:
                 break  # newest first: a page of known objects means the older ones are known too
         yield from paginator.notices
-        yield Checkpoint(run.stream, {"watermark": run.started.isoformat(), "strategy": strategy})
+        yield Checkpoint(run.stream, {"watermark": run.started.isoformat(), "strategy": strategy}, type=expected)
 
     # --- single objects ---------------------------------------------------------
     def _fetch_object(self, object_id: str, expected: str | None, body_id: str | None) -> Iterator[Item]:
