@@ -18,7 +18,7 @@ import pytest
 from clirun import cli, cli_json, write_config
 from faulty_oparl import clear, inject
 from ics_server import IcsServer
-from ristest import FAST_HTTP, FIXTURES, sync
+from ristest import FAST_HTTP, allris3_pages, allris3_source, sync
 from static_server import Page, StaticServer
 
 from ris_connector.clock import FixedClock
@@ -156,33 +156,15 @@ def test_a_calendar_feed_that_answers_empty_deletes_nothing(ics: IcsServer, any_
 
 
 def test_an_xml_export_whose_meeting_list_is_empty_deletes_no_meeting(store: Store) -> None:
-    allris = FIXTURES / "xml" / "allris3"
-    ctype = "text/xml; charset=ISO-8859-1"
-    server = StaticServer(
-        {
-            "/bi/si010.asp": Page((allris / "si010.xml").read_bytes(), ctype),
-            "/bi/to010.asp": Page((allris / "to010.xml").read_bytes(), ctype),
-            "/bi/vo040.asp": Page((allris / "vo040.xml").read_bytes(), ctype),
-        }
-    ).start()
+    server = StaticServer(allris3_pages()).start()
     try:
-        base = server.url("/bi/")
-        source = source_from_mapping(
-            {
-                "name": "musterstadt",
-                "adapter": "xml",
-                "mapping": "allris3",
-                "url": base + "si010.asp?selfaction=ws&template=xyz&showall=true",
-                "urls": [base + "to010.asp?selfaction=ws&SILFDNR=5001", base + "vo040.asp?selfaction=ws"],
-                "http": FAST_HTTP,
-            }
-        )
+        source = allris3_source(server.url("/bi/"))
         clock = FixedClock(datetime(2024, 3, 20, 12, 0, tzinfo=timezone.utc))
         run_source(source, store, clock=clock)
         meetings = live(store, "Meeting", "musterstadt")
         page = server.pages["/bi/si010.asp"]
         head = page.body[: page.body.index(b"<list>") + len(b"<list>")]
-        server.pages["/bi/si010.asp"] = Page(head + b"</list></list-page>", ctype)
+        server.pages["/bi/si010.asp"] = Page(head + b"</list></list-page>", page.content_type)
         report = run_source(source, store, clock=clock)
     finally:
         server.stop()

@@ -23,6 +23,7 @@ from ris_connector.jsontext import compact
 from ris_connector.models import NON_CONTENT_FIELDS
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore, Store
+from ris_connector.sync import RunReport
 from ris_connector.sync.copies import merge_copies
 
 SCALE = 0.005
@@ -87,18 +88,22 @@ def _updates(store: Store, run_id: int | None) -> list[str]:
     return [e.id for e in store.changes(source="test") if e.run_id == run_id and e.kind == "updated"]
 
 
+def _full_runs(
+    oparl_server: Callable[..., OParlServer], store: Store, which: str, change: Callable[[dict[str, Any]], None], n: int
+) -> tuple[dict[str, dict[str, Any]], list[RunReport]]:
+    """``n`` full syncs of a sample server whose ``which`` copy of linked consultations is changed."""
+    server = oparl_server(scale=SCALE)
+    match, edit = _where(which, change)
+    inject(server, match, "edit", edit=edit)
+    reports = [sync(server, store, full=True) for _ in range(n)]
+    assert all(r.complete for r in reports)
+    return _expected(server), reports
+
+
 @pytest.mark.parametrize("older", ["list", "embedded"])
 def test_the_newest_copy_wins_whatever_the_order(oparl_server, any_store: Store, older: str) -> None:
-    server = oparl_server(scale=SCALE)
-    match, edit = _where(older, _older_without_links)
-    inject(server, match, "edit", edit=edit)
-    expected = _expected(server)
+    expected, (_, second) = _full_runs(oparl_server, any_store, older, _older_without_links, 2)
     assert len(expected) > 50
-
-    first = sync(server, any_store, full=True)
-    second = sync(server, any_store, full=True)
-
-    assert first.complete and second.complete
     for cid, source in expected.items():
         row = any_store.get(cid)
         assert row is not None
@@ -112,16 +117,7 @@ def test_the_newest_copy_wins_whatever_the_order(oparl_server, any_store: Store,
 
 @pytest.mark.parametrize("thinner", ["list", "embedded"])
 def test_a_thinner_copy_of_the_same_age_erases_nothing(oparl_server, any_store: Store, thinner: str) -> None:
-    server = oparl_server(scale=SCALE)
-    match, edit = _where(thinner, _same_age_without_links)
-    inject(server, match, "edit", edit=edit)
-    expected = _expected(server)
-
-    first = sync(server, any_store, full=True)
-    second = sync(server, any_store, full=True)
-    third = sync(server, any_store, full=True)
-
-    assert first.complete and second.complete and third.complete
+    expected, (_, second, third) = _full_runs(oparl_server, any_store, thinner, _same_age_without_links, 3)
     for cid, source in expected.items():
         row = any_store.get(cid)
         assert row is not None and row.data.get("agendaItem") == source["agendaItem"], cid
