@@ -24,7 +24,6 @@ from ris_connector.adapters.base import (
     MissingReference,
     Notice,
     Rejected,
-    Seen,
     SourceSettings,
     Tombstone,
 )
@@ -59,7 +58,6 @@ __all__ = [
     "RisError",
     "RunReport",
     "SQLiteStore",
-    "Seen",
     "SourceConfig",
     "SourceError",
     "SourceSettings",

@@ -9,9 +9,7 @@ client, a read-only view of its state, the clock, the source settings) and yield
 * :class:`Notice` for a deviation met and tolerated (counted in the report's warnings),
 * :class:`MissingReference` for a referenced object the source does not have,
 * :class:`Checkpoint` when a stream (one list) is complete: the engine commits the stream's
-  new state in the same transaction as all data yielded before it,
-* optionally :class:`Seen` for an object the list holds again, identical to a copy already
-  yielded in the run (counted for the list's size, the evidence for absence deletes).
+  new state in the same transaction as all data yielded before it.
 
 Errors: raise :class:`~ris_connector.errors.SourceError` (or let the HTTP client raise it)
 when the source cannot be read; the engine keeps what was committed and reports the run as
@@ -77,22 +75,15 @@ class Checkpoint:
     stream: str
     state: Mapping[str, Any] = field(default_factory=dict)
     type: str | None = None
-    """The record type the list holds as its entries, where it has one: its count (records and
-    :class:`Seen`) is the list's size, the evidence for absence deletes; objects embedded in the
-    entries do not count. None: every record of the stream counts, per type."""
+    """The record type of the list's entries, where it has one: only records of this type count
+    for the list's size (the evidence for absence deletes), not objects embedded in them."""
+    size: int | None = None
+    """How many entries the list held, where the adapter counts them (entries it skipped as
+    copies of objects already yielded included). None: the records of ``type`` (or of every
+    type) yielded since the last checkpoint are counted."""
 
 
-@dataclass(frozen=True)
-class Seen:
-    """An object the list being read holds again, identical to a copy already yielded in this
-    run (an adapter that skips such copies says so). Nothing is written: the engine counts it
-    for the list's size, which thus does not depend on which list delivered the first copy."""
-
-    id: str
-    type: str
-
-
-Item = Record | Tombstone | Rejected | Notice | MissingReference | Checkpoint | Seen
+Item = Record | Tombstone | Rejected | Notice | MissingReference | Checkpoint
 
 
 class StateView(Protocol):

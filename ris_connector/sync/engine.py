@@ -31,7 +31,6 @@ from ris_connector.adapters.base import (
     MissingReference,
     Notice,
     Rejected,
-    Seen,
     SourceSettings,
     Tombstone,
 )
@@ -265,10 +264,8 @@ class SyncEngine:
             self._sizes.record(item.type)
             if len(self._pending) >= self.config.batch_size:
                 self._flush()
-        elif isinstance(item, Seen):
-            self._sizes.record(item.type)
         elif isinstance(item, Checkpoint):
-            self._sizes.checkpoint(item.stream, item.type)
+            self._sizes.checkpoint(item.stream, item.type, item.size)
             self._flush(states={item.stream: json.dumps(dict(item.state), sort_keys=True)})
         elif isinstance(item, Tombstone):
             self._tombstones.append(item)
@@ -536,7 +533,7 @@ class SyncEngine:
         delivered = False
         try:
             for item in adapter.fetch_one(target):
-                if isinstance(item, (Record, MissingReference, Tombstone, Seen)):
+                if isinstance(item, (Record, MissingReference, Tombstone)):
                     delivered = True
                 if isinstance(item, MissingReference):
                     self._gone(item.id, referrer, item.reason)

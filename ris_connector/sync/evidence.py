@@ -73,10 +73,14 @@ class ListSizes:
         """One record delivered in the list being read."""
         self._span[type_name] += 1
 
-    def checkpoint(self, stream: str, type_name: str | None = None) -> None:
-        """The list ``stream`` is complete: what was delivered since the last checkpoint is its
-        (only its entries of ``type_name`` where the list names the type it holds)."""
-        span = self._span if type_name is None else Counter({type_name: self._span[type_name]})
+    def checkpoint(self, stream: str, type_name: str | None = None, size: int | None = None) -> None:
+        """The list ``stream`` is complete: ``size`` entries of ``type_name`` where the adapter
+        counted them, else what was delivered since the last checkpoint (of ``type_name`` only,
+        where the list names the type of its entries)."""
+        if type_name is None:
+            span = self._span
+        else:
+            span = Counter({type_name: self._span[type_name] if size is None else size})
         self.now.setdefault(stream, Counter()).update(span)
         self._span = Counter()
 

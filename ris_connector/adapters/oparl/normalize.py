@@ -8,6 +8,7 @@ notices for each tolerated deviation, a tombstone for a deleted object, or a rej
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import cached_property, lru_cache, partial
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from ris_connector.adapters.base import Item, Notice, Rejected, Seen, Tombstone
+from ris_connector.adapters.base import Item, Notice, Rejected, Tombstone
 from ris_connector.adapters.oparl.fields import FieldReader, normalize_ags
 from ris_connector.clock import Clock
 from ris_connector.models import (
@@ -59,8 +60,12 @@ def _on(url: str | None) -> str:
     return f" (on {url})" if url else ""
 
 
-#: An object already normalized in this run, placed in the output instead of a second copy.
-_Seen = Seen
+@dataclass(frozen=True)
+class _Seen:
+    """Placeholder in the output for an object already normalized in this run (never yielded)."""
+
+    id: str
+    type: str
 
 
 class Parent:
@@ -149,7 +154,9 @@ class OParlNormalizer:
         """Records (and notices) for ``obj`` and every object embedded in it."""
         out: list[Item | _Seen] = []
         self._object(obj, expected, body, url, parent, field, index, out)
-        yield from out  # a Seen counts for the list's size in the engine
+        for item in out:
+            if not isinstance(item, _Seen):
+                yield item
 
     def _object(
         self,
