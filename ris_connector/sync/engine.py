@@ -60,7 +60,7 @@ _MAX_HELD = 10_000
 _FUTURE_SLACK = timedelta(days=1)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Copy:
     """One copy of a record as this run received it, ready to be compared and written."""
 
@@ -317,7 +317,9 @@ class SyncEngine:
             copies, self._held = self._held, {}
         for rec in self._pending:
             copy = self._copy(rec, now)
-            earlier = copies.get(rec.id) or self._held.pop(rec.id, None)
+            earlier = copies.get(rec.id)
+            if earlier is None and self._held:
+                earlier = self._held.pop(rec.id, None)
             copies[rec.id] = copy if earlier is None else self._newest(earlier, copy)
         tombstones = {t.id: t for t in self._tombstones if t.id not in copies}
         self._pending, self._tombstones = [], []
