@@ -46,6 +46,7 @@ from ris_connector.store.base import READ_WHOLE_SOURCE, Store, WriteBatch
 from ris_connector.sync.copies import age_order, merge_copies, modified_of
 from ris_connector.sync.evidence import SIZES_NAMESPACE, ListSizes
 from ris_connector.sync.report import RunReport
+from ris_connector.sync.safety import admit
 from ris_connector.sync.volatile import VolatileText
 
 log = logging.getLogger(__name__)
@@ -260,6 +261,7 @@ class SyncEngine:
 
     def _handle(self, item: Item) -> None:
         if isinstance(item, Record):
+            self._consume(iter(admit(item)))  # only http(s) URLs are stored: sync/safety.py
             self._pending.append(item)
             self._sizes.record(item.type)
             if len(self._pending) >= self.config.batch_size:
