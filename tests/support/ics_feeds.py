@@ -7,6 +7,19 @@ Every feed is text with LF line ends; ``IcsServer.put`` serves it with CRLF.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from typing import Any
+
+from ristest import FAST_HTTP
+
+from ris_connector.clock import Clock, FixedClock
+from ris_connector.config import source_from_mapping
+from ris_connector.store import Store
+from ris_connector.sync import RunReport, run_source
+
+#: The clock of the ics tests: "held" and "scheduled" do not drift with the calendar.
+NOW = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
+
 GOOD_EVENTS = """BEGIN:VEVENT
 UID:gut-1
 DTSTART;TZID=Europe/Berlin:20260610T170000
@@ -98,3 +111,44 @@ HOSTILE = {
     "year-1": year_one,
     "hourly-rules-250kb": hourly_rules,
 }
+
+
+def fold_without_space(text: str, width: int = 75) -> bytes:
+    """``text`` as a broken server writes it: lines longer than ``width`` bytes cut every
+    ``width`` bytes (even inside a UTF-8 character) without the leading space, CRLF line ends."""
+    out: list[bytes] = []
+    for line in text.strip("\n").split("\n"):
+        raw = line.encode("utf-8")
+        out.extend(raw[i : i + width] for i in range(0, max(len(raw), 1), width))
+    return b"\r\n".join(out) + b"\r\n"
+
+
+def fold(text: str, width: int = 75) -> str:
+    """``text`` folded as RFC 5545 wants (at ``width`` characters, continuation with a space)."""
+    out: list[str] = []
+    for line in text.strip("\n").split("\n"):
+        out.append(line[:width])
+        out.extend(" " + line[i : i + width - 1] for i in range(width, len(line), width - 1))
+    return "\n".join(out)
+
+
+def sync_ics(url: str, store: Store, *, name: str = "stadt", clock: Clock | None = None, **extra: Any) -> RunReport:
+    """One sync of the feed at ``url`` into ``store`` with fast HTTP settings and a fixed clock."""
+    source = source_from_mapping({"name": name, "adapter": "ics", "url": url, "http": FAST_HTTP, **extra})
+    return run_source(source, store, clock=clock or FixedClock(NOW))
+
+
+def stored(store: Store, type_name: str) -> dict[str, dict[str, Any]]:
+    """The stored records of one type by id."""
+    return {row.id: row.data for row in store.iter_rows(type_name=type_name)}
+
+
+def warning(report: RunReport, code: str) -> dict[str, Any] | None:
+    """The report's warning of ``code`` (code, count, example), if any."""
+    return next((w for w in report.to_json_dict()["warnings"] if w["code"] == code), None)
+
+
+def warned(report: RunReport, code: str) -> int:
+    """How often the report counted ``code``."""
+    found = warning(report, code)
+    return int(found["count"]) if found else 0

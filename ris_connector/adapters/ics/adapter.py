@@ -71,7 +71,7 @@ class IcsOptions(AdapterOptions):
         50_000, ge=1, le=10_000_000, description="Most meetings/appointments read from one feed; beyond, the run stops."
     )
     max_expansion_work: int = Field(
-        20_000_000, ge=1, le=10_000_000_000, description="Most recurrence steps for one feed; beyond, the run stops."
+        10_000_000, ge=1, le=10_000_000_000, description="Most recurrence steps for one feed; beyond, the run stops."
     )
     placeholder_end: bool = Field(
         True, description="Drop a DTEND at midnight after a timed DTSTART (ALLRIS 4); meetings only."
@@ -280,7 +280,7 @@ class _FeedRun:
         try:
             start_wall = wall_time(start_prop, self.resolver, self.notes, hint)
         except ValueError as exc:
-            raise DataError(f"DTSTART is not a date or date-time: {exc}") from None
+            raise DataError(f"DTSTART cannot be read: {exc}") from None
         if uid and len(uid) > MAX_UID:
             self.notes.add("ics-long-uid", f"UID of {len(uid)} characters at line {event.number}")
         native = _native_uid(uid) if uid else None

@@ -19,9 +19,10 @@ from ris_connector.adapters.ics.notes import Notes
 from ris_connector.adapters.ics.rrule import Rule, expand, parse_rule
 from ris_connector.normalize.times import localize
 
-#: Margin around the window for the wall-time walk: a wall time and its instant differ by
-#: less than a day.
-_MARGIN = timedelta(days=1)
+#: Margin around the window for the wall-time walk: the wall time of the window's start in
+#: the event's zone is exact; around a DST change a wall time shortly before it can still be
+#: an instant inside (real zones shift by at most two hours). ``accept`` filters exactly.
+_MARGIN = timedelta(hours=3)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,15 @@ def occurrences(
         if rule.until is not None and rule.until_utc and zone is not timezone.utc:
             rule = rule.with_until(_until_wall(rule.until, zone))
         budget = window.max_work - out.work
-        expansion = expand(rule, start.wall, lower, upper, limit=window.max_occurrences, max_work=max(budget, 1))
+        expansion = expand(
+            rule,
+            start.wall,
+            lower,
+            upper,
+            limit=window.max_occurrences,
+            max_work=max(budget, 1),
+            accept=lambda wall: window.start <= _make(wall, start).value <= window.end,
+        )
         out.work += expansion.work
         out.cut = out.cut or expansion.cut
         for wall in expansion.starts:

@@ -23,6 +23,7 @@ and numbered ones (``MO,1TU``) means either, as the RFC says, not both.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -151,6 +152,10 @@ def _nth_weekday(text: str) -> tuple[int, int]:
     return sign * _bounded(number[1:] if number[0] in "+-" else number, "BYDAY", 1, 53), weekday
 
 
+class _OverBudget(Exception):
+    """A period would make more candidates than the work left allows."""
+
+
 @dataclass
 class Expansion:
     """The occurrences found in the window, and why the walk stopped early, if it did."""
@@ -158,6 +163,13 @@ class Expansion:
     starts: list[datetime] = field(default_factory=list)
     cut: str | None = None
     work: int = 0
+    max_work: int = 0
+
+    def charge(self, steps: int) -> None:
+        """Count ``steps`` before making that many candidates; _OverBudget beyond the budget."""
+        self.work += steps
+        if self.work > self.max_work:
+            raise _OverBudget
 
 
 @dataclass(frozen=True)
@@ -208,11 +220,24 @@ def _plan(rule: Rule, dtstart: datetime) -> _Plan:
     return _Plan(rule, dtstart, bysecond, byminute, byhour, plain, nth, bymonthday, bymonth, times, one)
 
 
-def expand(rule: Rule, dtstart: datetime, lower: datetime, upper: datetime, *, limit: int, max_work: int) -> Expansion:
-    """The occurrences of ``rule`` from ``dtstart`` that lie in ``[lower, upper]`` (see module)."""
+def expand(
+    rule: Rule,
+    dtstart: datetime,
+    lower: datetime,
+    upper: datetime,
+    *,
+    limit: int,
+    max_work: int,
+    accept: Callable[[datetime], bool] | None = None,
+) -> Expansion:
+    """The occurrences of ``rule`` from ``dtstart`` that lie in ``[lower, upper]`` (see module).
+
+    ``accept`` (if given) decides which of them count: the caller's window in instants, when
+    ``lower``/``upper`` are wall times with a margin around it.
+    """
     plan = _plan(rule, dtstart)
     walker = _SubDaily(plan) if rule.freq in _UNIT else _Daily(plan)
-    out = Expansion()
+    out = Expansion(max_work=max_work)
     remaining = rule.count
     period = 0
     if lower > dtstart:
@@ -231,6 +256,9 @@ def expand(rule: Rule, dtstart: datetime, lower: datetime, upper: datetime, *, l
             return out
         try:
             found, following, start = walker.period(period, out)
+        except _OverBudget:
+            out.cut = "work"
+            return out
         except (OverflowError, ValueError):  # past the year 9999
             return out
         if start > upper or (until is not None and start > until):
@@ -246,7 +274,7 @@ def expand(rule: Rule, dtstart: datetime, lower: datetime, upper: datetime, *, l
                 remaining -= 1
                 if remaining < 0:
                     return out
-            if moment >= lower:
+            if moment >= lower and (accept is None or accept(moment)):
                 if len(out.starts) >= limit:
                     out.cut = "limit"
                     return out
@@ -300,7 +328,9 @@ class _Daily:
             first = start.date() + timedelta(days=step)
             days = [first]
         out.work += len(days)
-        found = [datetime.combine(d, t) for d in days if _day_matches(plan, d) for t in plan.times]
+        matching = [d for d in days if _day_matches(plan, d)]
+        out.charge(len(matching) * len(plan.times))
+        found = [datetime.combine(d, t) for d in matching for t in plan.times]
         return found, index + 1, datetime.combine(first, time())
 
 
@@ -345,6 +375,7 @@ class _SubDaily:
         if skip_to is not None:
             return [], max(index + 1, self._first_from(skip_to)), moment
         if freq == HOURLY:
+            out.charge(len(plan.byminute) * len(plan.bysecond))
             found = [moment.replace(minute=m, second=s) for m in plan.byminute for s in plan.bysecond]
         elif freq == MINUTELY:
             found = [moment.replace(second=s) for s in plan.bysecond]

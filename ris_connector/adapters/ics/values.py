@@ -120,7 +120,7 @@ def geo(value: str) -> tuple[float, float, bool]:
     lat_text, separator, lon_text = match.group(1), match.group(2), match.group(3)
     if separator == "," and "," in lat_text + lon_text:
         raise ValueError(f"ambiguous commas: {value[:60]!r}")
-    repaired = separator != ";" or "," in lat_text + lon_text
+    repaired = value.strip() != f"{lat_text};{lon_text}" or "," in lat_text + lon_text
     lat_text, lon_text = lat_text.replace(",", "."), lon_text.replace(",", ".")
     try:
         lat, lon = float(lat_text), float(lon_text)

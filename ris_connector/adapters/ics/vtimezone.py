@@ -22,7 +22,7 @@ FIRST = datetime(1850, 1, 1)
 LAST = datetime(2200, 1, 1)
 MAX_TRANSITIONS = 1000
 #: Steps of rule expansion one VTIMEZONE may take (see ``rrule.expand``).
-MAX_WORK = 200_000
+MAX_WORK = 50_000
 
 
 class ZoneTooCostly(ValueError):
