@@ -13,16 +13,19 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dateutil.rrule import rrulestr
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from ics_feeds import stored, sync_ics, warned
 from ics_server import IcsServer
 from storecheck import invariant_violations
 
+from ris_connector.adapters.ics.rrule import expand, parse_rule
 from ris_connector.store import SQLiteStore
 
 SETTINGS = settings(
@@ -256,3 +259,69 @@ def test_any_mangled_feed_ends_complete_or_incomplete_never_in_a_traceback(
         # "degraded" (read whole, much quarantined) where the engine knows it
         assert report.status in ("complete", "degraded", "incomplete"), report.errors
         assert invariant_violations(db) == []
+
+
+# --- the recurrence walker against python-dateutil ------------------------------------------
+
+_FREQS = ["YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY", "SECONDLY"]
+_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+@st.composite
+def _rules(draw: st.DrawFn) -> str:
+    freq = draw(st.sampled_from(_FREQS))
+    parts = [f"FREQ={freq}"]
+    if draw(st.booleans()):
+        parts.append(f"INTERVAL={draw(st.integers(1, 5))}")
+    if draw(st.booleans()):
+        parts.append(f"COUNT={draw(st.integers(1, 60))}")
+
+    def some(key: str, values: st.SearchStrategy[int], most: int = 3) -> None:
+        if draw(st.integers(0, 3)) == 0:
+            chosen = draw(st.lists(values, min_size=1, max_size=most, unique=True))
+            parts.append(f"{key}={','.join(map(str, chosen))}")
+
+    some("BYMONTH", st.integers(1, 12))
+    some("BYMONTHDAY", st.integers(-31, 31).filter(bool))
+    some("BYYEARDAY", st.integers(-366, 366).filter(bool))
+    if freq == "YEARLY":
+        some("BYWEEKNO", st.integers(-53, 53).filter(bool))
+    some("BYHOUR", st.integers(0, 23))
+    some("BYMINUTE", st.integers(0, 59))
+    some("BYSECOND", st.integers(0, 59))
+    if draw(st.integers(0, 2)) == 0:  # plain weekdays, or numbered ones (MONTHLY, YEARLY): not mixed
+        numbered = freq in ("MONTHLY", "YEARLY") and draw(st.booleans())
+        days = draw(st.lists(st.sampled_from(_DAYS), min_size=1, max_size=3, unique=True))
+        nth = st.integers(-5, 5).filter(bool)
+        parts.append("BYDAY=" + ",".join(f"{draw(nth)}{d}" if numbered else d for d in days))
+    if freq not in ("MINUTELY", "SECONDLY") and draw(st.integers(0, 3)) == 0:
+        parts.append(f"BYSETPOS={draw(st.integers(-3, 3).filter(bool))}")
+    if draw(st.booleans()):
+        parts.append(f"WKST={draw(st.sampled_from(_DAYS))}")
+    return ";".join(parts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rule=_rules(),
+    start=st.datetimes(min_value=datetime(9990, 1, 1), max_value=datetime(9993, 12, 31)),
+    offset=st.integers(0, 800),
+)
+def test_recurrence_walker_gives_dateutils_occurrences(rule: str, start: datetime, offset: int) -> None:
+    """Near the year 9999, where dateutil's endless walk ends soon (the Gregorian calendar
+    repeats every 400 years, so these years are like any others)."""
+    start = start.replace(microsecond=0)
+    lower = start + timedelta(days=offset)
+    upper = min(lower + timedelta(days=400), datetime(9999, 12, 31, 23, 59, 59))
+    try:
+        reference_rule = rrulestr(f"RRULE:{rule}", dtstart=start)
+    except ValueError:
+        return  # dateutil refuses rules (an empty BYxxx set for the interval) that we walk
+    reference: list[datetime] = []
+    for moment in reference_rule.xafter(lower, inc=True):
+        if moment > upper or len(reference) > 200:
+            break
+        reference.append(moment)
+    found = expand(parse_rule(rule), start, lower, upper, limit=200, max_work=10**8)
+    assert found.starts == reference[:200]
+    assert found.cut == ("limit" if len(reference) > 200 else None)
