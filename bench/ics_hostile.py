@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -39,7 +40,7 @@ def main() -> int:
             [args.python, "-c", "import ris_connector; print(ris_connector.__file__)"], timeout=60, cwd=elsewhere
         )
     print(f"code: {where.stdout.strip()}")
-    print(f"{'case':<22} {'feed':>9} {'exit':>6} {'seconds':>8} {'peak RSS':>9}  records / outcome")
+    print(f"{'case':<22} {'feed':>9} {'exit':>6} {'seconds':>8} {'peak RSS':>9} {'stored':>9} {'db':>8}  outcome")
     with IcsServer() as server, tempfile.TemporaryDirectory() as folder:
         for case in args.cases:
             text = HOSTILE[case]()
@@ -53,11 +54,23 @@ def main() -> int:
             command = [args.python, "-m", "ris_connector", "sync", "--config", str(config), "--json"]
             result = run_measured(command, timeout=args.timeout, memory_mb=args.memory_mb, cwd=folder)
             exit_text = "killed" if result.timed_out else str(result.returncode)
+            rows, size = _stored(Path(folder) / f"{case}.db")
             print(
                 f"{case:<22} {len(text.encode()) / 1024:>7.0f}KB {exit_text:>6} {result.seconds:>8.1f} "
-                f"{result.peak_rss_mb:>7.0f}MB  {_outcome(result.stdout, result.stderr, result.timed_out)}"
+                f"{result.peak_rss_mb:>7.0f}MB {rows:>9} {size / 2**20:>6.1f}MB  "
+                f"{_outcome(result.stdout, result.stderr, result.timed_out)}"
             )
     return 0
+
+
+def _stored(db: Path) -> tuple[int, int]:
+    """Records in the database (also after a kill: committed batches) and its size with the WAL."""
+    size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
+    try:
+        with sqlite3.connect(db) as conn:
+            return int(conn.execute("SELECT count(*) FROM records").fetchone()[0]), size
+    except sqlite3.Error:
+        return 0, size
 
 
 def _outcome(stdout: str, stderr: str, timed_out: bool) -> str:

@@ -199,20 +199,13 @@ def _invalid_utf8(line: bytes) -> bool:
     return False
 
 
+@pytest.mark.parametrize("kind", ["meetings", "appointments"])
 @SETTINGS
 @given(spoiled=st.lists(spoils, min_size=1, max_size=8))
-def test_a_spoiled_optional_value_never_costs_the_meeting(
-    server: IcsServer, baseline: dict[str, Any], spoiled: list[tuple[str, bytes]]
+def test_a_spoiled_optional_value_never_costs_the_event(
+    server: IcsServer, baseline: dict[str, Any], kind: str, spoiled: list[tuple[str, bytes]]
 ) -> None:
-    _compare("meetings", spoiled, server, baseline)
-
-
-@SETTINGS
-@given(spoiled=st.lists(spoils, min_size=1, max_size=8))
-def test_a_spoiled_optional_value_never_costs_the_appointment(
-    server: IcsServer, baseline: dict[str, Any], spoiled: list[tuple[str, bytes]]
-) -> None:
-    _compare("appointments", spoiled, server, baseline)
+    _compare(kind, spoiled, server, baseline)
 
 
 @SETTINGS

@@ -195,7 +195,7 @@ def test_truncated_feed_keeps_complete_events_and_deletes_nothing(
     assert main(["sync", "--ics", url, "--db", db, "--json"]) == 3
     out = json.loads(capsys.readouterr().out)
     assert out["status"] == "incomplete"
-    assert "ends inside an event" in out["errors"][0] and "stadt" not in out["errors"][0]
+    assert "ends inside an event" in out["errors"][0] and out["source"] in out["errors"][0]
     assert {w["code"] for w in out["warnings"]} >= {"ics-truncated"}
     assert out["counts"]["Meeting"]["unchanged"] == 6 and out["counts"]["Meeting"]["deleted"] == 0
     store = SQLiteStore(tmp_path / "cut.db")
