@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from fleet import REDIS_ENV, Fleet, GatedServer, done_tasks, toml_source, wait_for, write_config
@@ -48,7 +49,10 @@ def broker_url() -> str:
         pytest.skip(SKIP_REASON)
     import redis
 
-    url = base.rstrip("/") + "/1"
+    # The database number of the URL when it names one (parallel runs each use their own),
+    # else database 1.
+    parts = urlsplit(base)
+    url = base if parts.path.strip("/").isdigit() else urlunsplit(parts._replace(path="/1"))
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()

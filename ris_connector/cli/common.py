@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from ris_connector.store import DEFAULT_DB, Store, open_store
@@ -13,6 +15,52 @@ from ris_connector.store import DEFAULT_DB, Store, open_store
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
+
+
+#: Ranges (inclusive) of numeric options, by option string. Other whole-number options take
+#: 0 to 2**62 and other decimal options 0 to 1e9: a number beyond what an option can mean is a
+#: usage error (exit status 2), never a traceback later (SQLite, sockets and threads overflow).
+NUMBER_RANGES: dict[str, tuple[float, float]] = {
+    "--port": (0, 65535),
+    "--workers": (1, 256),
+    "--concurrency": (1, 256),
+    "--max-attempts": (1, 100),
+    "--limit": (1, 1_000_000_000),
+    "--days": (1, 36500),
+    "--scale": (0.0001, 10),
+    "--max-size": (1, 2**40),
+}
+_DEFAULT_RANGES: dict[type, tuple[float, float]] = {int: (0, 2**62), float: (0, 1e9)}
+
+
+def number_type(kind: type[int] | type[float], low: float, high: float) -> Callable[[str], int | float]:
+    """An argparse ``type`` that accepts a finite ``kind`` from ``low`` to ``high`` only."""
+
+    def convert(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {'whole ' if kind is int else ''}number: {text[:40]!r}") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            shown = f"{int(low):,} to {int(high):,}" if kind is int else f"{low:g} to {high:g}"
+            raise argparse.ArgumentTypeError(f"{text[:40]} is out of range (from {shown})")
+        return value
+
+    convert.__name__ = kind.__name__
+    return convert
+
+
+def bound_numbers(parser: argparse.ArgumentParser) -> None:
+    """Give every ``int``/``float`` option of ``parser`` and its sub-commands a range (see NUMBER_RANGES)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                bound_numbers(sub)
+        elif action.type in (int, float):
+            kind: type[int] | type[float] = action.type
+            name = next((o for o in action.option_strings if o.startswith("--")), action.dest)
+            low, high = NUMBER_RANGES.get(name, _DEFAULT_RANGES[kind])
+            action.type = number_type(kind, low, high)
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:

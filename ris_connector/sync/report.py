@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ris_connector.logsafe import safe_text
+
 COUNT_KINDS = ("created", "updated", "unchanged", "deleted", "quarantined")
 
 
@@ -42,8 +44,10 @@ class RunReport:
         counts[kind] += n
 
     def warn(self, code: str, message: str, count: int = 1) -> None:
-        """Count a warning; the first message of each code is kept as an example."""
-        entry = self.warnings.setdefault(code, {"code": code, "count": 0, "example": message})
+        """Count a warning; the first message of each code is kept as an example (escaped, clipped)."""
+        entry = self.warnings.get(code)
+        if entry is None:
+            entry = self.warnings[code] = {"code": code, "count": 0, "example": safe_text(message)}
         entry["count"] += count
 
     @property

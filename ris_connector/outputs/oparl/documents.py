@@ -35,7 +35,7 @@ ACCESS = "access"
 DOWNLOAD = "download"
 
 _CHUNK = 64 * 1024
-_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[\w.+-]+$")
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[\w.+-]+")
 #: Types a browser would run script in: never shown inline, and sandboxed.
 _ACTIVE = frozenset({"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml"})
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -113,7 +113,7 @@ def document_for(
     if entry.size is not None and size != entry.size:
         log.warning("File %s: the copy %s has %d bytes, %d were verified; not served", entry.id, sha, size, entry.size)
         return None
-    ctype = entry.content_type if entry.content_type and _MEDIA_TYPE.match(entry.content_type) else None
+    ctype = entry.content_type if entry.content_type and _MEDIA_TYPE.fullmatch(entry.content_type) else None
     ctype = ctype or "application/octet-stream"
     given = data.get("fileName") if isinstance(data.get("fileName"), str) else None
     name = data.get("name") if isinstance(data.get("name"), str) else None
