@@ -71,6 +71,13 @@ def test_unreadable_or_impossible_geo_is_dropped_with_a_notice(server: IcsServer
     assert warned(report, "ics-bad-geo") == 1
 
 
+def test_a_recurring_event_counts_its_bad_value_once(server: IcsServer, store: SQLiteStore) -> None:
+    feed = calendar(event("w", "RRULE:FREQ=WEEKLY;COUNT=10", "LOCATION:Stadthalle", "GEO:51.1,7.2", "URL:ftp://x"))
+    report = sync_ics(server.put("/weekly.ics", feed), store)
+    assert len(stored(store, "Meeting")) == 10
+    assert warned(report, "ics-geo-repaired") == 1 and warned(report, "ics-bad-url") == 1
+
+
 # --- folding --------------------------------------------------------------------------------
 
 LONG = "Ausschuss für Stadtentwicklung, Umwelt, Klimaschutz, Mobilität und Digitalisierung"

@@ -93,6 +93,14 @@ class EventReader:
         self.notes = notes
         self.ref = ref
         self.personal = personal
+        self._noted: set[tuple[str, int, str]] = set()
+
+    def note(self, code: str, prop: Prop, count: int = 1, detail: str = "") -> None:
+        """Count a notice about ``prop`` (and ``detail``) once per event, not per occurrence."""
+        key = (code, id(prop), detail)
+        if key not in self._noted:
+            self._noted.add(key)
+            self.notes.add(code, self.example(prop), count)
 
     def example(self, prop: Prop) -> str:
         """Where a notice about ``prop`` comes from (with the value unless personal)."""
@@ -107,7 +115,7 @@ class EventReader:
         if not value.isprintable():
             value, removed = strip_controls(value)
             if removed:
-                self.notes.add("ics-control-characters", self.example(prop), removed)
+                self.note("ics-control-characters", prop, removed, detail=value)
         return clean_text(value)
 
     def categories(self) -> list[str]:
@@ -129,7 +137,7 @@ class EventReader:
         address = re.sub(r"^mailto:", "", prop.value.strip(), flags=re.IGNORECASE)
         name = self._clean(cn if cn else address, prop)
         if name is None:
-            self.notes.add("ics-bad-organizer", self.example(prop))
+            self.note("ics-bad-organizer", prop)
         return name
 
     def web(self) -> str | None:
@@ -140,7 +148,7 @@ class EventReader:
         value = values.text(prop.value).strip()
         if value and is_url(value) and value.isprintable():
             return value
-        self.notes.add("ics-bad-url", self.example(prop))
+        self.note("ics-bad-url", prop)
         return None
 
     def geo(self) -> dict[str, Any] | None:
@@ -151,10 +159,10 @@ class EventReader:
         try:
             lat, lon, repaired = values.geo(prop.value)
         except ValueError:
-            self.notes.add("ics-bad-geo", self.example(prop))
+            self.note("ics-bad-geo", prop)
             return None
         if repaired:
-            self.notes.add("ics-geo-repaired", self.example(prop))
+            self.note("ics-geo-repaired", prop)
         return {"type": "Point", "coordinates": [lon, lat]}
 
     def status(self) -> str | None:
@@ -162,7 +170,7 @@ class EventReader:
         prop = self.event.first("STATUS")
         state = self.text("STATUS")
         if prop is not None and state and state.upper() not in STATUSES:
-            self.notes.add("ics-unknown-status", self.example(prop))
+            self.note("ics-unknown-status", prop)
         return state
 
 

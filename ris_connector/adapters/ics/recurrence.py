@@ -64,49 +64,61 @@ def occurrences(
     ref: str,
     window: Window,
 ) -> Occurrences:
-    """The occurrence starts of a recurring event inside ``window``, sorted."""
+    """The occurrence starts of a recurring event inside ``window``, sorted.
+
+    EXDATEs are read first, so that ``max_occurrences`` counts occurrences that remain; the
+    occurrences held are pruned to the earliest ``max_occurrences`` as rules and RDATEs add
+    to them, so memory stays bounded whatever the event lists.
+    """
     zone = start.zone
     lower = _wall_of(window.start - _MARGIN, zone)
     upper = _wall_of(window.end + _MARGIN, zone)
+    limit = window.max_occurrences
+    excluded: set[datetime] = set()
+    for prop in event.all("EXDATE"):
+        for value in wall_times(prop, resolver, notes, ref, zone):
+            resolved = _resolve(value, notes, ref, "EXDATE")
+            if resolved is not None:
+                excluded.add(resolved.value)
+
+    def accept(wall: datetime) -> bool:
+        value = _make(wall, start).value
+        return window.start <= value <= window.end and value not in excluded
+
     found: dict[datetime, EventTime] = {}
     out = Occurrences()
     for rule in rule_list:
         if rule.until is not None and rule.until_utc and zone is not timezone.utc:
             rule = rule.with_until(_until_wall(rule.until, zone))
         budget = window.max_work - out.work
-        expansion = expand(
-            rule,
-            start.wall,
-            lower,
-            upper,
-            limit=window.max_occurrences,
-            max_work=max(budget, 1),
-            accept=lambda wall: window.start <= _make(wall, start).value <= window.end,
-        )
+        expansion = expand(rule, start.wall, lower, upper, limit=limit, max_work=max(budget, 1), accept=accept)
         out.work += expansion.work
         out.cut = out.cut or expansion.cut
         for wall in expansion.starts:
             occurrence = _make(wall, start)
-            if window.start <= occurrence.value <= window.end:
-                found[occurrence.value] = occurrence
+            found[occurrence.value] = occurrence
+        _prune(found, limit, out)
         if out.cut == "work":
             break
     for prop in event.all("RDATE"):
         for extra in wall_times(prop, resolver, notes, ref, zone):
             resolved = _resolve(extra, notes, ref, "RDATE")
             if resolved is not None and window.start <= resolved.value <= window.end:
-                found.setdefault(resolved.value, resolved)
-    for prop in event.all("EXDATE"):
-        for excluded in wall_times(prop, resolver, notes, ref, zone):
-            resolved = _resolve(excluded, notes, ref, "EXDATE")
-            if resolved is not None:
-                found.pop(resolved.value, None)
-    ordered = sorted(found)
-    if len(ordered) > window.max_occurrences:
-        ordered = ordered[: window.max_occurrences]
-        out.cut = out.cut or "limit"
-    out.starts = [found[k] for k in ordered]
+                if resolved.value not in excluded:
+                    found.setdefault(resolved.value, resolved)
+                if len(found) > 2 * limit:
+                    _prune(found, limit, out)
+    _prune(found, limit, out)
+    out.starts = [found[k] for k in sorted(found)]
     return out
+
+
+def _prune(found: dict[datetime, EventTime], limit: int, out: Occurrences) -> None:
+    """Keep the earliest ``limit`` occurrences; more means the event was cut (``limit``)."""
+    if len(found) > limit:
+        for key in sorted(found)[limit:]:
+            del found[key]
+        out.cut = out.cut or "limit"
 
 
 def _wall_of(moment: datetime, zone: tzinfo) -> datetime:
