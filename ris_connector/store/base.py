@@ -7,7 +7,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ris_connector.models import RECORD_TYPES, Record
+from ris_connector.models import RECORD_TYPES, URL_JSON_FIELDS, Record
+from ris_connector.urlsafe import drop_unsafe_changes
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class ChangeEvent:
             "type": self.type,
             "id": self.id,
             "fields": self.fields,
-            "changes": self.changes,
+            "changes": drop_unsafe_changes(self.changes, URL_JSON_FIELDS),  # stored before URLs were checked
         }
 
 

@@ -26,6 +26,7 @@ import psycopg
 from ris_connector.errors import LockedError, StoreError, redact_url
 from ris_connector.jsontext import compact
 from ris_connector.store.base import ChangeEvent, RunInfo, StoredRow, WriteBatch
+from ris_connector.store.connections import PerThread
 from ris_connector.store.postgres_schema import DDL, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -56,10 +57,9 @@ class PostgresStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.path = redact_url(url)  # for messages; never shows the password
-        try:
-            self._db = psycopg.connect(url, autocommit=True)
-        except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL store {self.path}: {_reason(exc)}") from None
+        self._conns: PerThread[psycopg.Connection[Any]] = PerThread(
+            self._connect, closed_error=lambda: StoreError(f"the PostgreSQL store {self.path} is closed")
+        )
         try:
             with self._db.transaction():
                 row = self._db.execute("SELECT current_schema()").fetchone()
@@ -71,9 +71,24 @@ class PostgresStore:
                 self._db.execute(DDL)
                 self._check_version()
         except psycopg.Error as exc:
-            self._db.close()
+            self._conns.close()
             raise StoreError(f"cannot open PostgreSQL store {self.path}: {_reason(exc)}") from None
+        except BaseException:
+            self._conns.close()
+            raise
         self._events_key = _lock_key("events", self.schema)
+
+    @property
+    def _db(self) -> psycopg.Connection[Any]:
+        """The calling thread's connection (autocommit outside ``transaction()`` blocks): a
+        transaction never spans threads, and no thread reads inside another's transaction."""
+        return self._conns.get()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(self.url, autocommit=True)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL store {self.path}: {_reason(exc)}") from None
 
     def _check_version(self) -> None:
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -83,7 +98,7 @@ class PostgresStore:
             raise StoreError(f"{self.path} was written by a newer ris-connector (schema {row[0]})")
 
     def close(self) -> None:
-        self._db.close()
+        self._conns.close()
 
     def __enter__(self) -> PostgresStore:
         return self

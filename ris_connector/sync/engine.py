@@ -42,6 +42,7 @@ from ris_connector.models import NON_CONTENT_FIELDS, Provenance, Record
 from ris_connector.models.base import content_of, digest_of_content
 from ris_connector.store.base import Store, WriteBatch
 from ris_connector.sync.report import RunReport
+from ris_connector.sync.safety import admit
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +210,7 @@ class SyncEngine:
 
     def _handle(self, item: Item) -> None:
         if isinstance(item, Record):
+            self._consume(iter(admit(item)))  # only http(s) URLs are stored: sync/safety.py
             self._pending.append(item)
             if len(self._pending) >= self.config.batch_size:
                 self._flush()
