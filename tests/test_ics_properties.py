@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -277,8 +277,8 @@ def _rules(draw: st.DrawFn) -> str:
     some("BYMONTH", st.integers(1, 12))
     some("BYMONTHDAY", st.integers(-31, 31).filter(bool))
     some("BYYEARDAY", st.integers(-366, 366).filter(bool))
-    if freq == "YEARLY":
-        some("BYWEEKNO", st.integers(-53, 53).filter(bool))
+    # BYWEEKNO is left to test_byweekno_follows_iso_weeks: at year ends dateutil miscounts the
+    # weeks of the year before and does not carry negative week numbers into the next year.
     some("BYHOUR", st.integers(0, 23))
     some("BYMINUTE", st.integers(0, 59))
     some("BYSECOND", st.integers(0, 59))
@@ -292,6 +292,27 @@ def _rules(draw: st.DrawFn) -> str:
     if draw(st.booleans()):
         parts.append(f"WKST={draw(st.sampled_from(_DAYS))}")
     return ";".join(parts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    year=st.integers(1901, 2399),
+    week=st.integers(-53, 53).filter(bool),
+    weekday=st.sampled_from(_DAYS),
+)
+def test_byweekno_follows_iso_weeks(year: int, week: int, weekday: str) -> None:
+    """YEARLY;BYWEEKNO=n;BYDAY=d gives the day d of ISO week n of each year (week 1 holds
+    January 4; negative n counts from the year's last week), checked with ``date.isocalendar``."""
+    weeks = date(year, 12, 28).isocalendar()[1]  # December 28 is always in the year's last week
+    number = week if week > 0 else weeks + week + 1
+    rule = parse_rule(f"FREQ=YEARLY;BYWEEKNO={week};BYDAY={weekday}")
+    lower, upper = datetime(year - 1, 12, 20), datetime(year + 1, 1, 12)
+    found = expand(rule, datetime(year - 1, 1, 1, 9), lower, upper, limit=10, max_work=10**6)
+    in_year = [d for d in found.starts if d.isocalendar()[0] == year]
+    if 1 <= number <= weeks:
+        assert [d.isocalendar()[1:] for d in in_year] == [(number, _DAYS.index(weekday) + 1)]
+    else:  # week 53 of a year with 52 weeks
+        assert in_year == []
 
 
 @settings(max_examples=150, deadline=None)

@@ -78,6 +78,8 @@ class ZoneResolver:
 
     def _resolve(self, tzid: str) -> tzinfo:
         name = tzid.strip().strip("\"'")[:200]
+        if not name:
+            return self.default
         zone = _iana(name)
         if zone is not None:
             return zone

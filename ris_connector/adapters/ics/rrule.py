@@ -16,8 +16,10 @@ that no period reaches for ever), so it cannot be bounded from outside. Here the
 Occurrences are local wall times (naive), as DTSTART was written. The candidate set of a
 period is every day of the period (a year, month, week or day) that passes every ``BY`` filter
 given, times the ``BYHOUR``/``BYMINUTE``/``BYSECOND`` expansion, then ``BYSETPOS``, as RFC 5545
-and dateutil define it. One difference to dateutil: a ``BYDAY`` list that mixes plain weekdays
-and numbered ones (``MO,1TU``) means either, as the RFC says, not both.
+and dateutil define it. Two differences to dateutil: a ``BYDAY`` list that mixes plain weekdays
+and numbered ones (``MO,1TU``) means either, as the RFC says, not both; and ``BYWEEKNO`` matches
+a day by its ISO 8601 week (week year and number, a negative number counted from that week
+year's last week), where dateutil miscounts some years' weeks at year ends.
 """
 
 from __future__ import annotations
