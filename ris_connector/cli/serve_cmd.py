@@ -13,6 +13,7 @@ from typing import Any
 
 from ris_connector.cli.common import EXIT_OK, add_db_argument, open_db
 from ris_connector.errors import ConfigError
+from ris_connector.outputs.mount import with_operations
 from ris_connector.outputs.oparl import OParlApp, create_app, export_static
 from ris_connector.outputs.wsgiserver import ServerSettings, WsgiApp, WsgiServer, access_log, make_server
 from ris_connector.store import Store
@@ -153,9 +154,11 @@ def run_serve(args: argparse.Namespace) -> int:
     def ready(server: WsgiServer) -> None:
         url = (args.base_url or server.url).rstrip("/")
         print(f"OParl 1.1 endpoint: {url}/system (Ctrl-C stops)", file=sys.stderr, flush=True)
+        print(f"status page: {url}/status, metrics: {url}/metrics", file=sys.stderr, flush=True)  # i18-ops
 
+    app = with_operations(_app(store, args), store)  # + /metrics and /status (i18-ops)
     try:
-        serve_app(_app(store, args), args.host, args.port, settings, on_ready=ready, verbose=args.verbose > 0)
+        serve_app(app, args.host, args.port, settings, on_ready=ready, verbose=args.verbose > 0)
     finally:
         store.close()
     return EXIT_OK

@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, Progress, add_db_argument, open_db, print_json
+from ris_connector.cli.common import (
+    EXIT_DEGRADED,
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    Progress,
+    add_db_argument,
+    open_db,
+    print_json,
+)
 from ris_connector.config import SourceConfig, load_config, source_from_mapping
 from ris_connector.errors import ConfigError, LockedError
 from ris_connector.sync import RunReport, run_source
@@ -40,6 +48,12 @@ def register(sub: Any) -> None:
     p.add_argument("--full", action="store_true", help="force a full reconciliation run")
     p.add_argument("--timezone", default=None, help="timezone of naive source times (default Europe/Berlin)")
     p.add_argument("--wait", action="store_true", help="wait for another sync of the same source to finish")
+    p.add_argument(
+        "--metrics-textfile",
+        metavar="PATH",
+        help="after the sync, write the synced sources' Prometheus metrics to PATH (*.prom, for the "
+        "node exporter's textfile collector; replaced atomically)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -101,7 +115,7 @@ def _mapped_source(args: argparse.Namespace) -> SourceConfig:
 def run(args: argparse.Namespace) -> int:
     """Run the sync and print the report(s)."""
     sources, db = _sources(args)
-    store = open_db(args, db)
+    store = open_db(args, db, create=True)
     reports: list[RunReport] = []
     try:
         for source in sources:
@@ -122,11 +136,26 @@ def run(args: argparse.Namespace) -> int:
             reports.append(report)
             if not args.json and not args.quiet:
                 print(report.summary())
+        if args.metrics_textfile:
+            from ris_connector.metrics.textfile import write_source_metrics
+
+            write_source_metrics(args.metrics_textfile, store, sources)
     finally:
         store.close()
     if args.json:
         print_json(reports[0].to_json_dict() if len(reports) == 1 else combined(reports))
-    return EXIT_OK if all(r.complete for r in reports) else EXIT_INCOMPLETE
+    return _EXIT[overall_status(reports)]
+
+
+_EXIT = {"complete": EXIT_OK, "degraded": EXIT_DEGRADED, "incomplete": EXIT_INCOMPLETE}
+
+
+def overall_status(reports: list[RunReport]) -> str:
+    """``incomplete`` if a source was not read whole (a failure wins), else ``degraded`` if one
+    quarantined too much, else ``complete``; the exit status follows (3, 4, 0)."""
+    if not all(r.complete for r in reports):
+        return "incomplete"
+    return "degraded" if any(r.degraded for r in reports) else "complete"
 
 
 def combined(reports: list[RunReport]) -> dict[str, Any]:
@@ -141,7 +170,8 @@ def combined(reports: list[RunReport]) -> dict[str, Any]:
             entry = warnings.setdefault(code, {"code": code, "count": 0, "example": w["example"]})
             entry["count"] += w["count"]
     return {
-        "status": "complete" if all(r.complete for r in reports) else "incomplete",
+        "status": overall_status(reports),
+        "degraded": [r.source for r in reports if r.degraded],
         "counts": {t: {k: int(c[k]) for k in COUNT_KINDS} for t, c in sorted(counts.items())},
         "requests": sum(r.requests for r in reports),
         "retries": sum(r.retries for r in reports),
