@@ -18,10 +18,7 @@ PENDING = {
     "changes.md": "What counts as a change",
     "repairs.md": "Repairs",
     "sources/icalendar.md": "iCalendar feeds",
-    "serving.md": "Serving",
     "outputs/oparl.md": "OParl output",
-    "monitoring.md": "Monitoring with Prometheus",
-    "check.md": "Checking a source",
 }
 
 

@@ -46,6 +46,10 @@ class StoreError(RisError):
     """The local store cannot be opened, migrated or written."""
 
 
+class StoreMissing(ConfigError):
+    """A command that only reads was pointed at a store that does not exist (it creates none)."""
+
+
 class LockedError(StoreError):
     """Another process is syncing the same source into the same store."""
 

@@ -8,8 +8,12 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
+from ris_connector.celery.settings import FleetSettings
+from ris_connector.config import load_config
+from ris_connector.errors import StoreMissing
 from ris_connector.store import DEFAULT_DB, Store, open_store
 
 EXIT_OK = 0
@@ -69,13 +73,48 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
         "--db",
         metavar="PATH",
         default=None,
-        help=f"database: SQLite file or postgresql:// URL (default: {DEFAULT_DB} in the working directory)",
+        help="database: SQLite file or postgresql:// URL (default: $RIS_DB, else the sources file's db, "
+        f"else {DEFAULT_DB} in the working directory)",
     )
 
 
-def open_db(args: argparse.Namespace, fallback: str | None = None) -> Store:
-    """The store named by ``--db`` (or ``fallback``, or the default file)."""
-    return open_store(args.db or fallback or DEFAULT_DB)
+def store_target(args: argparse.Namespace, fallback: str | None = None) -> str:
+    """The store a command uses, found as the Celery workers find theirs: ``--db``; ``RIS_DB``;
+    the sources file's ``db`` (``fallback``, from the command's own ``--config``, else the file
+    ``RIS_CONFIG`` names); ``./ris-connector.db``."""
+    if args.db:
+        return str(args.db)
+    settings = FleetSettings.from_env()
+    if settings.db:
+        return settings.db
+    if fallback:
+        return fallback
+    if settings.config and not getattr(args, "config", None):
+        file_db = load_config(settings.config).db
+        if file_db:
+            return file_db
+    return DEFAULT_DB
+
+
+def require_store(target: str) -> None:
+    """StoreMissing if ``target`` is a SQLite file that does not exist (opening would create it)."""
+    if target.startswith(("postgresql://", "postgres://")) or target == ":memory:":
+        return
+    path = target[len("sqlite:///") :] if target.startswith("sqlite:///") else target
+    if "://" not in path and not Path(path).exists():
+        raise StoreMissing(
+            f"no store at {path}: nothing has been synced there "
+            "(name the store with --db, RIS_DB, or db in the sources file given by --config or RIS_CONFIG)"
+        )
+
+
+def open_db(args: argparse.Namespace, fallback: str | None = None, *, create: bool = False) -> Store:
+    """The store of :func:`store_target`. Only a command that writes data (``create``) may make a
+    new one; every other command stops with StoreMissing instead of reading an empty new file."""
+    target = store_target(args, fallback)
+    if not create:
+        require_store(target)
+    return open_store(target)
 
 
 def print_json(data: Any, out: TextIO | None = None) -> None:

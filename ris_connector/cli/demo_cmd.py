@@ -15,12 +15,12 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, Progress, add_db_argument, open_db, print_json
+from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, Progress, add_db_argument, print_json
 from ris_connector.clock import SystemClock
 from ris_connector.config import source_from_mapping
 from ris_connector.errors import ConfigError
 from ris_connector.feed import Deriver, Notification
-from ris_connector.store import Store
+from ris_connector.store import Store, open_store
 from ris_connector.sync import RunReport, run_source
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         tours.append(tour(base, day, scale=args.scale, version=args.oparl_version))
         return tours[-1].dataset
 
-    store = open_db(args, DEMO_DB)
+    store = open_store(args.db or DEMO_DB)  # its own file: never the fleet's RIS_DB
     try:
         try:
             server = OParlServer(version=args.oparl_version, port=args.port, dataset_factory=dataset).start()

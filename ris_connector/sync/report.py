@@ -29,6 +29,9 @@ class RunReport:
     bytes_received: int = 0
     warnings: dict[str, dict[str, Any]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    error_classes: list[str] = field(default_factory=list)
+    """The exception class of each entry of ``errors`` (``ServerError``, ``InvalidPayload`` ...),
+    for monitoring that counts errors by class."""
     missing_references: int = 0
     control_characters_removed: int = 0
     references: str = ""
@@ -80,6 +83,7 @@ class RunReport:
             "control_characters_removed": self.control_characters_removed,
             "warnings": sorted(self.warnings.values(), key=lambda w: str(w["code"])),
             "errors": list(self.errors),
+            "error_classes": list(self.error_classes),
         }
 
     def summary(self) -> str:

@@ -23,10 +23,12 @@ from ris_connector.outputs.oparl.documents import (
     DOWNLOAD,
     ORIGINAL_ACCESS_URL,
     ORIGINAL_DOWNLOAD_URL,
+    OUTPUT_URL_FIELDS,
     Document,
 )
 from ris_connector.outputs.oparl.index import Entry, PublishIndex
 from ris_connector.store.base import Store
+from ris_connector.urlsafe import drop_unsafe
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +207,8 @@ class Renderer:
             )
         if entry.type == "File" and entry.id in self.index.documents:
             self._mirrored_urls(entry, data, out)
+        for key in drop_unsafe(out, OUTPUT_URL_FIELDS):  # second line of defence: see urlsafe.py
+            log.warning("%s: %s is not an http(s) URL; not published", entry.id, key)
         out["created"] = iso(entry.created)
         out["modified"] = iso(entry.modified)
         out[ORIGINAL_ID] = entry.id
