@@ -410,6 +410,7 @@ class OParlAdapter(Adapter):
             yield Notice("oparl-q30-full-list", f"{url}: time filters are ignored by this vendor; read in full")
         pages = paginator.backward(url) if strategy == "newest_pages" else paginator.forward(url, run.first_page)
         run.first_page = None
+        entries = 0  # the list's size: evidence for absence deletes (embedded copies skipped included)
         for number, page in enumerate(pages):
             self.reading = page.url
             if waiting or tail is not paginator:
@@ -423,6 +424,7 @@ class OParlAdapter(Adapter):
                 found = (self.normalizer.url_id(o.get("id")) for o in page.data if isinstance(o, dict))
                 ids = [i for i in found if i is not None]
                 all_known = len(self.ctx.state.known_ids(ids)) == len(page.data)
+            entries += len(page.data)
             for obj in page.data:
                 if self.opts.fetch_thin and is_thin(obj) and self.normalizer.url_id(obj["id"]) is not None:
                     yield Notice("oparl-q13-thin-object", f"{obj.get('id')}: list entry without content; fetched")
@@ -433,7 +435,8 @@ class OParlAdapter(Adapter):
             if all_known:
                 break  # newest first: a page of known objects means the older ones are known too
         yield from paginator.notices
-        yield Checkpoint(run.stream, {"watermark": run.started.isoformat(), "strategy": strategy})
+        state = {"watermark": run.started.isoformat(), "strategy": strategy}
+        yield Checkpoint(run.stream, state, type=expected, size=entries)
 
     # --- single objects ---------------------------------------------------------
     def _fetch_object(self, object_id: str, expected: str | None, body_id: str | None) -> Iterator[Item]:
