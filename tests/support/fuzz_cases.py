@@ -313,6 +313,8 @@ def _ics_bodies(valid: bytes) -> st.SearchStrategy[bytes]:
             b"GEO:50,7\r\n",
             b"GEO:1e400;1e400\r\n",
             b"RRULE:FREQ=DAILY;COUNT=5000\r\n",
+            b"RRULE:FREQ=SECONDLY\r\n",
+            b"DTSTART:20000101T000000Z\r\nRRULE:FREQ=MINUTELY;INTERVAL=1\r\n",
             b"RRULE:FREQ=YEARLY;BYMONTH=13\r\n",
             b"RRULE:FREQ=WEEKLY;UNTIL=00010101T000000Z\r\n",
             b"RRULE:kaputt\r\n",
