@@ -9,6 +9,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from ris_connector.cli.common import EXIT_OK, add_db_argument, open_db
+from ris_connector.config import load_config
 from ris_connector.errors import ConfigError
 from ris_connector.outputs.oparl import OParlApp, create_app, export_static
 from ris_connector.store import Store
@@ -33,7 +34,14 @@ def register(sub: Any) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--system-name", default="ris-connector", help="name of the OParl System object")
+    p.add_argument(
+        "--config", metavar="FILE", help="configuration file: its [output] table names the publisher (and its db)"
+    )
+    p.add_argument(
+        "--system-name",
+        default=None,
+        help="name of the OParl System object (default: [output] name, else the one source's, else ris-connector)",
+    )
     p.add_argument(
         "--files",
         metavar="DIR",
@@ -63,13 +71,20 @@ def _check_files(args: argparse.Namespace) -> None:
         raise ConfigError(f"--files: no such directory: {args.files}")
 
 
-def _app(store: Store, args: argparse.Namespace) -> OParlApp:
+def _open(args: argparse.Namespace) -> tuple[Store, dict[str, str]]:
+    """The store and the publisher's System facts of ``--config`` ([output])."""
+    config = load_config(args.config) if args.config else None
+    return open_db(args, config.db if config else None), config.output.facts() if config else {}
+
+
+def _app(store: Store, args: argparse.Namespace, publisher: dict[str, str]) -> OParlApp:
     return create_app(
         store,
         base_url=args.base_url,
         system_name=args.system_name,
         body_names=_body_names(args.body_name),
         files_dir=args.files,
+        publisher=publisher,
     )
 
 
@@ -86,8 +101,8 @@ class _QuietHandler(WSGIRequestHandler):
 def run_serve(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     _check_files(args)
-    store = open_db(args)
-    app = _app(store, args)
+    store, publisher = _open(args)
+    app = _app(store, args, publisher)
     handler = type("Handler", (_QuietHandler,), {"verbose": args.verbose > 0})
     with make_server(args.host, args.port, app, handler_class=handler) as server:
         url = args.base_url or f"http://{args.host}:{server.server_port}"
@@ -102,9 +117,9 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_export_oparl(args: argparse.Namespace) -> int:
     """Write the static tree."""
     _check_files(args)
-    store = open_db(args)
+    store, publisher = _open(args)
     try:
-        app = _app(store, args)
+        app = _app(store, args, publisher)
         count = export_static(app, args.out, args.base_url)
     finally:
         store.close()

@@ -26,9 +26,9 @@ from ris_connector.store.base import Store
 
 log = logging.getLogger(__name__)
 
-#: Extension properties that keep the source's URLs of a File served from the output.
-ORIGINAL_ACCESS_URL = "originalAccessUrl"
-ORIGINAL_DOWNLOAD_URL = "originalDownloadUrl"
+#: Extension properties (vendor prefix ``ris:``) that keep the source's URLs of a File served from the output.
+ORIGINAL_ACCESS_URL = "ris:originalAccessUrl"
+ORIGINAL_DOWNLOAD_URL = "ris:originalDownloadUrl"
 
 #: URL path words below ``<base>/file/<key>/``: inline and attachment.
 ACCESS = "access"

@@ -1,0 +1,164 @@
+"""The served index, following the store's change feed: safe for many request threads.
+
+A request first calls :meth:`LiveIndex.refresh`: it reads the change events after the last seq it
+applied (and the mirror's generation marker), gathers the changed records from the store without
+blocking readers, and applies them under the write side of a readers-writer lock. The cost is that
+of the changes, not of the store. Only when the set of live Bodies changed, or when more records
+changed than a quarter of the index, is the index built again from scratch; that build also runs
+beside the readers, who keep the old index until the new one replaces it.
+
+Store calls are serialized by one lock (a store connection is not shared between threads); locks are
+always taken in the order readers-writer lock, then store lock, so a reader waiting for the store
+never holds what a refresher waits for.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from ris_connector.files.blobs import BlobStore
+from ris_connector.outputs.oparl.documents import generation
+from ris_connector.outputs.oparl.index import PublishIndex
+from ris_connector.store.base import Store
+
+log = logging.getLogger(__name__)
+
+#: Changed records beyond which a rebuild is cheaper than applying them one by one (share of the index).
+REBUILD_SHARE = 0.25
+#: ... but never below this many.
+REBUILD_MIN = 5000
+
+
+class ReadWriteLock:
+    """Many readers or one writer; a waiting writer keeps new readers out (it is never starved).
+
+    Not reentrant: a thread holding the read side must not take it again.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writing = False
+        self._waiting = 0
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writing or self._waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            while self._writing or self._readers:
+                self._cond.wait()
+            self._waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+class StoreReads:
+    """The store reads a request makes while rendering, one at a time."""
+
+    def __init__(self, store: Store, lock: threading.RLock) -> None:
+        self._store = store
+        self._lock = lock
+
+    def get_data(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return self._store.get_data(list(ids))
+
+    def resolve_aliases(self, ids: Iterable[str]) -> dict[str, str]:
+        with self._lock:
+            return self._store.resolve_aliases(list(ids))
+
+
+class LiveIndex:
+    """The :class:`PublishIndex` of a store, brought up to date before each request."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        body_names: Mapping[str, str] | None = None,
+        files: BlobStore | None = None,
+        store_lock: threading.RLock | None = None,
+    ) -> None:
+        self.store = store
+        self.body_names = dict(body_names or {})
+        self.files = files
+        self.store_lock = store_lock or threading.RLock()
+        self.reads = StoreReads(store, self.store_lock)
+        self._rw = ReadWriteLock()
+        self._refreshing = threading.Lock()
+        self._index: PublishIndex | None = None
+        self._seq = 0
+        self._generation: str | None = None
+        self.rebuilds = 0
+        """How many times the index was built from scratch (the first build included)."""
+        self.applied = 0
+        """How many changed records were applied one by one."""
+
+    def refresh(self) -> None:
+        """Apply what changed in the store since the last call (build the index the first time)."""
+        with self._refreshing:
+            limit = max(REBUILD_MIN, int(REBUILD_SHARE * len(self._index.entries))) if self._index else 0
+            with self.store_lock:
+                mark = generation(self.store) if self.files is not None else None
+                latest, overflow = self._seq, self._index is None
+                ids: set[str] = set()
+                for event in self.store.changes(after=self._seq):
+                    latest = event.seq
+                    if not overflow:
+                        ids.add(event.id)
+                        overflow = len(ids) > limit
+            if not overflow and latest == self._seq and mark == self._generation:
+                return
+            if not overflow:
+                assert self._index is not None
+                with self.store_lock:
+                    pending = self._index.gather(self.store, ids, mirror_moved=mark != self._generation)
+                with self._rw.write():
+                    done = self._index.apply(pending)
+                    if done:
+                        self._seq, self._generation = latest, mark
+                        self.applied += len(ids)
+                        return
+                log.info("the live Bodies changed; building the OParl index again")
+            with self.store_lock:
+                fresh = PublishIndex(self.store, body_names=self.body_names, files=self.files)
+            with self._rw.write():
+                self._index, self._seq, self._generation = fresh, latest, mark
+                self.rebuilds += 1
+
+    @contextmanager
+    def reading(self) -> Iterator[PublishIndex]:
+        """The current index, unchanged while the block runs (call :meth:`refresh` before)."""
+        with self._rw.read():
+            if self._index is None:
+                raise RuntimeError("the index was never built: call refresh() first")
+            yield self._index
+
+    def current(self) -> PublishIndex:
+        """Refresh and return the index, for callers that are the only thread using it."""
+        self.refresh()
+        assert self._index is not None
+        return self._index
