@@ -11,8 +11,9 @@ then 1% of the listed objects changed at the source, an incremental sync and the
 after it. Times are wall seconds of ``app.get_json`` in this process; the syncs are not timed.
 
 ``walk``: reads every page of every external list of every Body (plus System and Body list),
-once from the sample server and once from the output after a full sync, and prints the bytes
-per list and in total.
+once from the sample server (``--real``: the real Somacos payloads of ``tests/fixtures/oparl-real``
+as the tests serve them) and once from the output after a full sync, and prints the bytes per
+list and in total.
 
 Only public API is used (``create_app``, ``OParlApp.get_json``, ``run_source``,
 ``OParlServer``), so the same script measures an older checkout (``PYTHONPATH=<checkout>``).
@@ -143,6 +144,15 @@ def _walk_lists(get: Callable[[str], bytes], system_url: str) -> dict[str, int]:
     return sizes
 
 
+def _source(args: argparse.Namespace) -> Any:
+    if not args.real:
+        return OParlServer(version="1.1", scale=args.scale, page_size=100)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+    from real_oparl import RealOParl  # the tests' server of real payloads
+
+    return RealOParl(page_size=100)
+
+
 def walk(args: argparse.Namespace) -> None:
     class Quiet(WSGIRequestHandler):
         def log_message(self, format: str, *a: Any) -> None:
@@ -155,7 +165,7 @@ def walk(args: argparse.Namespace) -> None:
         resp.raise_for_status()
         return resp.content
 
-    with tempfile.TemporaryDirectory() as tmp, OParlServer(version="1.1", scale=args.scale, page_size=100) as server:
+    with tempfile.TemporaryDirectory() as tmp, _source(args) as server:
         source = _walk_lists(get, server.system_url)
         store = SQLiteStore(Path(tmp) / "walk.db")
         _sync(server, store)
@@ -169,7 +179,8 @@ def walk(args: argparse.Namespace) -> None:
             httpd.shutdown()
             httpd.server_close()
             store.close()
-    print(f"scale {args.scale}: bytes read by a full walk (System, Body list, every page of every list)\n")
+    what = "real crawl" if args.real else f"scale {args.scale}"
+    print(f"{what}: bytes read by a full walk (System, Body list, every page of every list)\n")
     print("| list | source bytes | output bytes | output / source |")
     print("|---|---|---|---|")
     for name in ("system", "body", *LISTS):
@@ -186,7 +197,8 @@ def main() -> None:
     f.add_argument("--scale", type=float, default=1.0)
     f.add_argument("--repeat", type=int, default=2)
     w = sub.add_parser("walk", help="bytes of a full walk, source versus output")
-    w.add_argument("--scale", type=float, default=0.1)
+    w.add_argument("--scale", type=float, default=0.05)
+    w.add_argument("--real", action="store_true", help="the real payloads of tests/fixtures/oparl-real")
     args = parser.parse_args()
     {"first-request": first_request, "walk": walk}[args.command](args)
 

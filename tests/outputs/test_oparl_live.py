@@ -23,6 +23,7 @@ from ris_connector.clock import FixedClock
 from ris_connector.files import FileMirror
 from ris_connector.http import HttpSettings
 from ris_connector.outputs.oparl import OParlApp, PublishIndex, create_app
+from ris_connector.outputs.oparl.live import last_seq
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import run_source
@@ -162,3 +163,14 @@ def test_concurrent_requests_while_the_store_changes(tmp_path: Path) -> None:
         assert answers[0] > 6
         assert app.index().snapshot() == _fresh(app)
         store.close()
+
+
+def test_last_seq_finds_the_end_of_the_feed(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "feed.db") as store:
+        assert last_seq(store) == 0
+        for n in (1, 2, 3):
+            sync_urn(store, round=n)
+        seqs = [e.seq for e in store.changes()]
+        assert len(seqs) > 10
+        assert {last_seq(store, after) for after in (0, 1, seqs[len(seqs) // 2], seqs[-1] - 1)} == {seqs[-1]}
+        assert last_seq(store, seqs[-1]) == seqs[-1] and last_seq(store, seqs[-1] + 5) == seqs[-1] + 5

@@ -331,6 +331,9 @@ class PublishIndex:
             bodies_after.discard(rid)
             if row is not None and row.type == "Body" and not row.deleted:
                 bodies_after.add(rid)
+                old = self.entries.get(rid)
+                if old is not None and old.source != row.source:
+                    return False  # the Body moved to another source: other records may follow it
         if bodies_after != bodies_before:
             return False
         if pending.mirror_raw is not None:

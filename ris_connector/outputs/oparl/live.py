@@ -33,6 +33,28 @@ REBUILD_SHARE = 0.25
 REBUILD_MIN = 5000
 
 
+def last_seq(store: Store, after: int = 0) -> int:
+    """The last sequence number of the change feed (``after`` if there is none later), in a few
+    probes instead of reading every event (a new store's feed holds one event per record)."""
+
+    def later(seq: int) -> bool:
+        return next(iter(store.changes(after=seq, limit=1)), None) is not None
+
+    low, step = after, 1  # invariant: the feed reaches beyond ``low`` unless low == after
+    if not later(low):
+        return after
+    while later(low + step):
+        low, step = low + step, step * 2
+    high = low + step  # nothing beyond ``high``; something beyond ``low``
+    while high - low > 1:
+        middle = (low + high) // 2
+        if later(middle):
+            low = middle
+        else:
+            high = middle
+    return high
+
+
 class ReadWriteLock:
     """Many readers or one writer; a waiting writer keeps new readers out (it is never starved).
 
@@ -125,11 +147,15 @@ class LiveIndex:
                 mark = generation(self.store) if self.files is not None else None
                 latest, overflow = self._seq, self._index is None
                 ids: set[str] = set()
-                for event in self.store.changes(after=self._seq):
-                    latest = event.seq
-                    if not overflow:
+                if not overflow:
+                    for event in self.store.changes(after=self._seq):
+                        latest = event.seq
                         ids.add(event.id)
-                        overflow = len(ids) > limit
+                        if len(ids) > limit:
+                            overflow = True
+                            break
+                if overflow:
+                    latest = last_seq(self.store, latest)
             if not overflow and latest == self._seq and mark == self._generation:
                 return
             if not overflow:
