@@ -14,7 +14,9 @@ The public API is what this module exports; everything else may change::
 
 __version__ = "0.1.0"
 
-from ris_connector import models
+import logging
+
+from ris_connector import logsafe, models
 from ris_connector.adapters.base import (
     Adapter,
     AdapterContext,
@@ -39,6 +41,10 @@ from ris_connector.errors import (
 )
 from ris_connector.store import ChangeEvent, SQLiteStore, Store, open_store
 from ris_connector.sync import RunReport, SyncEngine, run_source
+
+# Every record of the library's loggers is escaped (no forged lines, no bidi tricks) before
+# any handler formats it; see ris_connector.logsafe.
+logsafe.install(logging.getLogger("ris_connector"))
 
 __all__ = [
     "Adapter",

@@ -25,28 +25,41 @@ source are the adapter's options::
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 from ris_connector.errors import ConfigError
 from ris_connector.http import HttpSettings
-from ris_connector.normalize.ids import is_url
 from ris_connector.normalize.times import get_timezone
+from ris_connector.urlsafe import is_safe_url
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+#: A source name, matched whole (``fullmatch``: a trailing newline is not a name character).
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_DAY = 86400.0
+#: Ranges (inclusive) of the numeric core settings: outside them a value means nothing or
+#: breaks later (a negative ``overlap`` asks for an empty window and misses every change).
+_RANGES: dict[str, tuple[float, float, str]] = {
+    "overlap": (0, 365 * _DAY, "from 0 s to 365 days"),
+    "full_sync_every": (1, 100 * 365 * _DAY, "from 1 s to 100 years"),
+    "interval": (1, 365 * _DAY, "from 1 s to 365 days"),
+    "max_individual_fetches": (0, 1_000_000_000, "from 0 to 1,000,000,000"),
+    "max_delete_fraction": (0, 1, "from 0 to 1"),
+    "batch_size": (1, 1_000_000, "from 1 to 1,000,000"),
+}
 
 
 def parse_duration(value: object) -> float:
@@ -54,7 +67,7 @@ def parse_duration(value: object) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
-        match = _DURATION.match(value)
+        match = _DURATION.fullmatch(value)
         if match:
             return float(match.group(1)) * _UNITS[match.group(2)]
     raise ValueError(f"not a duration: {value!r} (use e.g. 90s, 15m, 24h, 7d)")
@@ -84,8 +97,18 @@ class SourceConfig(BaseModel):
     @field_validator("name")
     @classmethod
     def _check_name(cls, value: str) -> str:
-        if not _NAME.match(value):
+        if not _NAME.fullmatch(value):
             raise ValueError("use letters, digits, '.', '-' and '_' (at most 100)")
+        return value
+
+    @field_validator(*_RANGES)
+    @classmethod
+    def _in_range(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is None:
+            return value
+        low, high, text = _RANGES[str(info.field_name)]
+        if not math.isfinite(value) or not low <= value <= high:
+            raise ValueError(f"must be {text}")
         return value
 
     @field_validator("timezone")
@@ -146,7 +169,7 @@ class OutputConfig(BaseModel):
     @field_validator("license", "website", "vendor", "product", "web")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        if value is not None and not is_url(value):
+        if value is not None and not is_safe_url(value):
             raise ValueError(f"must be an http(s) URL, got {value[:80]!r}")
         return value
 

@@ -9,42 +9,33 @@ Three families tell a caller what to do:
   and the run goes on.
 
 Messages never contain secrets: credentials are stripped from URLs before they are formatted.
+Messages are escaped and clipped when shown (see :mod:`ris_connector.logsafe`).
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from ris_connector.logsafe import LOGGED_PARAMS as LOGGED_PARAMS  # re-exported: callers import them from here
+from ris_connector.logsafe import MAX_MESSAGE, clip, for_log
+from ris_connector.logsafe import redact_url as redact_url
 
-#: Query parameters whose values are credentials (compared lower-case, without ``_`` and ``-``).
-SECRET_PARAMS = frozenset({"authkey", "apikey", "key", "token", "accesstoken", "password", "secret", "signature"})
-
-
-def _redact_query(query: str) -> str:
-    out = []
-    for pair in query.split("&"):
-        name, eq, _value = pair.partition("=")
-        secret = eq and name.lower().replace("_", "").replace("-", "") in SECRET_PARAMS
-        out.append(f"{name}=***" if secret else pair)
-    return "&".join(out)
+#: Longest URL shown in an error (a source's links can be arbitrarily long).
+MAX_URL = 500
 
 
-def redact_url(url: str) -> str:
-    """Return ``url`` without user info (``user:password@``) and secret query values, safe to log."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    query = _redact_query(parts.query) if parts.query else parts.query
-    if parts.username is None and parts.password is None and query == parts.query:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, query, parts.fragment))
+def safe_message(text: str) -> str:
+    """An exception message as it may be shown: escaped and clipped to ``MAX_MESSAGE``."""
+    return clip(for_log(text), MAX_MESSAGE)
 
 
 class RisError(Exception):
-    """Base class of every error raised by ris-connector."""
+    """Base class of every error raised by ris-connector.
+
+    Its text is escaped and clipped (:func:`safe_message`): messages carry text from sources
+    (server messages, fault strings, ids), which must not forge log lines or fill reports.
+    """
+
+    def __str__(self) -> str:
+        return safe_message(super().__str__())
 
 
 class ConfigError(RisError):
@@ -55,6 +46,10 @@ class StoreError(RisError):
     """The local store cannot be opened, migrated or written."""
 
 
+class StoreMissing(ConfigError):
+    """A command that only reads was pointed at a store that does not exist (it creates none)."""
+
+
 class LockedError(StoreError):
     """Another process is syncing the same source into the same store."""
 
@@ -63,7 +58,7 @@ class SourceError(RisError):
     """The source could not be read. ``url`` names the request that failed, if any."""
 
     def __init__(self, message: str, *, url: str | None = None, source: str | None = None) -> None:
-        self.url = redact_url(url) if url else None
+        self.url = clip(redact_url(url), MAX_URL) if url else None
         self.source = source
         super().__init__(message)
 
@@ -84,6 +79,13 @@ class ConnectionFailed(TransientError):
 
 class RequestTimeout(TransientError):
     """Connect, read or total deadline exceeded."""
+
+
+class DeadlineExceeded(RequestTimeout):
+    """A request's total ``deadline`` (attempts, retry waits and body reads together) ran out.
+
+    Not retried within the request: the time is gone. A later run may succeed.
+    """
 
 
 class ServerError(TransientError):
@@ -146,7 +148,7 @@ class DataError(RisError):
     def __str__(self) -> str:
         text = super().__str__()
         what = " ".join(x for x in (self.type_name, self.record_id) if x)
-        return f"{what}: {text}" if what else text
+        return f"{clip(for_log(what), MAX_URL)}: {text}" if what else text
 
 
 class TooManyRedirects(SourceError):
@@ -160,7 +162,7 @@ class DeliveryError(RisError):
     """
 
     def __init__(self, message: str, *, url: str | None = None, status: int | None = None, retryable: bool) -> None:
-        self.url = redact_url(url) if url else None
+        self.url = clip(redact_url(url), MAX_URL) if url else None
         self.status = status
         self.retryable = retryable
         super().__init__(message)

@@ -3,8 +3,9 @@
 Every byte of XML that ris-connector reads goes through here, so the rules hold everywhere:
 
 * no entity expansion, no DTD loading, no network access, no huge trees, no processing
-  instructions; a document with a ``<!DOCTYPE`` is refused (:class:`UnsafeXml`) before the
-  parser sees it, and again afterwards if it slipped through;
+  instructions; a document with a ``<!DOCTYPE`` in its prolog is refused (:class:`UnsafeXml`)
+  before the parser sees it, and again afterwards if it slipped through (the same characters
+  inside the document, e.g. in CDATA, are content);
 * bytes are decoded here, not by libxml2, so lying labels can be repaired: a latin-1 (or
   ASCII, UTF-8 or missing) label is read as UTF-8 where the bytes are valid UTF-8 and as
   cp1252 where they are not; illegal control characters are removed and counted;
@@ -198,18 +199,22 @@ class XmlDecoder:
         self.report.read_as = "utf-8"
 
     def _check_prolog(self, text: str, *, final: bool) -> None:
+        """Refuse a DOCTYPE (or ENTITY) declaration in the prolog: before the root element only.
+
+        The same characters inside the document (CDATA, text, attribute values) are content, not
+        declarations. Comments and processing instructions are skipped; while one is still open
+        the check waits for more text.
+        """
         assert self._prolog is not None
         self._prolog += text
         visible = _PROLOG_NOISE.sub("", self._prolog)
-        if _DOCTYPE.search(visible):
+        root = _ROOT_START.search(visible)
+        head = visible[: root.start()] if root else visible
+        if _DOCTYPE.search(head):
             self._prolog = None
             raise UnsafeXml(f"{self.where}: document type declarations (DOCTYPE) are refused")
-        if "<!--" in visible or "<?" in visible:
-            if len(self._prolog) > _MAX_PROLOG:
-                raise UnsafeXml(f"{self.where}: prolog longer than {_MAX_PROLOG} characters")
-            if not final:
-                return
-        if _ROOT_START.search(visible) or final:
+        unfinished = "<!--" in head or "<?" in head
+        if final or (root and not unfinished):
             self._prolog = None
         elif len(self._prolog) > _MAX_PROLOG:
             raise UnsafeXml(f"{self.where}: prolog longer than {_MAX_PROLOG} characters")

@@ -13,7 +13,7 @@ import pytest
 
 from ris_connector.celery.ledger import TaskLedger
 from ris_connector.celery.runner import COMPLETE, DUPLICATE, INCOMPLETE, LOCKED, sync_once
-from ris_connector.celery.schedule import TASK_NAME, beat_schedule
+from ris_connector.celery.schedule import NEVER_SENT, TASK_NAME, beat_schedule
 from ris_connector.celery.settings import FleetSettings
 from ris_connector.cli import main
 from ris_connector.cli.status_cmd import source_status
@@ -59,12 +59,14 @@ def test_beat_schedule_has_one_entry_per_source_expiring_at_the_next_tick() -> N
             "schedule": timedelta(hours=6),
             "args": ("bonn",),
             "options": {"expires": 6 * 3600.0},
+            "last_run_at": NEVER_SENT,
         },
         "sync krefeld": {
             "task": TASK_NAME,
             "schedule": timedelta(days=1),
             "args": ("krefeld",),
             "options": {"expires": 86400.0},
+            "last_run_at": NEVER_SENT,
         },
     }
 

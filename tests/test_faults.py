@@ -51,8 +51,10 @@ SCENARIOS = [
     Scenario("burst-502", "status", 2, 502),
     Scenario("burst-503", "status", 2, 503),
     Scenario("persistent-503", "status", None, 503, "fail", r"HTTP 503 for http://\S+/papers\?page=2"),
-    Scenario("429-retry-after", "retry_after", 1, 1),
-    Scenario("persistent-429", "retry_after", None, 1, "fail", r"HTTP 429 for http://\S+/papers\?page=2"),
+    Scenario("429-retry-after", "retry_after", 1, 0),
+    Scenario("persistent-429", "retry_after", None, 0, "fail", r"HTTP 429 for http://\S+/papers\?page=2"),
+    # A Retry-After beyond max_retry_after (0.2 s here) fails the request at once.
+    Scenario("429-retry-after-too-long", "retry_after", 1, 1, "fail", r"HTTP 429 .*exceeds max_retry_after"),
     Scenario("read-timeout-once", "hang", 1, 1.0),
     Scenario("read-timeout", "hang", None, 1.0, "fail", r"timeout for http://\S+/papers\?page=2"),
     Scenario("reset-mid-body-twice", "reset", 2),
@@ -61,7 +63,9 @@ SCENARIOS = [
     Scenario("html-error-page-200", "html200", None, 0, "fail", r"HTML page with HTTP 200 .*/papers\?page=2"),
     Scenario("redirect-loop", "redirect_loop", None, 0, "fail", r"redirect loop at .*/papers\?page=2"),
     Scenario("over-size-limit", "pad", None, 1_200_000, "fail", r"exceeds 1000000 bytes \(http://\S+/papers\?page=2\)"),
-    Scenario("trickle-once", "trickle", 1, 200),
+    # The deadline is per request (attempts and waits together): a body trickled past it is not
+    # tried again in the same run; the next run recovers.
+    Scenario("trickle-once", "trickle", 1, 200, "fail", r"deadline of 1 s exceeded for \S+/papers\?page=2"),
     Scenario("trickle-past-deadline", "trickle", None, 200, "fail", r"deadline of 1 s exceeded for \S+/papers\?page=2"),
     Scenario("pagination-loop", "next_to_first", None, 0, "warn", "pagination-loop"),
     Scenario("endless-next-chain", "endless_next", None, 0, "warn", "pagination-stale", match="/papers"),

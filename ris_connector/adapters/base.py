@@ -117,7 +117,7 @@ class AdapterContext:
 class AdapterOptions(BaseModel):
     """Base class of an adapter's options; unknown keys are configuration errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Adapter(ABC):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from celery import Celery
 from celery.signals import worker_init, worker_process_init
 
+from ris_connector.celery.metrics import serve_worker_metrics
 from ris_connector.celery.schedule import beat_schedule
 from ris_connector.celery.settings import FleetSettings
 from ris_connector.celery.tasks import register_tasks
@@ -50,4 +52,6 @@ def create_app(settings: FleetSettings | None = None) -> Celery:
     register_tasks(app, settings)
     for signal in (worker_init, worker_process_init):
         signal.connect(_tune_worker_gc, weak=False, dispatch_uid=f"ris_connector.tune_gc.{signal.name}")
+    if settings.metrics_port is not None:  # RIS_METRICS_PORT: this worker serves the store's /metrics
+        worker_init.connect(partial(serve_worker_metrics, settings), weak=False, dispatch_uid="ris_connector.metrics")
     return app

@@ -27,6 +27,11 @@ class FleetSettings:
       worker is syncing waits this long and tries again, at most this often.
     * ``RIS_VISIBILITY_TIMEOUT`` (6h): Redis hands a task that was not acknowledged within this
       time (its worker died) to another worker.
+    * ``RIS_METRICS_PORT`` (unset: off), ``RIS_METRICS_ADDRESS`` (127.0.0.1): a worker serves the
+      store's Prometheus metrics at ``http://ADDRESS:PORT/metrics``.
+
+    The command line reads the same variables (:func:`store_url`), so ``ris-connector status``
+    looks at the store the workers write.
     """
 
     config: str | None = None
@@ -38,6 +43,8 @@ class FleetSettings:
     lock_retry_delay: float = 60.0
     lock_retries: int = 30
     visibility_timeout: float = 6 * 3600.0
+    metrics_port: int | None = None
+    metrics_address: str = "127.0.0.1"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FleetSettings:
@@ -70,6 +77,8 @@ class FleetSettings:
             lock_retry_delay=number("LOCK_RETRY_DELAY", cls.lock_retry_delay, duration=True),
             lock_retries=int(number("LOCK_RETRIES", cls.lock_retries, duration=False)),
             visibility_timeout=number("VISIBILITY_TIMEOUT", cls.visibility_timeout, duration=True),
+            metrics_port=_port(get("METRICS_PORT")),
+            metrics_address=get("METRICS_ADDRESS") or cls.metrics_address,
         )
 
     def require_config(self) -> str:
@@ -78,6 +87,18 @@ class FleetSettings:
             raise ConfigError(f"{ENV_PREFIX}CONFIG is not set: name the TOML file that lists the sources")
         return self.config
 
+    def store_url(self, file_db: str | None = None) -> str | None:
+        """The shared store: ``RIS_DB``, else the sources file's ``db`` (None if neither names one)."""
+        return self.db or file_db
+
     def retry_delay(self, retries: int) -> float:
         """Seconds before retry number ``retries + 1`` of a failed run (exponential, capped)."""
         return float(min(self.retry_backoff_max, self.retry_backoff * (2**retries)))
+
+
+def _port(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"{ENV_PREFIX}METRICS_PORT: not a TCP port: {raw!r}")
+    return int(raw)

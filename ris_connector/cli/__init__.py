@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from ris_connector import __version__
-from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from ris_connector import __version__, logsafe
+from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, bound_numbers
 from ris_connector.errors import ConfigError, RisError, SourceError
 from ris_connector.runtime import tune_gc
 
@@ -51,6 +51,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     With ``command``, and a module ``<command>_cmd`` that registers it, only that module is
     imported: ``ris-connector sync`` then loads no web server, mirror or sink code.
+    Every numeric option gets a range (:func:`~ris_connector.cli.common.bound_numbers`).
     """
     if command is not None:
         name = command.replace("-", "_") + "_cmd"
@@ -58,10 +59,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             parser, sub = _top_parser()
             importlib.import_module(f"{__name__}.{name}").register(sub)
             if command in sub.choices:
+                bound_numbers(parser)
                 return parser
     parser, sub = _top_parser()
     for module in command_modules():
         module.register(sub)
+    bound_numbers(parser)
     return parser
 
 
@@ -84,6 +87,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     root = logging.getLogger("ris_connector")
     root.handlers[:] = [handler]
+    logsafe.install(root)  # source text escaped before the handler formats it
     root.setLevel(level)
 
 

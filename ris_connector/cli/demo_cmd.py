@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, Progress, add_db_argument, open_db, print_json
+from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, Progress, add_db_argument, print_json
 from ris_connector.config import source_from_mapping
 from ris_connector.errors import ConfigError
+from ris_connector.store import open_store
 from ris_connector.sync import run_source
 
 DEMO_DB = "ris-connector-demo.db"
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     """Start the sample server, sync it once, print the report."""
     from ris_connector.sample.server import OParlServer
 
-    store = open_db(args, DEMO_DB)
+    store = open_store(args.db or DEMO_DB)  # its own file: never the fleet's RIS_DB
     try:
         try:
             server = OParlServer(version=args.oparl_version, scale=args.scale, port=args.port).start()

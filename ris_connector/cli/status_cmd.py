@@ -10,78 +10,19 @@ found the source locked by another worker, duplicate deliveries, tasks that gave
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, dataclass
+import sys
+from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Any
 
-from ris_connector.celery.ledger import TaskLedger
+from ris_connector.celery.settings import FleetSettings
 from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, add_db_argument, open_db, print_json
 from ris_connector.config import load_config, parse_duration
-from ris_connector.errors import ConfigError
-from ris_connector.store import Store
+from ris_connector.errors import ConfigError, StoreMissing
+from ris_connector.health import DEFAULT_MAX_AGE, INTERVAL_SLACK, SourceStatus, source_status
+from ris_connector.health import format_age as _age
 
-DEFAULT_MAX_AGE = "26h"  # a daily job plus two hours of slack
-INTERVAL_SLACK = 2 * 3600.0  # with --config: a source is stale after its interval plus this
-_FAILED = frozenset({"incomplete", "failed", "aborted", "locked"})
-
-
-@dataclass(frozen=True)
-class SourceStatus:
-    """The freshness of one source."""
-
-    source: str
-    last_complete: str | None
-    """When the newest complete run finished (ISO 8601), None if none ever completed."""
-    age_s: float | None
-    failures_since: int
-    """Runs after the last complete one that ended incomplete, failed or were killed."""
-    last_status: str
-    last_errors: list[str]
-    stale: bool
-    max_age_s: float
-    running: bool = False
-    """The newest run has not finished (or its process died and no run followed yet)."""
-    locked: int = 0
-    """Fleet: tasks that found the source being synced by another worker (they wait and retry)."""
-    duplicates: int = 0
-    """Fleet: deliveries of a task that had already run (skipped)."""
-    gave_up: int = 0
-    """Fleet: tasks that ended without a complete run after their last retry."""
-
-
-def source_status(store: Store, source: str, *, now: datetime, max_age: float) -> SourceStatus:
-    """Freshness of ``source``: stale if its last complete run is older than ``max_age`` seconds."""
-    runs = store.runs(source, limit=1000)
-    complete = store.last_complete_run(source)
-    failures = sum(1 for r in runs if r.status in _FAILED and (complete is None or r.run_id > complete.run_id))
-    last = runs[0] if runs else None
-    errors = [str(e) for e in (last.report or {}).get("errors", [])] if last else []
-    fleet = TaskLedger(store).counts(source)
-    when = (complete.finished or complete.started) if complete else None
-    age = (now - datetime.fromisoformat(when)).total_seconds() if when else None
-    return SourceStatus(
-        source=source,
-        last_complete=when,
-        age_s=age,
-        failures_since=failures,
-        last_status=last.status if last else "never",
-        last_errors=errors,
-        stale=age is None or age > max_age,
-        max_age_s=max_age,
-        running=bool(last and last.status == "running"),
-        locked=fleet.locked,
-        duplicates=fleet.duplicates,
-        gave_up=fleet.gave_up,
-    )
-
-
-def _age(seconds: float | None) -> str:
-    if seconds is None:
-        return "never"
-    minutes = int(max(0.0, seconds) // 60)
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    return f"{days}d{hours:02d}h" if days else f"{hours}h{mins:02d}m"
+__all__ = ["SourceStatus", "register", "run", "source_status"]
 
 
 def register(sub: Any) -> None:
@@ -109,17 +50,23 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--max-age: {exc}") from None
     limits: dict[str, float] = {}
     db_fallback = None
-    if args.config:
-        file = load_config(args.config)
+    config = args.config or FleetSettings.from_env().config  # the workers' RIS_CONFIG
+    if config:
+        file = load_config(config)
         db_fallback = file.db
         limits = {s.name: max_age if args.max_age else s.interval + INTERVAL_SLACK for s in file.sources}
     now = datetime.now(timezone.utc)
-    store = open_db(args, db_fallback)
     try:
-        names = args.source or sorted(set(limits) | set(store.sources()))
-        statuses = [source_status(store, name, now=now, max_age=limits.get(name, max_age)) for name in names]
-    finally:
-        store.close()
+        store = open_db(args, db_fallback)
+    except StoreMissing as exc:  # nothing synced yet: say so, and every configured source is stale
+        print(f"ris-connector: {exc}", file=sys.stderr)
+        statuses = [_never(name, limits.get(name, max_age)) for name in args.source or sorted(limits)]
+    else:
+        try:
+            names = args.source or sorted(set(limits) | set(store.sources()))
+            statuses = [source_status(store, name, now=now, max_age=limits.get(name, max_age)) for name in names]
+        finally:
+            store.close()
     stale = [s.source for s in statuses if s.stale]
     if args.json:
         print_json(
@@ -143,3 +90,8 @@ def run(args: argparse.Namespace) -> int:
             for error in s.last_errors[:3]:
                 print(f"{'':<20}   error: {error}")
     return EXIT_INCOMPLETE if stale or not statuses else EXIT_OK
+
+
+def _never(source: str, max_age: float) -> SourceStatus:
+    """A configured source of a fleet whose store does not exist yet."""
+    return SourceStatus(source, None, None, 0, "never", [], True, max_age)

@@ -40,6 +40,12 @@ def register(sub: Any) -> None:
     p.add_argument("--full", action="store_true", help="force a full reconciliation run")
     p.add_argument("--timezone", default=None, help="timezone of naive source times (default Europe/Berlin)")
     p.add_argument("--wait", action="store_true", help="wait for another sync of the same source to finish")
+    p.add_argument(
+        "--metrics-textfile",
+        metavar="PATH",
+        help="after the sync, write the synced sources' Prometheus metrics to PATH (*.prom, for the "
+        "node exporter's textfile collector; replaced atomically)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -101,7 +107,7 @@ def _mapped_source(args: argparse.Namespace) -> SourceConfig:
 def run(args: argparse.Namespace) -> int:
     """Run the sync and print the report(s)."""
     sources, db = _sources(args)
-    store = open_db(args, db)
+    store = open_db(args, db, create=True)
     reports: list[RunReport] = []
     try:
         for source in sources:
@@ -122,6 +128,10 @@ def run(args: argparse.Namespace) -> int:
             reports.append(report)
             if not args.json and not args.quiet:
                 print(report.summary())
+        if args.metrics_textfile:
+            from ris_connector.metrics.textfile import write_source_metrics
+
+            write_source_metrics(args.metrics_textfile, store, sources)
     finally:
         store.close()
     if args.json:

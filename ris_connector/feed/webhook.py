@@ -94,9 +94,9 @@ class WebhookSender:
             return h
 
         what = f"event {event.idempotency_key}"
-        response = post(self.session, self.url, body, headers=headers, policy=self.policy, what=what)
+        # Only the status matters: the answer is not read, so its size costs nothing.
+        response = post(self.session, self.url, body, headers=headers, policy=self.policy, what=what, read_answer=False)
         status = response.status_code
-        response.close()
         if not 200 <= status < 300:
             raise DeliveryError(
                 f"{what}: the webhook answered HTTP {status}", url=self.url, status=status, retryable=False

@@ -14,7 +14,7 @@ NAMESPACE = "files"
 META_NAMESPACE = "files.meta"
 GENERATION_KEY = "generation"
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 DOWNLOADED = "downloaded"
 UNCHANGED = "unchanged"
@@ -67,7 +67,7 @@ class FileEntry:
     @property
     def servable_sha256(self) -> str | None:
         """The digest of the copy a server may publish: the last check succeeded and named a blob."""
-        return self.sha256 if self.ok and self.sha256 and _SHA256.match(self.sha256) else None
+        return self.sha256 if self.ok and self.sha256 and _SHA256.fullmatch(self.sha256) else None
 
     @property
     def reason(self) -> str | None:

@@ -1,7 +1,9 @@
-"""Which URLs a source may fetch, and repair of sloppy URLs from upstream JSON.
+"""Which URLs a source may fetch, which may carry its credentials, and repair of sloppy URLs.
 
 A server's JSON must not be able to make the client fetch arbitrary URLs: only http(s), only
-the home host and explicitly allowed hosts, and no private addresses reached from a public home.
+the home host (on its configured port) and explicitly allowed hosts, and no private addresses
+reached from a public home. Credentials belong to the home *origin* (scheme, host and port of
+the configured URL), see :meth:`UrlPolicy.same_origin`.
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ import re
 import socket
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from ris_connector.errors import ConfigError, ForbiddenUrl, redact_url
-from ris_connector.http.settings import HttpSettings
+from ris_connector.http.settings import HttpSettings, parse_host_entry
 
 Resolver = Callable[[str], Iterable[str]]
 
-_SCHEMES = frozenset({"http", "https"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _resolve(host: str) -> list[str]:
@@ -35,6 +38,41 @@ def normalize_host(host: str) -> str:
     return host.strip().lower().strip("[]").rstrip(".")
 
 
+def url_host(host: str) -> str:
+    """``host`` as written in a URL: IPv6 literals in brackets."""
+    return f"[{host}]" if ":" in host else host
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Scheme, host (normalized, no brackets) and port (the scheme's default if none given)."""
+
+    scheme: str
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{url_host(self.host)}:{self.port}"
+
+    @property
+    def default_port(self) -> bool:
+        """Whether the port is the scheme's default (80 for http, 443 for https)."""
+        return self.port == DEFAULT_PORTS[self.scheme]
+
+
+def origin_of(url: str) -> Origin | None:
+    """The origin of an http(s) URL; None for other schemes, no host or an invalid port."""
+    try:
+        parts = urlsplit(url)
+        hostname, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not hostname:
+        return None
+    return Origin(scheme, normalize_host(hostname), port or DEFAULT_PORTS[scheme])
+
+
 def _is_private_ip(text: str) -> bool | None:
     """True/False for an IP literal (non-global counts as private), None if not an IP."""
     try:
@@ -47,7 +85,13 @@ def _is_private_ip(text: str) -> bool | None:
 
 
 class UrlPolicy:
-    """Checks URLs against the home URL's host, ``allowed_hosts`` and the private-address rule."""
+    """Checks URLs against the home origin, ``allowed_hosts`` and the private-address rule.
+
+    On the home host only the home URL's port is allowed (and, when that is its scheme's
+    default, the other scheme's default port: ``http://host/`` for ``https://host/``); an
+    ``allowed_hosts`` entry ``host:port`` allows another port. A bare entry allows every port
+    of another host; it does not widen the home host.
+    """
 
     def __init__(
         self,
@@ -58,44 +102,81 @@ class UrlPolicy:
         resolve: Resolver = _resolve,
     ) -> None:
         settings = settings or HttpSettings()
-        parts = urlsplit(home_url)
-        if parts.scheme.lower() not in _SCHEMES or not parts.hostname:
+        home = origin_of(home_url)
+        if home is None:
             raise ConfigError(f"home URL must be an http(s) URL with a host: {redact_url(home_url)}")
-        self.home_host = normalize_host(parts.hostname)
+        self.home = home
+        self.home_host = home.host
         self._source = source
         self._resolve = resolve
         self._cache: dict[str, bool] = {}
         self._lock = threading.Lock()
-        self._exact = {self.home_host}
-        self._suffixes: list[str] = []
+        self._exact: dict[str, set[int] | None] = {home.host: {home.port}}
+        self._suffixes: list[tuple[str, int | None]] = []
         for entry in settings.allowed_hosts:
-            host = normalize_host(entry)
+            try:
+                host, port = parse_host_entry(entry)
+            except ValueError as exc:
+                raise ConfigError(f"allowed_hosts: {exc}") from None
             if host.startswith("*."):
-                self._suffixes.append(host[1:])
-            elif host:
-                self._exact.add(host)
+                self._suffixes.append((host[1:], port))
+            elif host == home.host and port is None:
+                continue  # the home host is always allowed on its port; other ports need host:port
+            else:
+                self._add(host, port)
         block = settings.block_private_addresses
         self.block_private = (not self._is_private_host(self.home_host)) if block is None else block
 
-    def host_allowed(self, host: str) -> bool:
-        """True if ``host`` is the home host, listed, or matches a ``*.`` wildcard (subdomains only)."""
-        host = normalize_host(host)
-        return host in self._exact or any(host.endswith(suffix) for suffix in self._suffixes)
+    def _add(self, host: str, port: int | None) -> None:
+        ports = self._exact.get(host, set())
+        if ports is None:
+            return
+        if port is None:
+            self._exact[host] = None
+        else:
+            ports.add(port)
+            self._exact[host] = ports
+
+    def allows(self, origin: Origin) -> bool:
+        """Whether ``origin``'s host and port are the home's or allowed."""
+        if origin.host == self.home.host:
+            ports = self._exact[origin.host]
+            assert ports is not None
+            return origin.port in ports or (origin.default_port and self.home.default_port)
+        if origin.host in self._exact:
+            ports = self._exact[origin.host]
+            return ports is None or origin.port in ports
+        return any(
+            origin.host.endswith(suffix) and (port is None or port == origin.port) for suffix, port in self._suffixes
+        )
+
+    def same_origin(self, url: str) -> bool:
+        """Whether ``url`` has exactly the home origin: only such requests carry credentials."""
+        return origin_of(url) == self.home
 
     def check(self, url: str) -> None:
         """Raise :class:`ForbiddenUrl` unless ``url`` may be fetched."""
         try:
             parts = urlsplit(url)
             hostname = parts.hostname
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
         except ValueError:
             raise self._forbidden("unparseable URL", url) from None
-        if parts.scheme.lower() not in _SCHEMES:
+        if parts.scheme.lower() not in DEFAULT_PORTS:
             raise self._forbidden(f"scheme {parts.scheme or '(none)'!r} not allowed", url)
         if not hostname:
             raise self._forbidden("URL without host", url)
-        host = normalize_host(hostname)
-        if not self.host_allowed(host):
+        origin = origin_of(url)
+        assert origin is not None
+        if not self.allows(origin):
+            host, port = origin.host, origin.port
+            if host == self.home.host:
+                hint = f"add '{url_host(host)}:{port}' to allowed_hosts to allow it"
+                raise self._forbidden(f"port {port} of the home host not allowed ({hint})", url)
+            if host in self._exact or any(host.endswith(suffix) for suffix, _ in self._suffixes):
+                raise self._forbidden(f"port {port} of host {host!r} not allowed", url)
             raise self._forbidden(f"host {host!r} not allowed", url)
+        host = origin.host
         if self.block_private and host != self.home_host and self._is_private_host(host):
             raise self._forbidden(f"host {host!r} is a private or loopback address", url)
 

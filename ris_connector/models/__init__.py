@@ -40,9 +40,18 @@ RECORD_TYPES: dict[str, type[Record]] = {
     )
 }
 
+#: JSON name -> kind (``ris_connector.urlsafe``) of every URL field of any record type: what the
+#: outputs check again before they publish stored data.
+URL_JSON_FIELDS: dict[str, str] = {
+    (cls.model_fields[name].alias or name): kind
+    for cls in RECORD_TYPES.values()
+    for name, kind in cls.URL_FIELDS.items()
+}
+
 __all__ = [
     "NON_CONTENT_FIELDS",
     "RECORD_TYPES",
+    "URL_JSON_FIELDS",
     "AgendaItem",
     "Appointment",
     "AppointmentStatus",

@@ -6,10 +6,12 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 from ris_connector.jsontext import canonical
+from ris_connector.urlsafe import URL, URL_OR_TEXT, clean_fields
 
 #: Fields that describe where a record came from rather than what it says; they are left
 #: out of the content hash, so a re-stamped ``modified`` or a new fetch is no change.
@@ -63,6 +65,9 @@ class Record(Model):
     TYPE: ClassVar[str] = "Record"
     #: Fields whose values are ids of other records (single id or list of ids).
     REFERENCES: ClassVar[tuple[str, ...]] = ()
+    #: Fields holding URLs that outputs republish -> kind (``ris_connector.urlsafe``): only
+    #: http(s) URLs are kept, whatever built the record.
+    URL_FIELDS: ClassVar[dict[str, str]] = {"web": URL, "license": URL_OR_TEXT}
 
     id: str = Field(description="Stable id: the OParl URL, or urn:ris:<source>:<type>:<native id>.")
     type: str
@@ -76,6 +81,18 @@ class Record(Model):
     license: str | None = Field(None, description="Licence URL or, where the source gives text, that text.")
     provenance: Provenance | None = None
     raw: dict[str, Any] | None = Field(None, description="Original payload, kept when configured.")
+    url_notes: SkipJsonSchema[tuple[tuple[str, str, str], ...] | None] = Field(None, exclude=True, repr=False)
+    """(code, field, value) of URL values dropped (``unsafe-url``) or repaired (``url-repaired``)
+    when the record was built; never stored. The sync engine turns them into notices
+    (``ris_connector.sync.safety``)."""
+
+    @model_validator(mode="after")
+    def _only_safe_urls(self) -> Record:
+        """Keep only http(s) URLs in URL fields (no ``javascript:``, ``data:``, ...), noting changes."""
+        notes = clean_fields(self.__dict__, self.URL_FIELDS)
+        if notes:
+            self.__dict__["url_notes"] = (*(self.url_notes or ()), *notes)
+        return self
 
     def to_json_dict(self) -> dict[str, Any]:
         """The record as OParl-style camelCase JSON data, without empty values."""

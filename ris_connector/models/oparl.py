@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import AwareDatetime, Field
 
 from ris_connector.models.base import Record
+from ris_connector.urlsafe import URL, URL_LIST, URL_OR_TEXT
 
 
 class System(Record):
@@ -24,6 +25,13 @@ class System(Record):
     """
 
     TYPE: ClassVar[str] = "System"
+    URL_FIELDS: ClassVar[dict[str, str]] = {
+        **Record.URL_FIELDS,
+        "website": URL,
+        "vendor": URL_OR_TEXT,
+        "product": URL_OR_TEXT,
+        "other_oparl_versions": URL_LIST,
+    }
     type: Literal["System"] = "System"
     oparl_version: str | None = Field(None, description="The OParl version the server implements (schema URL).")
     other_oparl_versions: list[str] = Field(default_factory=list)
@@ -39,6 +47,7 @@ class Body(Record):
 
     TYPE: ClassVar[str] = "Body"
     REFERENCES: ClassVar[tuple[str, ...]] = ("location", "legislative_term")
+    URL_FIELDS: ClassVar[dict[str, str]] = {**Record.URL_FIELDS, "website": URL, "equivalent": URL_LIST}
     type: Literal["Body"] = "Body"
     system: str | None = None
     short_name: str | None = None
@@ -70,6 +79,7 @@ class Organization(Record):
 
     TYPE: ClassVar[str] = "Organization"
     REFERENCES: ClassVar[tuple[str, ...]] = ("body", "sub_organization_of", "location", "external_body")
+    URL_FIELDS: ClassVar[dict[str, str]] = {**Record.URL_FIELDS, "website": URL}
     type: Literal["Organization"] = "Organization"
     short_name: str | None = None
     membership: list[str] = Field(default_factory=list)
@@ -238,6 +248,13 @@ class File(Record):
 
     TYPE: ClassVar[str] = "File"
     REFERENCES: ClassVar[tuple[str, ...]] = ("master_file", "derivative_file")
+    URL_FIELDS: ClassVar[dict[str, str]] = {
+        **Record.URL_FIELDS,
+        "access_url": URL,
+        "download_url": URL,
+        "external_service_url": URL,
+        "file_license": URL_OR_TEXT,
+    }
     type: Literal["File"] = "File"
     file_name: str | None = None
     mime_type: str | None = None

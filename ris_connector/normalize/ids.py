@@ -113,9 +113,9 @@ def canonical_url(url: str, *, scheme_for: Mapping[str, str] | None = None) -> s
         if port == _DEFAULT_PORTS.get(scheme):
             port = None
         scheme = scheme_for[host]
-    netloc = host
+    netloc = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
     if port and port != _DEFAULT_PORTS.get(scheme):
-        netloc = f"{host}:{port}"
+        netloc = f"{netloc}:{port}"
     path = parts.path
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"

@@ -135,10 +135,11 @@ class OParlServer:
         """Bind, generate the dataset, serve in a daemon thread; returns self."""
         if self._httpd is not None:
             return self
-        httpd = _HTTPServer((self.host, self.port), _Handler)
+        httpd = (_HTTPServer6 if ":" in self.host else _HTTPServer)((self.host, self.port), _Handler)
         httpd.owner = self
         self.port = httpd.server_address[1]
-        base = f"http://{self.host}:{self.port}{self.prefix}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        base = f"http://{host}:{self.port}{self.prefix}"
         if self.dataset_factory is not None:
             self._dataset = self.dataset_factory(base)
         else:
@@ -422,6 +423,12 @@ class _HTTPServer(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
             return
         super().handle_error(request, client_address)
+
+
+class _HTTPServer6(_HTTPServer):
+    """The same on an IPv6 address (``host="::1"``)."""
+
+    address_family = socket.AF_INET6
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -14,7 +14,8 @@ from string import Template
 
 from ris_connector.errors import ConfigError
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+#: An adapter name, matched whole (``fullmatch``: "name\n" would write a broken package).
+_NAME = re.compile(r"[a-z][a-z0-9_]{1,39}")
 
 #: template file -> path in the new package (``$module`` and ``$name`` are filled in).
 LAYOUT = {
@@ -29,7 +30,7 @@ LAYOUT = {
 
 def names(name: str) -> dict[str, str]:
     """The template variables for adapter ``name``; ConfigError if it is no valid name."""
-    if not _NAME.match(name) or keyword.iskeyword(name):
+    if not _NAME.fullmatch(name) or keyword.iskeyword(name):
         raise ConfigError(f"adapter name {name!r}: use 2-40 lower-case letters, digits and '_', starting with a letter")
     camel = "".join(part.capitalize() for part in name.split("_"))
     return {"name": name, "Name": camel, "module": f"ris_{name}", "title": f"{camel} adapter"}

@@ -7,7 +7,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ris_connector.models import RECORD_TYPES, Record
+from ris_connector.models import RECORD_TYPES, URL_JSON_FIELDS, Record
+from ris_connector.urlsafe import drop_unsafe_changes
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class ChangeEvent:
             "type": self.type,
             "id": self.id,
             "fields": self.fields,
-            "changes": self.changes,
+            "changes": drop_unsafe_changes(self.changes, URL_JSON_FIELDS),  # stored before URLs were checked
         }
 
 
@@ -180,6 +181,13 @@ class Store(Protocol):
 
     def quarantined(self, source: str | None = None) -> list[dict[str, Any]]:
         """Quarantined payloads with their reasons."""
+
+    # --- monitoring (metrics, status page) ----------------------------------
+    def record_counts(self) -> dict[tuple[str, str], int]:
+        """(source, type) -> records held and not deleted."""
+
+    def recent_changes(self, *, source: str | None = None, limit: int = 20) -> list[ChangeEvent]:
+        """The newest ``limit`` events of the change feed (of ``source``), newest first."""
 
     def missing_references(self, source: str | None = None) -> list[dict[str, Any]]:
         """References that could not be resolved."""

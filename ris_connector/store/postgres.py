@@ -26,6 +26,7 @@ import psycopg
 from ris_connector.errors import LockedError, StoreError, redact_url
 from ris_connector.jsontext import compact
 from ris_connector.store.base import ChangeEvent, RunInfo, StoredRow, WriteBatch
+from ris_connector.store.connections import PerThread
 from ris_connector.store.postgres_schema import DDL, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -56,10 +57,9 @@ class PostgresStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.path = redact_url(url)  # for messages; never shows the password
-        try:
-            self._db = psycopg.connect(url, autocommit=True)
-        except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL store {self.path}: {_reason(exc)}") from None
+        self._conns: PerThread[psycopg.Connection[Any]] = PerThread(
+            self._connect, closed_error=lambda: StoreError(f"the PostgreSQL store {self.path} is closed")
+        )
         try:
             with self._db.transaction():
                 row = self._db.execute("SELECT current_schema()").fetchone()
@@ -71,9 +71,24 @@ class PostgresStore:
                 self._db.execute(DDL)
                 self._check_version()
         except psycopg.Error as exc:
-            self._db.close()
+            self._conns.close()
             raise StoreError(f"cannot open PostgreSQL store {self.path}: {_reason(exc)}") from None
+        except BaseException:
+            self._conns.close()
+            raise
         self._events_key = _lock_key("events", self.schema)
+
+    @property
+    def _db(self) -> psycopg.Connection[Any]:
+        """The calling thread's connection (autocommit outside ``transaction()`` blocks): a
+        transaction never spans threads, and no thread reads inside another's transaction."""
+        return self._conns.get()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(self.url, autocommit=True)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL store {self.path}: {_reason(exc)}") from None
 
     def _check_version(self) -> None:
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -83,7 +98,7 @@ class PostgresStore:
             raise StoreError(f"{self.path} was written by a newer ris-connector (schema {row[0]})")
 
     def close(self) -> None:
-        self._db.close()
+        self._conns.close()
 
     def __enter__(self) -> PostgresStore:
         return self
@@ -367,6 +382,18 @@ class PostgresStore:
         row = rows[0]
         return StoredRow(row[0], row[1], row[2], row[3], json.loads(row[4]), bool(row[5]))
 
+    def record_counts(self) -> dict[tuple[str, str], int]:
+        rows = self._query("SELECT source, type, count(*) FROM records WHERE NOT deleted GROUP BY source, type")
+        return {(str(src), str(t)): int(n) for src, t, n in rows}
+
+    def recent_changes(self, *, source: str | None = None, limit: int = 20) -> list[ChangeEvent]:
+        sql = "SELECT seq, at, source, run_id, kind, type, id, fields, changes FROM events"
+        args: list[Any] = [limit]
+        if source:
+            sql += " WHERE source=%s"
+            args = [source, limit]
+        return [_event(row) for row in self._query(sql + " ORDER BY seq DESC LIMIT %s", args)]
+
     def changes(self, *, after: int = 0, limit: int | None = None, source: str | None = None) -> Iterator[ChangeEvent]:
         left = limit
         while left is None or left > 0:
@@ -377,18 +404,7 @@ class PostgresStore:
                 sql += " AND source=%s"
                 args.append(source)
             rows = self._query(sql + " ORDER BY seq LIMIT %s", [*args, size])
-            for seq, at, src, run_id, kind, t, rid, fields, changes in rows:
-                yield ChangeEvent(
-                    int(seq),
-                    at,
-                    src,
-                    None if run_id is None else int(run_id),
-                    kind,
-                    t,
-                    rid,
-                    json.loads(fields),
-                    json.loads(changes) if changes else {},
-                )
+            yield from (_event(row) for row in rows)
             if len(rows) < size:
                 return
             after = int(rows[-1][0])
@@ -429,3 +445,19 @@ def _reason(exc: psycopg.Error) -> str:
     """The first line of a driver error: enough to act on, nothing from the connection string."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _event(row: tuple[Any, ...]) -> ChangeEvent:
+    """A row of ``events`` (seq, at, source, run_id, kind, type, id, fields, changes)."""
+    seq, at, src, run_id, kind, t, rid, fields, changes = row
+    return ChangeEvent(
+        int(seq),
+        at,
+        src,
+        None if run_id is None else int(run_id),
+        kind,
+        t,
+        rid,
+        json.loads(fields),
+        json.loads(changes) if changes else {},
+    )

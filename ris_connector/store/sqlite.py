@@ -8,7 +8,10 @@ import itertools
 import json
 import logging
 import os
+import shutil
 import sqlite3
+import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ import orjson
 from ris_connector.errors import LockedError, StoreError
 from ris_connector.jsontext import compact
 from ris_connector.store.base import ChangeEvent, RunInfo, StoredRow, WriteBatch
+from ris_connector.store.connections import PerThread
 from ris_connector.store.sqlite_schema import DDL, SCHEMA_VERSION, VIEWS
 
 log = logging.getLogger(__name__)
@@ -42,21 +46,51 @@ class SQLiteStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
+        # ":memory:" would be a separate empty database per connection; a private temporary
+        # file (removed by close) gives every thread the same database.
+        self._tempdir = tempfile.mkdtemp(prefix="ris-memory-") if self.path == ":memory:" else None
+        self._file = str(Path(self._tempdir) / "store.db") if self._tempdir else self.path
+        #: Write transactions of this store object, one at a time (SQLite's own lock orders
+        #: processes; this one spares threads of one process its busy-wait).
+        self._write_lock = threading.RLock()
+        self._conns: PerThread[sqlite3.Connection] = PerThread(
+            self._connect, closed_error=lambda: StoreError(f"the SQLite store {self.path} is closed")
+        )
         try:
-            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=OFF")
+            self._prepare_schema()
+        except sqlite3.Error as exc:
+            self.close()
+            raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The calling thread's connection: a transaction never spans threads, and a reader
+        never sees another thread's uncommitted rows (WAL: each connection reads committed data)."""
+        return self._conns.get()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(self._file, timeout=60, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=OFF")
             # Bulk writes touch index pages all over the refs and records b-trees: checkpointing
             # every 40 MB of WAL (default 4 MB) copies a page changed by several batches back
             # once. A power cut may lose the batches since the last checkpoint, never half of
             # one (WAL; the next run fetches them again). A larger page cache saved less in a
             # full sync than it cost the reference scan of an incremental one, so it is default.
-            self._db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
-            self._db.execute("SELECT json_array_length('[]')")  # JSON functions: built in since SQLite 3.38
-            self._prepare_schema()
+            db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
+            db.execute("SELECT json_array_length('[]')")  # JSON functions: built in since SQLite 3.38
         except sqlite3.Error as exc:
+            db.close()
             raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
+        return db
 
     def _version(self) -> int | None:
         """The file's schema version; None for a file without one (new, or its creation cut off)."""
@@ -113,7 +147,9 @@ class SQLiteStore:
         db.execute("DROP TABLE refs")
 
     def close(self) -> None:
-        self._db.close()
+        self._conns.close()
+        if self._tempdir is not None:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
 
     def __enter__(self) -> SQLiteStore:
         return self
@@ -123,14 +159,17 @@ class SQLiteStore:
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        else:
-            self._db.execute("COMMIT")
+        """One write transaction on the calling thread's connection, one at a time per store."""
+        with self._write_lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            else:
+                db.execute("COMMIT")
 
     # --- locking ---------------------------------------------------------------------
     @contextlib.contextmanager
@@ -353,6 +392,22 @@ class SQLiteStore:
         if row is None:
             return None
         return StoredRow(row[0], row[1], row[2], row[3], json.loads(row[4]), bool(row[5]))
+
+    def record_counts(self) -> dict[tuple[str, str], int]:
+        rows = self._db.execute("SELECT source, type, count(*) FROM records WHERE deleted=0 GROUP BY source, type")
+        return {(str(src), str(t)): int(n) for src, t, n in rows}
+
+    def recent_changes(self, *, source: str | None = None, limit: int = 20) -> list[ChangeEvent]:
+        sql = "SELECT seq, at, source, run_id, kind, type, id, fields, changes FROM events"
+        args: tuple[Any, ...] = (limit,)
+        if source:
+            sql += " WHERE source=?"
+            args = (source, limit)
+        rows = self._db.execute(sql + " ORDER BY seq DESC LIMIT ?", args).fetchall()
+        return [
+            ChangeEvent(seq, at, src, run_id, kind, t, rid, json.loads(fields), json.loads(changes) if changes else {})
+            for seq, at, src, run_id, kind, t, rid, fields, changes in rows
+        ]
 
     def changes(self, *, after: int = 0, limit: int | None = None, source: str | None = None) -> Iterator[ChangeEvent]:
         sql = "SELECT seq, at, source, run_id, kind, type, id, fields, changes FROM events WHERE seq > ?"

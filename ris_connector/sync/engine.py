@@ -42,6 +42,7 @@ from ris_connector.models import NON_CONTENT_FIELDS, Provenance, Record
 from ris_connector.models.base import content_of, digest_of_content
 from ris_connector.store.base import Store, WriteBatch
 from ris_connector.sync.report import RunReport
+from ris_connector.sync.safety import admit
 
 log = logging.getLogger(__name__)
 
@@ -178,11 +179,13 @@ class SyncEngine:
                 exc.source = self.config.name
             report.status = "incomplete"
             report.errors.append(str(exc))
+            report.error_classes.append(type(exc).__name__)
             log.error("%s: sync incomplete: %s", self.config.name, exc)
             self._flush_safely()
         except RisError as exc:
             report.status = "failed"
             report.errors.append(str(exc))
+            report.error_classes.append(type(exc).__name__)
             self._flush_safely()
             raise
         finally:
@@ -209,6 +212,7 @@ class SyncEngine:
 
     def _handle(self, item: Item) -> None:
         if isinstance(item, Record):
+            self._consume(iter(admit(item)))  # only http(s) URLs are stored: sync/safety.py
             self._pending.append(item)
             if len(self._pending) >= self.config.batch_size:
                 self._flush()

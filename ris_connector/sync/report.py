@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ris_connector.logsafe import safe_text
+
 COUNT_KINDS = ("created", "updated", "unchanged", "deleted", "quarantined")
 
 
@@ -27,6 +29,9 @@ class RunReport:
     bytes_received: int = 0
     warnings: dict[str, dict[str, Any]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    error_classes: list[str] = field(default_factory=list)
+    """The exception class of each entry of ``errors`` (``ServerError``, ``InvalidPayload`` ...),
+    for monitoring that counts errors by class."""
     missing_references: int = 0
     control_characters_removed: int = 0
     references: str = ""
@@ -42,8 +47,10 @@ class RunReport:
         counts[kind] += n
 
     def warn(self, code: str, message: str, count: int = 1) -> None:
-        """Count a warning; the first message of each code is kept as an example."""
-        entry = self.warnings.setdefault(code, {"code": code, "count": 0, "example": message})
+        """Count a warning; the first message of each code is kept as an example (escaped, clipped)."""
+        entry = self.warnings.get(code)
+        if entry is None:
+            entry = self.warnings[code] = {"code": code, "count": 0, "example": safe_text(message)}
         entry["count"] += count
 
     @property
@@ -76,6 +83,7 @@ class RunReport:
             "control_characters_removed": self.control_characters_removed,
             "warnings": sorted(self.warnings.values(), key=lambda w: str(w["code"])),
             "errors": list(self.errors),
+            "error_classes": list(self.error_classes),
         }
 
     def summary(self) -> str:

@@ -114,10 +114,12 @@ def test_retry_after_honoured(server: FaultyServer, token: str, clock: FakeClock
     assert clock.sleeps == [7.0]
 
 
-def test_retry_after_on_503_and_capped(server: FaultyServer, token: str, clock: FakeClock) -> None:
+def test_retry_after_on_503_and_beyond_max_fails_at_once(server: FaultyServer, token: str, clock: FakeClock) -> None:
     settings = HttpSettings(**FAST, max_retry_after=2.0)
     with HttpClient(server.base_url, settings, sleep=clock.sleep) as client:
-        assert client.get(server.url(f"/retry-after-503/1000/{token}")).status == 200
+        with pytest.raises(errors.RateLimited, match="exceeds max_retry_after"):
+            client.get(server.url(f"/retry-after-503/1000/{token}"))
+        assert client.get(server.url(f"/retry-after-503/2/{token}x")).status == 200
     assert clock.sleeps == [2.0]
 
 

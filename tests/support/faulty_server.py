@@ -11,6 +11,7 @@ Scenarios (all GET):
 * ``/fail/{status}/{n}/{token}``        ``status`` the first n times, then 200 JSON
 * ``/retry-after/{seconds}/{token}``    429 with ``Retry-After: seconds`` once, then 200 JSON
 * ``/retry-after-503/{seconds}/{token}`` the same with 503
+* ``/retry-after-always/{seconds}``     429 with ``Retry-After: seconds``, every time
 * ``/slow-headers/{seconds}``           sleeps before answering (read timeouts, concurrency)
 * ``/trickle/{bytes_per_chunk}/{interval}/{total}``  Content-Length ``total``, sent very slowly
 * ``/reset`` or ``/reset/{n}/{token}``  promises 1000 bytes, sends 100, closes (always / n times)
@@ -20,6 +21,11 @@ Scenarios (all GET):
 * ``/redirect-loop/{n}``                a cycle of n URLs redirecting to each other
 * ``/redirect-chain/{n}``               n redirects, then 200 JSON
 * ``/html200``                          an HTML error page with status 200
+* ``/latin1-redirect``                  302 with a raw latin-1 byte in Location (``/echo/bi/sitzung_\\xfcbersicht.asp``)
+* ``/utf8-redirect``                    the same Location in UTF-8, with a space in its query
+* ``/echo/{anything}``                  200 JSON echo of the raw request path
+
+``FaultyServer(host="::1")`` serves on IPv6; ``FaultyServer(tls=(certfile, keyfile))`` speaks HTTPS.
 
 Every request is recorded in ``server.requests`` (path and headers); ``server.hits(path)``
 counts them and ``server.max_in_flight`` is the highest number of concurrent requests seen.
@@ -30,6 +36,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -126,6 +133,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._json({"ok": True, "attempt": attempt})
 
+    def retry_after_always(self, seconds: str) -> None:
+        self._send(429, b"slow down", "text/plain", {"Retry-After": seconds})
+
     def retry_after_503(self, seconds: str, token: str) -> None:
         self.retry_after(seconds, token, status=503)
 
@@ -188,6 +198,17 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(302, b"", "text/plain", {"Location": f"/redirect-chain/{int(n) - 1}"})
 
+    def latin1_redirect(self) -> None:
+        # http.server writes header values as latin-1: the Location holds the byte 0xFC.
+        self._send(302, b"", "text/plain", {"Location": "/echo/bi/sitzung_\xfcbersicht.asp"})
+
+    def utf8_redirect(self) -> None:
+        # The same Location written in UTF-8: the bytes 0xC3 0xBC (latin-1 characters here).
+        self._send(302, b"", "text/plain", {"Location": "/echo/bi/sitzung_\xc3\xbcbersicht.asp?a b"})
+
+    def echo_path(self, _rest: str) -> None:
+        self._json({"path": self.path})
+
     def html200(self) -> None:
         page = b"<html><body><h1>Fehler</h1><p>Die Sitzung ist abgelaufen.</p></body></html>"
         self._send(200, page, "text/html; charset=utf-8")
@@ -199,6 +220,7 @@ _TABLE: list[tuple[str, Callable[..., None]]] = [
     (r"/fail/(\d{3})/(\d+)/([^/]+)", _Handler.fail),
     (r"/retry-after/([^/]+)/([^/]+)", _Handler.retry_after),
     (r"/retry-after-503/([^/]+)/([^/]+)", _Handler.retry_after_503),
+    (r"/retry-after-always/([^/]+)", _Handler.retry_after_always),
     (r"/slow-headers/([\d.]+)", _Handler.slow_headers),
     (r"/trickle/(\d+)/([\d.]+)/(\d+)", _Handler.trickle),
     (r"/reset(?:/(\d+)/([^/]+))?", _Handler.reset),
@@ -208,16 +230,29 @@ _TABLE: list[tuple[str, Callable[..., None]]] = [
     (r"/redirect-loop/(\d+)(?:/(\d+))?", _Handler.redirect_loop),
     (r"/redirect-chain/(\d+)", _Handler.redirect_chain),
     (r"/html200", _Handler.html200),
+    (r"/latin1-redirect", _Handler.latin1_redirect),
+    (r"/utf8-redirect", _Handler.utf8_redirect),
+    (r"/echo/(.*)", _Handler.echo_path),
 ]
 _ROUTES = [(re.compile(pattern), handler) for pattern, handler in _TABLE]
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
 
 
 class FaultyServer:
     """A threaded HTTP server on 127.0.0.1 (a free port) serving the scenarios above."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        self._httpd = _Server((host, 0), _Handler)
+    def __init__(self, host: str = "127.0.0.1", *, tls: tuple[str, str] | None = None) -> None:
+        self._httpd = (_Server6 if ":" in host else _Server)((host, 0), _Handler)
         self._httpd.faulty = self
+        self._scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+            self._scheme = "https"
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._counters: dict[str, int] = {}
@@ -228,7 +263,8 @@ class FaultyServer:
     @property
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        shown = f"[{host}]" if ":" in str(host) else str(host)
+        return f"{self._scheme}://{shown}:{port}"
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path`` on this server."""

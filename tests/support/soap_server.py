@@ -4,6 +4,12 @@ Built on http.server and lxml (through ris_connector.xmlsafe, as every parse of 
 should be). It serves the WSDL with its own address, answers the four operations from an
 editable dataset, sends SOAP faults, xsi:nil values, slow answers, and checks HTTP basic
 auth or a WS-Security UsernameToken.
+
+For the hostile cases: ``address`` puts another endpoint into the WSDL's ``soap:address``,
+``import_chain`` makes the WSDL import a chain of that many nested XSD documents
+(``/xsd/1`` imports ``/xsd/2``...), ``fault_text`` answers every call (or those of
+``fault_operations``) with that fault string.
+Every request body is kept in ``bodies``.
 """
 
 from __future__ import annotations
@@ -161,21 +167,30 @@ class SoapServer:
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     wsdl_gets: int = 0
     seen_headers: list[dict[str, str]] = field(default_factory=list)
+    address: str | None = None
+    import_chain: int = 0
+    fault_text: str | None = None
+    fault_operations: tuple[str, ...] = ()
+    bodies: list[bytes] = field(default_factory=list)
+    xsd_gets: int = 0
 
     def start(self) -> SoapServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if self.path.startswith("/xsd/"):
+                    server.xsd_gets += 1
+                    return self._reply(200, server.chain_schema(int(self.path[5:])), "text/xml; charset=utf-8")
                 if not self.path.startswith("/sitzungsdienst"):
                     return self._reply(404, b"", "text/plain")
                 server.wsdl_gets += 1
-                wsdl = WSDL.read_text(encoding="utf-8").replace("http://127.0.0.1:8099/sitzungsdienst", server.url)
-                return self._reply(200, wsdl.encode(), "text/xml; charset=utf-8")
+                return self._reply(200, server.wsdl_text().encode(), "text/xml; charset=utf-8")
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 server.seen_headers.append(dict(self.headers))
+                server.bodies.append(body)
                 if server.delay:
                     time.sleep(server.delay)
                 status, answer = server.answer(body, self.headers.get("Authorization"))
@@ -210,8 +225,33 @@ class SoapServer:
     def local_wsdl(self, folder: Path) -> Path:
         """The WSDL as a local file whose address points at this server."""
         path = folder / "sitzungsdienst.wsdl"
-        path.write_text(WSDL.read_text(encoding="utf-8").replace("http://127.0.0.1:8099/sitzungsdienst", self.url))
+        path.write_text(self.wsdl_text())
         return path
+
+    def wsdl_text(self) -> str:
+        """The WSDL with this server's address (or ``address``) and the import chain, if any."""
+        original = "http://127.0.0.1:8099/sitzungsdienst"
+        text = WSDL.read_text(encoding="utf-8").replace(original, self.address or self.url)
+        if self.import_chain:
+            base = self.url.rsplit("/", 1)[0]
+            chain = f'<xsd:import namespace="urn:chain:1" schemaLocation="{base}/xsd/1"/>'
+            text = text.replace('elementFormDefault="qualified">', 'elementFormDefault="qualified">' + chain, 1)
+        return text
+
+    def chain_schema(self, n: int) -> bytes:
+        """XSD number ``n`` of the import chain: imports number ``n + 1`` until ``import_chain``."""
+        base = self.url.rsplit("/", 1)[0]
+        inner = (
+            f'<xsd:import namespace="urn:chain:{n + 1}" schemaLocation="{base}/xsd/{n + 1}"/>'
+            if n < self.import_chain
+            else ""
+        )
+        return (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            f'<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:chain:{n}">'
+            f'{inner}<xsd:simpleType name="t{n}"><xsd:restriction base="xsd:string"/></xsd:simpleType>'
+            "</xsd:schema>"
+        ).encode()
 
     # -- answering ---------------------------------------------------------------------------
     def answer(self, body: bytes, authorization: str | None) -> tuple[int, str]:
@@ -224,6 +264,8 @@ class SoapServer:
         denied = self._check_auth(header, authorization)
         if denied:
             return denied
+        if self.fault_text is not None and (not self.fault_operations or operation in self.fault_operations):
+            return 500, _fault("soap:Server", self.fault_text)
         try:
             return 200, _envelope(getattr(self, "_op_" + operation)(params))
         except KeyError as exc:

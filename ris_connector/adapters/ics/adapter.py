@@ -42,8 +42,12 @@ class IcsOptions(AdapterOptions):
     kind: Literal["meetings", "appointments"] = Field(
         "meetings", description="meetings: RIS calendar -> Meeting; appointments: booking system -> Appointment"
     )
-    recurrence_past: float = Field(365 * 86400.0, description="How far back RRULEs are expanded (duration).")
-    recurrence_future: float = Field(730 * 86400.0, description="How far ahead RRULEs are expanded (duration).")
+    recurrence_past: float = Field(
+        365 * 86400.0, ge=0, le=100 * 365 * 86400.0, description="How far back RRULEs are expanded (duration)."
+    )
+    recurrence_future: float = Field(
+        730 * 86400.0, ge=0, le=100 * 365 * 86400.0, description="How far ahead RRULEs are expanded (duration)."
+    )
     max_occurrences: int = Field(1000, ge=1, description="Most occurrences one recurring event yields.")
     placeholder_end: bool = Field(
         True, description="Drop a DTEND at midnight after a timed DTSTART (ALLRIS 4); meetings only."

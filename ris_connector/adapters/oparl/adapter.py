@@ -87,9 +87,9 @@ class OParlOptions(AdapterOptions):
     """Only sync these lists, by Body attribute name (default: all the version has)."""
     vendor: str | None = None
     """Override vendor detection: generic, sternberg, ccegov, ccegov-allris4, somacos, rubin."""
-    page_limit: int | None = None
+    page_limit: int | None = Field(default=None, ge=1, le=100_000)
     """``limit`` to send on list requests, where the vendor accepts one."""
-    max_pages: int = 100_000
+    max_pages: int = Field(default=100_000, ge=1)
     fetch_thin: bool = True
     """Fetch list entries that carry only their id one by one (quirk 13)."""
     concurrency: int | None = Field(default=None, ge=1)

@@ -16,9 +16,10 @@ from pydantic import Field
 from zeep.wsse.username import UsernameToken
 
 from ris_connector.adapters.base import Adapter, AdapterContext, AdapterOptions, Checkpoint, Item, Notice
-from ris_connector.adapters.soap.transport import CoreTransport
+from ris_connector.adapters.soap.transport import CoreTransport, SoapLimits
 from ris_connector.adapters.xml.window import Window, has_window, window_for
 from ris_connector.errors import ConfigError, SourceError, UnsafeXml
+from ris_connector.logsafe import safe_text
 from ris_connector.mapping import Mapping, OperationSpec, Place, RecordBuilder, RecordSpec, load_mapping
 from ris_connector.mapping.paths import object_values
 from ris_connector.models import Record
@@ -40,7 +41,15 @@ class SoapOptions(AdapterOptions):
     """Name of the environment variable that holds the password (never the password itself)."""
     wsdl_cache_dir: str | None = None
     """Keep fetched WSDL/XSD files here between runs (default: in memory for one run)."""
-    wsdl_cache_ttl: float = Field(86400.0, ge=0)
+    wsdl_cache_ttl: float = Field(86400.0, ge=0, le=365 * 86400.0)
+    max_schema_documents: int = Field(SoapLimits.max_schema_documents, ge=1, le=10_000)
+    """WSDL and XSD documents the client may load (imports and includes counted)."""
+    max_schema_depth: int = Field(SoapLimits.max_schema_depth, ge=0, le=100)
+    """How deep schema imports may nest (beyond that Python's stack would run out)."""
+    max_response_bytes: int = Field(SoapLimits.max_response_bytes, ge=1024, le=2**31)
+    """Largest SOAP answer or schema document (zeep needs about 15 times this in memory)."""
+    max_calls: int = Field(SoapLimits.max_calls, ge=1, le=10_000_000)
+    """SOAP calls per run, ``for_each`` follow-up calls included; beyond it the run is incomplete."""
 
 
 class SoapAdapter(Adapter):
@@ -76,17 +85,22 @@ class SoapAdapter(Adapter):
         local = urlsplit(wsdl).scheme.lower() not in ("http", "https")
         password = self._password()
         endpoint = self.ctx.source.url if local else None
-        auth_host = (urlsplit(endpoint or wsdl).hostname or "").lower()
         header = None
         if self.opts.auth == "basic":
             header = "Basic " + base64.b64encode(f"{self.opts.username}:{password}".encode()).decode()
+        # Credentials of either kind are added by the transport, to calls to the source's
+        # configured origin only (never by zeep to whatever soap:address names).
+        wsse = UsernameToken(self.opts.username, password) if self.opts.auth == "wsse" else None  # type: ignore[no-untyped-call]
+        o = self.opts
+        limits = SoapLimits(o.max_schema_documents, o.max_schema_depth, o.max_response_bytes, o.max_calls)
         transport = CoreTransport(
             self.ctx.http,
             local_root=Path(wsdl).resolve().parent if local else None,
             cache_dir=Path(self.opts.wsdl_cache_dir) if self.opts.wsdl_cache_dir else None,
             cache_ttl=self.opts.wsdl_cache_ttl,
             auth_header=header,
-            auth_host=auth_host,
+            wsse=wsse,
+            limits=limits,
         )
         settings = zeep.Settings(
             strict=True,
@@ -95,18 +109,20 @@ class SoapAdapter(Adapter):
             forbid_entities=True,
             forbid_external=local,
         )
-        wsse = UsernameToken(self.opts.username, password) if self.opts.auth == "wsse" else None  # type: ignore[no-untyped-call]
         try:
             client = zeep.Client(  # type: ignore[no-untyped-call]
                 str(Path(wsdl).resolve()) if local else wsdl,
                 transport=transport,
                 settings=settings,
-                wsse=wsse,
                 service_name=self.opts.service,
                 port_name=self.opts.port,
             )
         except SourceError:
             raise
+        except RecursionError:  # nesting that max_schema_depth did not see (e.g. types, not imports)
+            raise SourceError(
+                f"cannot load WSDL {wsdl}: its schemas nest too deeply", url=None if local else wsdl
+            ) from None
         except (zeep.exceptions.Error, OSError, ValueError) as exc:
             raise SourceError(f"cannot load WSDL {wsdl}: {_describe(exc)}", url=None if local else wsdl) from None
         service = client.service
@@ -185,13 +201,16 @@ class SoapAdapter(Adapter):
 
     def _call(self, service: Any, op: OperationSpec, args: dict[str, Any]) -> tuple[Any, str | None]:
         """The serialized result, or (None, message) for a fault the mapping says to skip."""
-        shown = ", ".join(f"{k}={v}" for k, v in args.items())
+        shown = safe_text(", ".join(f"{k}={v}" for k, v in args.items()))
         try:
             result = getattr(service, op.name)(**args)
         except AttributeError:
             raise ConfigError(f"mapping {self.mapping.source_file}: the service has no operation {op.name!r}") from None
         except zeep.exceptions.Fault as fault:
-            message = f"SOAP fault in operation {op.name}({shown}): {fault.code or ''} {fault.message}".strip()
+            # The fault's text is the server's: escaped and clipped (a 50 MB fault string must
+            # not be copied into the error, the log and the stored report).
+            text = safe_text(f"{fault.code or ''} {fault.message or ''}".strip())
+            message = f"SOAP fault in operation {op.name}({shown}): {text}"
             if op.on_fault == "skip":
                 return None, message
             raise SourceError(message, source=self.ctx.source.name) from None
@@ -202,6 +221,10 @@ class SoapAdapter(Adapter):
             if exc.source is None:  # refused by the XML cleaner, not the HTTP client
                 exc.source = self.ctx.source.name
             raise
+        except RecursionError:
+            raise SourceError(
+                f"operation {op.name}({shown}): the answer nests too deeply", source=self.ctx.source.name
+            ) from None
         except (zeep.exceptions.Error, ValueError, TypeError) as exc:
             raise SourceError(f"operation {op.name}({shown}): {_describe(exc)}", source=self.ctx.source.name) from None
         return zeep.helpers.serialize_object(result, target_cls=dict), None  # type: ignore[no-untyped-call]
@@ -230,4 +253,4 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {safe_text(exc)}"

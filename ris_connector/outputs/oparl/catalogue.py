@@ -6,10 +6,8 @@ reference). Keys are the JSON (camelCase) names used by the store and by OParl a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 OPARL_VERSION = "https://schema.oparl.org/1.1/"
 SCHEMA_BASE = "https://schema.oparl.org/1.1/"
@@ -46,20 +44,6 @@ SOURCE_MODIFIED = PREFIX + "sourceModified"
 URL_ATTRIBUTES = frozenset(
     {"license", "web", "website", "fileLicense", "accessUrl", "downloadUrl", "externalServiceUrl", "vendor", "product"}
 )
-
-_SPACE = re.compile(r"\s")
-
-
-def web_url(value: object) -> bool:
-    """Whether ``value`` is an absolute http(s) URL with a host and a valid port (``format: url``)."""
-    if type(value) is not str or not value.startswith(("http://", "https://")):
-        return False
-    try:
-        parts = urlsplit(value)
-        _ = parts.port  # raises ValueError for a port out of range
-    except ValueError:
-        return False
-    return bool(parts.hostname) and _SPACE.search(value) is None
 
 
 #: Stored attributes that the 1.1 schema does not have; served with the prefix.

@@ -3,26 +3,38 @@
 A File is served from the output when the mirror's last check of it succeeded
 (``downloaded``/``unchanged``) and the blob named by the recorded SHA-256 exists below the
 mirror directory with the recorded size. Nothing else on disk is ever read: the path is built
-from the digest (64 hex digits), never from a stored path or from the request.
+from the digest (64 hex digits), never from a stored path or from the request, and it is opened
+at every request one directory at a time without following a symbolic link (a link swapped in
+after the snapshot was built is refused, not followed).
+
+The bytes come from sources other people run, so the answer is built for hostile content: only
+PDF, common images (PNG, JPEG, GIF, WebP) and plain text are shown inline; everything else
+(HTML, SVG, XML, ``application/rss+xml``, ``application/pdf+xml``, ...) is an attachment. Every
+answer says ``X-Content-Type-Options: nosniff`` and ``Content-Security-Policy: sandbox``, so
+even a type the browser would render cannot run script on the endpoint's origin.
 """
 
 from __future__ import annotations
 
 import logging
 import mimetypes
+import os
 import re
+import stat
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from ris_connector.files.blobs import BlobStore
 from ris_connector.files.entry import GENERATION_KEY, META_NAMESPACE, NAMESPACE, FileEntry
+from ris_connector.models import URL_JSON_FIELDS
 from ris_connector.store.base import Store
+from ris_connector.urlsafe import URL
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +42,28 @@ log = logging.getLogger(__name__)
 ORIGINAL_ACCESS_URL = "ris:originalAccessUrl"
 ORIGINAL_DOWNLOAD_URL = "ris:originalDownloadUrl"
 
+#: JSON name -> kind of every URL-valued key of a published object: checked again before
+#: publishing (``ris_connector.urlsafe``), for data stored before the engine checked URLs.
+OUTPUT_URL_FIELDS: tuple[tuple[str, str], ...] = (
+    *URL_JSON_FIELDS.items(),
+    (ORIGINAL_ACCESS_URL, URL),
+    (ORIGINAL_DOWNLOAD_URL, URL),
+)
+
 #: URL path words below ``<base>/file/<key>/``: inline and attachment.
 ACCESS = "access"
 DOWNLOAD = "download"
 
 _CHUNK = 64 * 1024
-_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[\w.+-]+$")
-#: Types a browser would run script in: never shown inline, and sandboxed.
-_ACTIVE = frozenset({"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml"})
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[\w.+-]+")
+#: The only types shown inline (an allowlist: a browser renders none of them as a document
+#: that runs script); every other type is sent as an attachment.
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain"})
+#: Sent with every answer of a mirrored document.
+SAFETY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Content-Security-Policy", "sandbox"))
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_NONBLOCK", 0)
+_DIR_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_DIRECTORY
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -51,15 +77,64 @@ class Document:
     size: int
     content_type: str
     path: Path
+    """The blob below ``root`` (a regular file, no link on the way when the snapshot was built)."""
     url_name: str
     """Last URL segment (ASCII, with an extension), also the file name in a static tree."""
     file_name: str
     """Name offered in ``Content-Disposition`` (the source's ``fileName`` where given)."""
     modified: datetime
+    root: Path | None = None
+    """The blob store's directory; the copy is opened below it at every request."""
 
     @property
     def etag(self) -> str:
         return f'"{self.sha256}"'
+
+    def open(self) -> BinaryIO:
+        """The blob, opened without following links and checked again (OSError if it is no
+        longer the verified regular file of ``size`` bytes below ``root``)."""
+        if self.root is None:
+            raise OSError(f"{self.sha256}: no blob store")
+        fd = open_blob(self.root, self.sha256)
+        try:
+            info = os.fstat(fd)
+            if info.st_size != self.size:
+                raise OSError(f"{self.sha256}: {info.st_size} bytes, {self.size} were verified")
+            os.set_blocking(fd, True)
+            return os.fdopen(fd, "rb")
+        except BaseException:
+            os.close(fd)
+            raise
+
+
+def open_blob(root: Path, sha256: str) -> int:
+    """A read descriptor of the blob ``sha256`` below ``root``, or OSError.
+
+    Each directory on the way and the file itself are opened with ``O_NOFOLLOW`` relative to
+    the one before, so a symbolic link anywhere below ``root`` is refused (ELOOP/ENOTDIR); the
+    file must be a regular file, and its resolved path must lie inside ``root``.
+    """
+    if not _DIGEST.fullmatch(sha256):
+        raise OSError(f"not a SHA-256 digest: {sha256[:80]!r}")
+    fd = os.open(root, _DIR_FLAGS)
+    try:
+        for part in ("sha256", sha256[:2], sha256[2:4]):
+            child = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        blob = os.open(sha256, _OPEN_FLAGS, dir_fd=fd)
+    finally:
+        os.close(fd)
+    try:
+        if not stat.S_ISREG(os.fstat(blob).st_mode):
+            raise OSError(f"{sha256}: not a regular file")
+        where = Path(f"/proc/self/fd/{blob}")
+        if where.is_symlink() and not where.readlink().is_relative_to(root):
+            raise OSError(f"{sha256}: resolves outside {root}")
+    except BaseException:
+        os.close(blob)
+        raise
+    return blob
 
 
 def generation(store: Store) -> str | None:
@@ -100,26 +175,28 @@ def document_for(
     sha = entry.servable_sha256
     if sha is None:
         return None
-    path = blobs.path_of(sha)
     try:
-        resolved = path.resolve(strict=True)
-        size = resolved.stat().st_size
-    except OSError:
-        log.warning("File %s: the mirrored copy %s is missing; serving the source's URLs", entry.id, sha)
+        fd = open_blob(blobs.root, sha)
+    except OSError as exc:
+        log.warning(
+            "File %s: no servable copy %s below %s (%s); serving the source's URLs", entry.id, sha, blobs.root, exc
+        )
         return None
-    if not resolved.is_relative_to(blobs.root) or not resolved.is_file():
-        log.warning("File %s: %s is not a blob below %s; not served", entry.id, sha, blobs.root)
-        return None
+    try:
+        size = os.fstat(fd).st_size
+    finally:
+        os.close(fd)
     if entry.size is not None and size != entry.size:
         log.warning("File %s: the copy %s has %d bytes, %d were verified; not served", entry.id, sha, size, entry.size)
         return None
-    ctype = entry.content_type if entry.content_type and _MEDIA_TYPE.match(entry.content_type) else None
+    ctype = entry.content_type if entry.content_type and _MEDIA_TYPE.fullmatch(entry.content_type) else None
     ctype = ctype or "application/octet-stream"
     given = data.get("fileName") if isinstance(data.get("fileName"), str) else None
     name = data.get("name") if isinstance(data.get("name"), str) else None
     url_name = safe_name(given or name or "", ctype)
     modified = state_time(entry) or fallback_time
-    return Document(sha, size, ctype, resolved, url_name, (given or url_name).strip() or url_name, modified)
+    path = blobs.path_of(sha)
+    return Document(sha, size, ctype, path, url_name, (given or url_name).strip() or url_name, modified, blobs.root)
 
 
 def safe_name(name: str, content_type: str) -> str:
@@ -164,21 +241,18 @@ def serve(
         ("Last-Modified", format_datetime(doc.modified.astimezone(timezone.utc), usegmt=True)),
         ("Cache-Control", "no-cache"),
         ("Access-Control-Allow-Origin", "*"),
+        *SAFETY_HEADERS,
     ]
     if _not_modified(environ, doc):
         start_response("304 Not Modified", headers)
         return iter(())
-    active = doc.content_type.lower() in _ACTIVE  # could run script on the output's origin
-    kind = "attachment" if attachment or active else "inline"
+    inline = not attachment and doc.content_type.lower() in INLINE_TYPES
     headers += [
         ("Content-Type", doc.content_type),
         ("Content-Length", str(doc.size)),
-        ("Content-Disposition", _disposition(kind, doc.file_name, doc.url_name)),
-        ("X-Content-Type-Options", "nosniff"),
+        ("Content-Disposition", _disposition("inline" if inline else "attachment", doc.file_name, doc.url_name)),
     ]
-    if active:
-        headers.append(("Content-Security-Policy", "sandbox"))
-    handle = doc.path.open("rb")  # opened before the status line: a vanished blob is a 404, not a broken 200
+    handle = doc.open()  # before the status line, at every request: a vanished or swapped blob is a 404
     start_response("200 OK", headers)
     if environ.get("REQUEST_METHOD") == "HEAD":
         handle.close()

@@ -40,9 +40,10 @@ from typing import Any, NamedTuple
 
 from ris_connector.files.blobs import BlobStore
 from ris_connector.files.entry import NAMESPACE, FileEntry
-from ris_connector.outputs.oparl.catalogue import BACKREF_KEYS, EMBED_RANK, PUBLISHED, TYPES, embedded_pairs, web_url
+from ris_connector.outputs.oparl.catalogue import BACKREF_KEYS, EMBED_RANK, PUBLISHED, TYPES, embedded_pairs
 from ris_connector.outputs.oparl.documents import Document, document_for, state_time
 from ris_connector.store.base import Store
+from ris_connector.urlsafe import is_safe_url
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def _time(value: str) -> datetime:
 
 def file_has_url(data: Mapping[str, Any]) -> bool:
     """Whether a stored File names its document by an http(s) URL (else it is not published)."""
-    return any(web_url(data.get(k)) for k in FILE_URL_KEYS)
+    return any(is_safe_url(data.get(k)) for k in FILE_URL_KEYS)
 
 
 @dataclass(slots=True)

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from ris_connector.normalize.ids import is_url
 from ris_connector.outputs.oparl.catalogue import (
     BODY_LISTS,
     COMMON,
@@ -31,10 +30,12 @@ from ris_connector.outputs.oparl.documents import (
     DOWNLOAD,
     ORIGINAL_ACCESS_URL,
     ORIGINAL_DOWNLOAD_URL,
+    OUTPUT_URL_FIELDS,
     Document,
 )
 from ris_connector.outputs.oparl.index import FILE_URL_KEYS, Entry, PublishIndex
 from ris_connector.outputs.oparl.system import inherited_license, source_system, system_facts
+from ris_connector.urlsafe import URL_OR_TEXT, drop_unsafe, is_safe_url
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class Renderer:
         if row is not None:
             out[ORIGINAL_ID] = row.id
             _source_times(row.data, out)
+        _drop_unsafe(row.id if row is not None else "System", out)
         return out
 
     # --- objects -----------------------------------------------------------------
@@ -239,12 +241,13 @@ class Renderer:
         if entry.type == "AgendaItem" and "order" not in out:
             out["order"] = self.index.agenda_position(entry.id)
         if entry.type == "File" and "accessUrl" not in out:
-            out["accessUrl"] = next(str(data[k]) for k in FILE_URL_KEYS if is_url(data.get(k)))
+            out["accessUrl"] = next(str(data[k]) for k in FILE_URL_KEYS if is_safe_url(data.get(k)))
         if entry.type == "File" and entry.id in self.index.documents:
             self._mirrored_urls(entry, data, out)
         for attr in EXTENSIONS.get(entry.type, ()):
             if data.get(attr) not in (None, []):
                 out[PREFIX + attr] = data[attr]
+        _drop_unsafe(entry.id, out)
         out["created"] = iso(entry.created)
         out["modified"] = iso(entry.modified if parent is None else entry.embedded_modified)
         out[ORIGINAL_ID] = entry.id
@@ -284,9 +287,19 @@ class Renderer:
         return out
 
 
+#: URL-valued keys checked before publishing: the models' (``urlsafe``), and the ``ris:`` copies of
+#: values given in words where the schema wants a URL (text, never another scheme's URL).
+_CHECKED_URLS = (*OUTPUT_URL_FIELDS, *((PREFIX + a, URL_OR_TEXT) for a in sorted(URL_ATTRIBUTES)))
+
+
+def _drop_unsafe(record_id: str, out: dict[str, Any]) -> None:
+    for key in drop_unsafe(out, _CHECKED_URLS):  # second line of defence: see urlsafe.py
+        log.warning("%s: %s is not an http(s) URL; not published", record_id, key)
+
+
 def _put(out: dict[str, Any], attr: str, value: Any) -> None:
     """Set an attribute; a non-URL value of a URL attribute goes under the prefixed name."""
-    if attr in URL_ATTRIBUTES and not is_url(value):
+    if attr in URL_ATTRIBUTES and not is_safe_url(value):
         out[PREFIX + attr] = value
     else:
         out[attr] = value

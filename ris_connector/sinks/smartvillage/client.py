@@ -1,4 +1,8 @@
-"""The mainserver's API: OAuth2 client credentials, then GraphQL with the bearer token."""
+"""The mainserver's API: OAuth2 client credentials, then GraphQL with the bearer token.
+
+Every answer is read within the policy's ``max_response_bytes`` and ``deadline``
+(:mod:`ris_connector.http.outbound`); a larger one fails the call with a DeliveryError.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import requests
 
 from ris_connector.errors import DeliveryError, redact_url
 from ris_connector.http.outbound import RetryPolicy, post
+from ris_connector.logsafe import safe_text
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +111,7 @@ class MainserverClient:
         errors = payload.get("errors") if isinstance(payload, dict) else None
         if errors:
             messages = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
-            raise DeliveryError(f"{what}: GraphQL error: {messages[:500]}", url=url, retryable=False)
+            raise DeliveryError(f"{what}: GraphQL error: {safe_text(messages)}", url=url, retryable=False)
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, dict):
             raise DeliveryError(f"{what}: the answer holds no data", url=url, retryable=False)

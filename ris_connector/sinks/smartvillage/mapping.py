@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from ris_connector.describe import committee_name, file_url, location_of, location_text, meeting_title
 from ris_connector.models import AgendaItem, Location, Meeting, MeetingStatus
 from ris_connector.store import Store
+from ris_connector.urlsafe import is_safe_url
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DEFAULT_CATEGORY = "Ratssitzungen"
@@ -127,7 +128,7 @@ def description(store: Store, meeting: Meeting, place: str | None) -> str:
 def urls(store: Store, meeting: Meeting) -> list[dict[str, str]]:
     """The RIS page and the invitation and protocol files."""
     out: list[dict[str, str]] = []
-    if meeting.web:
+    if meeting.web and is_safe_url(meeting.web):  # models keep only http(s); checked again here
         out.append({"url": meeting.web, "description": "Sitzung im Ratsinformationssystem"})
     for file_id, label in (
         (meeting.invitation, "Einladung"),
@@ -135,7 +136,7 @@ def urls(store: Store, meeting: Meeting) -> list[dict[str, str]]:
         (meeting.verbatim_protocol, "Wortprotokoll"),
     ):
         url = file_url(store, file_id)
-        if url:
+        if url and is_safe_url(url):
             out.append({"url": url, "description": label})
     return out
 
