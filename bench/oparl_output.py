@@ -11,7 +11,7 @@ then 1% of the listed objects changed at the source, an incremental sync and the
 after it. Times are wall seconds of ``app.get_json`` in this process; the syncs are not timed.
 
 ``walk``: reads every page of every external list of every Body (plus System and Body list),
-once from the sample server (``--real``: the real Somacos payloads of ``tests/fixtures/oparl-real``
+once from the sample server (``--real``: the real Somacos payloads of ``tests/fixtures/real``
 as the tests serve them) and once from the output after a full sync, and prints the bytes per
 list and in total.
 
@@ -198,7 +198,7 @@ def main() -> None:
     f.add_argument("--repeat", type=int, default=2)
     w = sub.add_parser("walk", help="bytes of a full walk, source versus output")
     w.add_argument("--scale", type=float, default=0.05)
-    w.add_argument("--real", action="store_true", help="the real payloads of tests/fixtures/oparl-real")
+    w.add_argument("--real", action="store_true", help="the real payloads of tests/fixtures/real")
     args = parser.parse_args()
     {"first-request": first_request, "walk": walk}[args.command](args)
 

@@ -45,24 +45,14 @@ from wsgi_serve import serve_wsgi
 
 from ris_connector.clock import FixedClock
 from ris_connector.outputs.oparl import OParlApp, create_app
+from ris_connector.outputs.oparl.catalogue import BODY_LISTS
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import run_source
 
 T0 = datetime(2027, 1, 10, 10, 0, tzinfo=timezone.utc)
 T1 = T0 + timedelta(hours=1)
-LISTS = {
-    "organization": "Organization",
-    "person": "Person",
-    "meeting": "Meeting",
-    "paper": "Paper",
-    "agendaItem": "AgendaItem",
-    "consultation": "Consultation",
-    "file": "File",
-    "locationList": "Location",
-    "legislativeTermList": "LegislativeTerm",
-    "membership": "Membership",
-}
+LISTS = BODY_LISTS
 #: Given only when the object is not embedded (OParl 1.1.1, strings.yml: File.meeting, Location.bodies...).
 STANDALONE_ONLY = {
     "File": {"meeting", "agendaItem", "paper", "person"},

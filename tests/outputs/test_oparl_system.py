@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from oparl_schema import problems
-from real_oparl import REAL, RealOParl
+from real_oparl import SYSTEMS, WUPPERTAL, RealOParl
 from ristest import oparl_source
 from urn_source import sync_urn
 
@@ -42,7 +42,7 @@ def _real_store(path: Path) -> SQLiteStore:
 def test_the_sync_keeps_the_systems_facts(tmp_path: Path) -> None:
     with _real_store(tmp_path / "real.db") as store:
         (row,) = list(store.iter_rows(type_name="System"))
-    system = json.loads((REAL / "meine-stadt-transparent/testdata/oparl-missing/system.json").read_text("utf-8"))
+    system = json.loads((WUPPERTAL / "system.json").read_text("utf-8"))
     for key in ("name", "license", "contactEmail", "contactName", "website", "vendor", "product", "created"):
         assert row.data[key] == system[key], key
     assert row.data["oparlVersion"] == "https://schema.oparl.org/1.1/"  # served as 1.1 by the test server
@@ -52,9 +52,8 @@ def test_every_real_system_normalizes() -> None:
     """29 Systems captured from live endpoints: each becomes one System record ("N/A" is no name)."""
     clock = FixedClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
     normalizer = OParlNormalizer(source="real", tz=ZoneInfo("Europe/Berlin"), clock=clock, scheme_for={})
-    folder = REAL / "meine-stadt-transparent" / "testdata" / "systems"
     records = []
-    for path in sorted(folder.glob("*.json")):
+    for path in sorted(SYSTEMS.glob("*.json")):
         items = list(normalizer.items(json.loads(path.read_text("utf-8")), expected="System"))
         assert not [i for i in items if isinstance(i, Rejected)], path.name
         records += [i for i in items if isinstance(i, System)]

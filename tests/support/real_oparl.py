@@ -1,9 +1,9 @@
-"""A local OParl 1.1 endpoint made of real captured payloads (``tests/fixtures/oparl-real``), all Somacos.
+"""A local OParl 1.1 endpoint made of real captured payloads (``tests/fixtures/real``), all Somacos.
 
-* System and Body: Wuppertal's (meine-stadt-transparent, ``oparl-missing``; captured as OParl 1.0),
+* System and Body: Wuppertal's (``wuppertal-somacos-oparl``; captured as OParl 1.0),
   served as 1.1: ``type``/``oparlVersion`` name 1.1 and the Body gets the six lists 1.1 added.
   The System's licence and product are free text, as captured.
-* Lists: Karlsruhe's (karlsruhe-oparl-syndication, OParl 1.1): 9 meetings, 11 papers, 97
+* Lists: Karlsruhe's (``karlsruhe-somacos-oparl``, OParl 1.1): 9 meetings, 11 papers, 97
   organizations, 262 consultations; ``agendaItem``, ``file`` and ``locationList`` list the objects
   embedded in those (as Somacos lists them); ``person``, ``membership`` and ``legislativeTermList``
   are empty. Lists are paginated by ``page_size`` (``links.next``).
@@ -22,9 +22,11 @@ from typing import Any
 
 from static_server import Page, StaticServer
 
-REAL = Path(__file__).resolve().parents[1] / "fixtures" / "oparl-real"
-KARLSRUHE = REAL / "karlsruhe-oparl-syndication" / "docs"
-WUPPERTAL = REAL / "meine-stadt-transparent" / "testdata" / "oparl-missing"
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
+KARLSRUHE = REAL / "karlsruhe-somacos-oparl" / "docs"
+WUPPERTAL = REAL / "wuppertal-somacos-oparl"
+#: The 29 System objects meine-stadt-transparent captured from live endpoints.
+SYSTEMS = REAL.parent / "oparl-real" / "meine-stadt-transparent" / "testdata" / "systems"
 HOSTS = ("https://web1.karlsruhe.de", "http://oparl.wuppertal.de")
 V10 = "https://schema.oparl.org/1.0/"
 V11 = "https://schema.oparl.org/1.1/"

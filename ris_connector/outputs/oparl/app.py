@@ -16,7 +16,6 @@ import json
 import logging
 import math
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -138,7 +137,7 @@ class OParlApp:
     (scheme, host and the mount point ``SCRIPT_NAME``). ``publisher``: the System facts of the
     configuration's ``[output]`` table (OParl names: ``name``, ``contactEmail``, ``license``...);
     ``system_name`` wins for the name. Thread-safe: each request reads an index that no other
-    thread changes meanwhile (:class:`LiveIndex`), and store reads are serialized.
+    thread changes meanwhile (:class:`LiveIndex`); the stores are thread-safe.
     """
 
     def __init__(
@@ -159,7 +158,7 @@ class OParlApp:
         self.publisher = dict(publisher or {})
         self.body_names = dict(body_names or {})
         self._owns_store = owns_store
-        self.live = LiveIndex(store, body_names=self.body_names, files=self.files, store_lock=threading.RLock())
+        self.live = LiveIndex(store, body_names=self.body_names, files=self.files)
 
     def close(self) -> None:
         """Close the store if the app opened it."""
@@ -242,7 +241,7 @@ class OParlApp:
     def _route(self, index: PublishIndex, path: str, query: str, base: str) -> JsonResult:
         parts = [p for p in path.split("/") if p]
         urls = Urls(base)
-        renderer = Renderer(index, self.live.reads, urls, system_name=self.system_name, publisher=self.publisher)
+        renderer = Renderer(index, self.store, urls, system_name=self.system_name, publisher=self.publisher)
         page_in_path: int | None = None
         if len(parts) >= 2 and parts[-2] == "page":
             page_in_path = _positive(parts[-1], "page")

@@ -7,18 +7,16 @@ of the changes, not of the store. Only when the set of live Bodies changed, or w
 changed than a quarter of the index, is the index built again from scratch; that build also runs
 beside the readers, who keep the old index until the new one replaces it.
 
-Store calls are serialized by one lock (a store connection is not shared between threads); locks are
-always taken in the order readers-writer lock, then store lock, so a reader waiting for the store
-never holds what a refresher waits for.
+One refresher runs at a time; the store itself may be read from many threads (each has its own
+connection), so requests render concurrently.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
 
 from ris_connector.files.blobs import BlobStore
 from ris_connector.outputs.oparl.documents import generation
@@ -97,22 +95,6 @@ class ReadWriteLock:
                 self._cond.notify_all()
 
 
-class StoreReads:
-    """The store reads a request makes while rendering, one at a time."""
-
-    def __init__(self, store: Store, lock: threading.RLock) -> None:
-        self._store = store
-        self._lock = lock
-
-    def get_data(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        with self._lock:
-            return self._store.get_data(list(ids))
-
-    def resolve_aliases(self, ids: Iterable[str]) -> dict[str, str]:
-        with self._lock:
-            return self._store.resolve_aliases(list(ids))
-
-
 class LiveIndex:
     """The :class:`PublishIndex` of a store, brought up to date before each request."""
 
@@ -122,13 +104,10 @@ class LiveIndex:
         *,
         body_names: Mapping[str, str] | None = None,
         files: BlobStore | None = None,
-        store_lock: threading.RLock | None = None,
     ) -> None:
         self.store = store
         self.body_names = dict(body_names or {})
         self.files = files
-        self.store_lock = store_lock or threading.RLock()
-        self.reads = StoreReads(store, self.store_lock)
         self._rw = ReadWriteLock()
         self._refreshing = threading.Lock()
         self._index: PublishIndex | None = None
@@ -143,25 +122,23 @@ class LiveIndex:
         """Apply what changed in the store since the last call (build the index the first time)."""
         with self._refreshing:
             limit = max(REBUILD_MIN, int(REBUILD_SHARE * len(self._index.entries))) if self._index else 0
-            with self.store_lock:
-                mark = generation(self.store) if self.files is not None else None
-                latest, overflow = self._seq, self._index is None
-                ids: set[str] = set()
-                if not overflow:
-                    for event in self.store.changes(after=self._seq):
-                        latest = event.seq
-                        ids.add(event.id)
-                        if len(ids) > limit:
-                            overflow = True
-                            break
-                if overflow:
-                    latest = last_seq(self.store, latest)
+            mark = generation(self.store) if self.files is not None else None
+            latest, overflow = self._seq, self._index is None
+            ids: set[str] = set()
+            if not overflow:
+                for event in self.store.changes(after=self._seq):
+                    latest = event.seq
+                    ids.add(event.id)
+                    if len(ids) > limit:
+                        overflow = True
+                        break
+            if overflow:
+                latest = last_seq(self.store, latest)
             if not overflow and latest == self._seq and mark == self._generation:
                 return
             if not overflow:
                 assert self._index is not None
-                with self.store_lock:
-                    pending = self._index.gather(self.store, ids, mirror_moved=mark != self._generation)
+                pending = self._index.gather(self.store, ids, mirror_moved=mark != self._generation)
                 with self._rw.write():
                     done = self._index.apply(pending)
                     if done:
@@ -169,8 +146,7 @@ class LiveIndex:
                         self.applied += len(ids)
                         return
                 log.info("the live Bodies changed; building the OParl index again")
-            with self.store_lock:
-                fresh = PublishIndex(self.store, body_names=self.body_names, files=self.files)
+            fresh = PublishIndex(self.store, body_names=self.body_names, files=self.files)
             with self._rw.write():
                 self._index, self._seq, self._generation = fresh, latest, mark
                 self.rebuilds += 1
