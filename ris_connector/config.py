@@ -14,6 +14,7 @@ source are the adapter's options::
     url = "https://www.bonn.sitzung-online.de/public/oparl/system"
     full_sync_every = "7d"
     interval = "6h"                   # how often the Celery beat schedule runs it
+    ignore_changes = ['Stand: \\d\\d\\.\\d\\d\\.\\d{4}']   # volatile text (docs/changes.md)
     [source.http]
     read_timeout = 300
 
@@ -88,7 +89,23 @@ class SourceConfig(BaseModel):
     overlap: float = Field(3600.0, description="Seconds an incremental run looks back before the watermark.")
     full_sync_every: float | None = Field(7 * 86400.0, description="Seconds between full reconciliation runs.")
     max_individual_fetches: int = 5000
-    max_delete_fraction: float = Field(0.5, description="Refuse absence deletes of more than this share.")
+    max_delete_fraction: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Per list and type: a list that shrank by more than this share of its last size deletes "
+        "nothing; per type: no absence deletes of more than this share of its records (docs/health.md).",
+    )
+    max_quarantine_fraction: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="A run that quarantines more than this share of the records of a type is degraded.",
+    )
+    ignore_changes: list[str] = Field(
+        default_factory=list,
+        description="Regular expressions of volatile text: matches are no change (docs/changes.md).",
+    )
     batch_size: int = 500
     interval: float = Field(
         86400.0, gt=0, description="Seconds between scheduled runs (the Celery beat schedule); default one day."
@@ -115,6 +132,18 @@ class SourceConfig(BaseModel):
     @classmethod
     def _check_tz(cls, value: str) -> str:
         get_timezone(value)
+        return value
+
+    @field_validator("ignore_changes")
+    @classmethod
+    def _check_patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not pattern:
+                raise ValueError("an empty pattern would match nothing")
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
         return value
 
     @field_validator("overlap", "full_sync_every", "interval", mode="before")

@@ -133,6 +133,11 @@ class ForbiddenUrl(SourceError):
     """A link points to a host, scheme or address the source is not allowed to reach."""
 
 
+class LimitExceeded(SourceError):
+    """A bound of the source's settings was reached (records per feed, expansion work); what
+    was read before is kept, the run is incomplete and deletes nothing."""
+
+
 class PaginationLoop(SourceError):
     """A list's pagination does not end (a page seen before, or endless pages)."""
 

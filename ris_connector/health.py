@@ -5,13 +5,14 @@ the Prometheus metrics read it, so they always agree. It reads only the store (t
 table and the fleet ledger), so it is right whichever process ran the syncs.
 
 Run statuses are open-ended strings: the engine writes ``complete``, ``incomplete``, ``failed``,
-the store ``running`` and ``aborted``, the CLI ``locked``, and later versions may add more (such
-as ``degraded``). A status this module does not know is shown as the source's health as it is.
+``degraded`` (read whole, too much quarantined), the store ``running`` and ``aborted``, the CLI
+``locked``, and later versions may add more. A status this module does not know is shown as
+the source's health as it is.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ris_connector.celery.ledger import TaskLedger
@@ -25,7 +26,14 @@ _FAILED = frozenset({"incomplete", "failed", "aborted", "locked"})
 OK, DEGRADED, STALE, INCOMPLETE, FAILED = "ok", "degraded", "stale", "incomplete", "failed"
 HEALTHS = (OK, DEGRADED, STALE, INCOMPLETE, FAILED)
 #: Run status -> health of the source.
-RUN_HEALTH = {"complete": OK, "incomplete": INCOMPLETE, "locked": INCOMPLETE, "failed": FAILED, "aborted": FAILED}
+RUN_HEALTH = {
+    "complete": OK,
+    "degraded": DEGRADED,
+    "incomplete": INCOMPLETE,
+    "locked": INCOMPLETE,
+    "failed": FAILED,
+    "aborted": FAILED,
+}
 _RANK = {OK: 0, DEGRADED: 1, STALE: 2, INCOMPLETE: 3, FAILED: 4}
 _UNKNOWN_RANK = 1  # an unknown status (a run that ended, but not plainly complete) ranks as degraded
 
@@ -36,7 +44,7 @@ class SourceStatus:
 
     source: str
     last_complete: str | None
-    """When the newest complete run finished (ISO 8601), None if none ever completed."""
+    """When the newest complete (or degraded) run finished (ISO 8601), None if none ever completed."""
     age_s: float | None
     failures_since: int
     """Runs after the last complete one that ended incomplete, failed or were killed."""
@@ -46,6 +54,10 @@ class SourceStatus:
     max_age_s: float
     running: bool = False
     """The newest run has not finished (or its process died and no run followed yet)."""
+    degraded: bool = False
+    """The newest complete run read the whole source but quarantined too much of a type."""
+    degraded_types: list[str] = field(default_factory=list)
+    """Those types (from that run's report)."""
     locked: int = 0
     """Fleet: tasks that found the source being synced by another worker (they wait and retry)."""
     duplicates: int = 0
@@ -64,6 +76,8 @@ def source_status(store: Store, source: str, *, now: datetime, max_age: float) -
     fleet = TaskLedger(store).counts(source)
     when = (complete.finished or complete.started) if complete else None
     age = (now - datetime.fromisoformat(when)).total_seconds() if when else None
+    degraded = complete is not None and complete.status == DEGRADED
+    types = [str(t) for t in (complete.report or {}).get("degraded_types", [])] if complete and degraded else []
     return SourceStatus(
         source=source,
         last_complete=when,
@@ -74,6 +88,8 @@ def source_status(store: Store, source: str, *, now: datetime, max_age: float) -
         stale=age is None or age > max_age,
         max_age_s=max_age,
         running=bool(last and last.status == "running"),
+        degraded=degraded,
+        degraded_types=types,
         locked=fleet.locked,
         duplicates=fleet.duplicates,
         gave_up=fleet.gave_up,

@@ -236,7 +236,8 @@ def test_booking_feed_becomes_appointments_and_logs_no_personal_data(server: Ics
     finally:
         logger.removeHandler(capture)
         logger.setLevel(old_level)
-    assert report.status == "complete"
+    assert report.status == "degraded" and report.complete  # 1 of 5 quarantined: above 5 %, all read
+    assert report.degraded_types() == ["Appointment"]
     assert counts(report, "Appointment") == {
         "created": 4,
         "updated": 0,
@@ -275,9 +276,11 @@ def test_booking_feed_becomes_appointments_and_logs_no_personal_data(server: Ics
 def test_cli_sync_ics_and_exit_statuses(server: IcsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "cli.db")
     url = server.put("/termine.ics", feed("buergerbuero_termine.ics"))
-    assert main(["sync", "--ics", url, "--kind", "appointments", "--db", db, "--json"]) == 0
+    # 1 of 5 events cannot be read: 20 % > max_quarantine_fraction (5 %), so the run is degraded (exit 4)
+    assert main(["sync", "--ics", url, "--kind", "appointments", "--db", db, "--json"]) == 4
     out = json.loads(capsys.readouterr().out)
-    assert out["adapter"] == "ics" and out["status"] == "complete"
+    assert out["adapter"] == "ics" and out["status"] == "degraded"
+    assert out["quarantine_share"] == {"Appointment": 0.2, "Location": 0.0} and out["degraded_types"] == ["Appointment"]
     assert out["counts"]["Appointment"]["created"] == 4 and out["counts"]["Appointment"]["quarantined"] == 1
 
     assert main(["sync", "--ics", server.url("/gibt-es-nicht.ics"), "--db", db, "--json"]) == 3
@@ -304,11 +307,13 @@ adapter = "ics"
 url = "{server.put("/termine.ics", feed("buergerbuero_termine.ics"))}"
 kind = "appointments"
 recurrence_future = "365d"
+max_quarantine_fraction = 0.25  # one event in five is broken on purpose: not degraded
 """,
         encoding="utf-8",
     )
     assert main(["sync", "--config", str(config), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "complete" and out["degraded"] == []
     assert out["counts"]["Meeting"]["created"] == 6
     assert out["counts"]["Appointment"]["created"] == 4
     store = SQLiteStore(tmp_path / "ris.db")
@@ -337,12 +342,12 @@ def test_tzid_spellings_map_to_berlin(tzid: str) -> None:
     assert str(get_timezone(tzid)) == "Europe/Berlin"
 
 
-def test_readme_example_config_is_valid(tmp_path: Path) -> None:
+def test_documented_example_config_is_valid(tmp_path: Path) -> None:
     from ris_connector.adapters.registry import load_adapter
     from ris_connector.config import load_config
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### iCalendar feeds", 1)[1]
+    page = (Path(__file__).resolve().parents[1] / "docs" / "sources" / "icalendar.md").read_text(encoding="utf-8")
+    section = page.split("## Reading a feed", 1)[1]
     example = section.split("```toml\n", 1)[1].split("```", 1)[0]
     (tmp_path / "ics.toml").write_text(example, encoding="utf-8")
     sources = load_config(tmp_path / "ics.toml").sources

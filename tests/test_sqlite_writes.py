@@ -11,6 +11,9 @@ import pytest
 from ris_connector.errors import StoreError
 from ris_connector.store.base import WriteBatch
 from ris_connector.store.sqlite import SQLiteStore
+from ris_connector.store.sqlite_schema import SCHEMA_VERSION
+
+CURRENT = str(SCHEMA_VERSION)
 
 PERSON = "https://x.example/person/1"
 MEETING = "https://x.example/meeting/1"
@@ -93,7 +96,7 @@ def test_a_schema_1_store_is_brought_up_to_date_and_keeps_its_references(tmp_pat
     old.commit()
     old.close()
     with SQLiteStore(path) as store:
-        assert store._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("2",)
+        assert store._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (CURRENT,)
         assert store._db.execute("SELECT type FROM sqlite_master WHERE name='refs'").fetchone() == ("view",)
         assert sorted(store._db.execute("SELECT src, field, dst FROM refs")) == [
             (MEETING, "organization", ORG),
@@ -145,6 +148,6 @@ def test_a_file_whose_creation_was_cut_off_is_completed(tmp_path: Path) -> None:
     db.close()
     with SQLiteStore(path) as store:
         store.apply(_refs_batch(1))
-        assert store._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("2",)
+        assert store._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (CURRENT,)
         assert store._db.execute("SELECT count(*) FROM refs").fetchone() == (2,)
         assert store.runs() == []

@@ -74,6 +74,13 @@ class Checkpoint:
 
     stream: str
     state: Mapping[str, Any] = field(default_factory=dict)
+    type: str | None = None
+    """The record type of the list's entries, where it has one: only records of this type count
+    for the list's size (the evidence for absence deletes), not objects embedded in them."""
+    size: int | None = None
+    """How many entries the list held, where the adapter counts them (entries it skipped as
+    copies of objects already yielded included). None: the records of ``type`` (or of every
+    type) yielded since the last checkpoint are counted."""
 
 
 Item = Record | Tombstone | Rejected | Notice | MissingReference | Checkpoint

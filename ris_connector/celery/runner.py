@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 #: Outcomes of :func:`sync_once`.
 COMPLETE = "complete"
+DEGRADED = "degraded"
+"""The whole source was read but too much of a type quarantined: done (a retry reads the same
+data), and ``ris-connector status`` shows it."""
 INCOMPLETE = "incomplete"
 FAILED = "failed"
 DUPLICATE = "duplicate"
@@ -122,11 +125,11 @@ def _run(
         log.exception("%s: unexpected error in the sync", name)
         outcome = Outcome(name, FAILED, run_id=getattr(engine, "run_id", None), error=f"{type(exc).__name__}: {exc}")
     else:
-        status = COMPLETE if report.complete else INCOMPLETE
+        status = (DEGRADED if report.degraded else COMPLETE) if report.complete else INCOMPLETE
         error = "; ".join(report.errors) or None
         outcome = Outcome(name, status, run_id=report.run_id, error=error, report=report.to_json_dict())
-    if outcome.status == COMPLETE:
-        ledger.mark_done(name, task_id, run_id=outcome.run_id, worker=worker, status=COMPLETE)
+    if outcome.status in (COMPLETE, DEGRADED):
+        ledger.mark_done(name, task_id, run_id=outcome.run_id, worker=worker, status=outcome.status)
     elif last_attempt:
         log.error("%s: giving up after the last retry: %s", name, outcome.error)
         ledger.mark_done(name, task_id, run_id=outcome.run_id, worker=worker, status="gave-up")

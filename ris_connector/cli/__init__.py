@@ -1,7 +1,8 @@
 """The ``ris-connector`` command line.
 
-Exit status: 0 when the run completed (quarantined records included), 2 for usage or
-configuration errors, 3 when a source could not be synced completely.
+Exit status: 0 when the run completed, 2 for usage or configuration errors, 3 when a source
+could not be synced completely, 4 when every source was read whole but one quarantined more
+than its ``max_quarantine_fraction`` of a type (degraded; docs/health.md).
 Each sub-command lives in its own module with ``register(subparsers)``.
 """
 

@@ -19,6 +19,10 @@ from ris_connector.store import DEFAULT_DB, Store, open_store
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
+#: ``sync``: every source was read whole but at least one quarantined more than its
+#: ``max_quarantine_fraction`` of a type (none failed); ``status``: such a run is a source's
+#: latest complete one (none is stale). See docs/health.md.
+EXIT_DEGRADED = 4
 
 
 #: Ranges (inclusive) of numeric options, by option string. Other whole-number options take

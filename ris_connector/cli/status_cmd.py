@@ -1,7 +1,9 @@
 """``ris-connector status``: freshness per source, for cron jobs and monitoring.
 
 Shows per source the last complete run, its age and the failed runs since. Exit status 3
-when a source is staler than ``--max-age`` (or never completed), 0 when all are fresh.
+when a source is staler than ``--max-age`` (or never completed); else 4 when a source's last
+complete run was ``degraded`` (it read the whole source but quarantined more than
+``max_quarantine_fraction`` of a type, see docs/health.md); 0 when all are fresh and healthy.
 With ``--config`` it lists every source of the file (a Celery fleet), synced or not, each
 stale after its own ``interval`` plus two hours, and shows the fleet's counters: tasks that
 found the source locked by another worker, duplicate deliveries, tasks that gave up.
@@ -16,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ris_connector.celery.settings import FleetSettings
-from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, add_db_argument, open_db, print_json
+from ris_connector.cli.common import EXIT_DEGRADED, EXIT_INCOMPLETE, EXIT_OK, add_db_argument, open_db, print_json
 from ris_connector.config import load_config, parse_duration
 from ris_connector.errors import ConfigError, StoreMissing
 from ris_connector.health import DEFAULT_MAX_AGE, INTERVAL_SLACK, SourceStatus, source_status
@@ -27,7 +29,10 @@ __all__ = ["SourceStatus", "register", "run", "source_status"]
 
 def register(sub: Any) -> None:
     """Add the sub-command."""
-    p = sub.add_parser("status", help="per source: last complete run, its age, failures since; exit 3 if one is stale")
+    p = sub.add_parser(
+        "status",
+        help="per source: last complete run, its age, failures since; exit 3 if one is stale, 4 if one is degraded",
+    )
     add_db_argument(p)
     p.add_argument(
         "--max-age",
@@ -43,7 +48,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the status table (or JSON); exit 3 if a source is stale or none has run."""
+    """Print the status table (or JSON); exit 3 if a source is stale or none has run, else 4 if
+    one is degraded."""
     try:
         max_age = parse_duration(args.max_age or DEFAULT_MAX_AGE)
     except ValueError as exc:
@@ -68,12 +74,14 @@ def run(args: argparse.Namespace) -> int:
         finally:
             store.close()
     stale = [s.source for s in statuses if s.stale]
+    degraded = [s.source for s in statuses if s.degraded]
     if args.json:
         print_json(
             {
                 "checked_at": now.isoformat(timespec="seconds"),
                 "max_age_s": max_age,
                 "stale": stale,
+                "degraded": degraded,
                 "sources": [asdict(s) for s in statuses],
             }
         )
@@ -81,15 +89,19 @@ def run(args: argparse.Namespace) -> int:
         if not statuses:
             print("no sync runs recorded in this database")
         for s in statuses:
-            flag = "STALE" if s.stale else "ok"
+            flag = "STALE" if s.stale else "DEGRADED" if s.degraded else "ok"
             fleet = f" locked {s.locked} duplicates {s.duplicates} gave up {s.gave_up}" if limits else ""
             print(
-                f"{s.source:<20} {flag:<5} last complete {s.last_complete or 'never':<25} age {_age(s.age_s):<7} "
+                f"{s.source:<20} {flag:<8} last complete {s.last_complete or 'never':<25} age {_age(s.age_s):<7} "
                 f"failures since {s.failures_since:<3} last run {s.last_status}{fleet}"
             )
+            if s.degraded:
+                print(f"{'':<20}   degraded: too much quarantined of {', '.join(s.degraded_types) or '?'}")
             for error in s.last_errors[:3]:
                 print(f"{'':<20}   error: {error}")
-    return EXIT_INCOMPLETE if stale or not statuses else EXIT_OK
+    if stale or not statuses:
+        return EXIT_INCOMPLETE
+    return EXIT_DEGRADED if degraded else EXIT_OK
 
 
 def _never(source: str, max_age: float) -> SourceStatus:

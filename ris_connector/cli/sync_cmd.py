@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, Progress, add_db_argument, open_db, print_json
+from ris_connector.cli.common import (
+    EXIT_DEGRADED,
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    Progress,
+    add_db_argument,
+    open_db,
+    print_json,
+)
 from ris_connector.config import SourceConfig, load_config, source_from_mapping
 from ris_connector.errors import ConfigError, LockedError
 from ris_connector.sync import RunReport, run_source
@@ -136,7 +144,18 @@ def run(args: argparse.Namespace) -> int:
         store.close()
     if args.json:
         print_json(reports[0].to_json_dict() if len(reports) == 1 else combined(reports))
-    return EXIT_OK if all(r.complete for r in reports) else EXIT_INCOMPLETE
+    return _EXIT[overall_status(reports)]
+
+
+_EXIT = {"complete": EXIT_OK, "degraded": EXIT_DEGRADED, "incomplete": EXIT_INCOMPLETE}
+
+
+def overall_status(reports: list[RunReport]) -> str:
+    """``incomplete`` if a source was not read whole (a failure wins), else ``degraded`` if one
+    quarantined too much, else ``complete``; the exit status follows (3, 4, 0)."""
+    if not all(r.complete for r in reports):
+        return "incomplete"
+    return "degraded" if any(r.degraded for r in reports) else "complete"
 
 
 def combined(reports: list[RunReport]) -> dict[str, Any]:
@@ -151,7 +170,8 @@ def combined(reports: list[RunReport]) -> dict[str, Any]:
             entry = warnings.setdefault(code, {"code": code, "count": 0, "example": w["example"]})
             entry["count"] += w["count"]
     return {
-        "status": "complete" if all(r.complete for r in reports) else "incomplete",
+        "status": overall_status(reports),
+        "degraded": [r.source for r in reports if r.degraded],
         "counts": {t: {k: int(c[k]) for k in COUNT_KINDS} for t, c in sorted(counts.items())},
         "requests": sum(r.requests for r in reports),
         "retries": sum(r.retries for r in reports),

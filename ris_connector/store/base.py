@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -69,6 +70,19 @@ class RunInfo:
     report: dict[str, Any] | None
 
 
+#: Statuses of runs that read the whole source; ``degraded``: more than ``max_quarantine_fraction``
+#: of a type was quarantined (deletes and watermarks apply as for ``complete``).
+READ_WHOLE_SOURCE = ("complete", "degraded")
+
+
+def quarantine_key(ref: str | None, raw: str) -> str:
+    """What the quarantine keeps one row per (with the source): the record's id, or for a
+    payload without one a digest of the payload, so a record rejected on every run is one row."""
+    if ref:
+        return ref
+    return "payload:" + hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
 @dataclass
 class WriteBatch:
     """Everything one transaction writes; applied atomically by :meth:`Store.apply`."""
@@ -80,25 +94,39 @@ class WriteBatch:
     """(id, type, hash, data JSON, deleted) of new or changed rows."""
     seen: list[str] = field(default_factory=list)
     """Ids of unchanged rows read again in this run."""
+    seen_rejected: list[str] = field(default_factory=list)
+    """Ids of rows of this source whose copy in this run was quarantined: marked seen (the
+    source still lists them, so no absence delete), their rejection kept."""
     events: list[tuple[str, str, str, list[str], dict[str, list[Any]]]] = field(default_factory=list)
     """(kind, type, id, fields, {field: [old, new]})."""
     refs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     """Source id -> its (field, target id) references, replacing what was stored."""
     aliases: list[tuple[str, str]] = field(default_factory=list)
+    rehash: list[tuple[str, str]] = field(default_factory=list)
+    """(id, hash) of rows whose content is unchanged but whose hash is now taken differently
+    (volatile text removed): the hash is replaced and the row marked seen, nothing else."""
     quarantine: list[tuple[str | None, str | None, str, str]] = field(default_factory=list)
-    """(type, ref, reason, raw JSON)."""
+    """(type, ref, reason, raw JSON). The store keeps the latest rejection per source and
+    :func:`quarantine_key`, and forgets it when a record of that id is written or seen."""
+    prune_quarantine: bool = False
+    """After a complete full run: drop the source's rejections from earlier runs (the source no
+    longer delivers those payloads)."""
     missing: list[tuple[str, str | None, str]] = field(default_factory=list)
     """(id, referrer, reason)."""
     found: list[str] = field(default_factory=list)
     """Ids no longer missing."""
     states: dict[str, str] = field(default_factory=dict)
     """Stream -> state JSON, committed with this batch's data."""
+    kv: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(namespace, key) -> value of the key-value table, committed with this batch's data."""
 
     def is_empty(self) -> bool:
         """Whether the batch would write nothing."""
         return not (
             self.upserts
             or self.seen
+            or self.seen_rejected
+            or self.rehash
             or self.events
             or self.refs
             or self.aliases
@@ -106,7 +134,13 @@ class WriteBatch:
             or self.missing
             or self.found
             or self.states
+            or self.kv
+            or self.prune_quarantine
         )
+
+    def accepted(self) -> list[str]:
+        """Ids this batch writes or marks seen: their earlier rejections are forgotten."""
+        return [u[0] for u in self.upserts] + self.seen + [i for i, _ in self.rehash]
 
 
 class Store(Protocol):
@@ -129,14 +163,16 @@ class Store(Protocol):
         """Most recent runs first."""
 
     def last_complete_run(self, source: str, *, full_only: bool = False) -> RunInfo | None:
-        """The newest run that completed (optionally: a full one)."""
+        """The newest run that read the whole source (status ``complete`` or ``degraded``;
+        optionally: a full one)."""
 
     def sources(self) -> list[str]:
         """Names of all sources with runs."""
 
     # --- engine reads -----------------------------------------------------
-    def get_hashes(self, ids: Iterable[str]) -> dict[str, tuple[str, bool, str]]:
-        """id -> (hash, deleted, source) for the ids the store holds."""
+    def get_hashes(self, ids: Iterable[str]) -> dict[str, tuple[str, bool, str, int]]:
+        """id -> (hash, deleted, source, seen_run) for the ids the store holds; ``seen_run`` is
+        the last run that wrote or saw the row."""
 
     def get_data(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """id -> stored JSON data."""
@@ -156,6 +192,9 @@ class Store(Protocol):
 
     def unseen(self, source: str, run_id: int) -> list[tuple[str, str]]:
         """(id, type) of live records of ``source`` not seen in run ``run_id``."""
+
+    def live_counts(self, source: str) -> dict[str, int]:
+        """type -> number of live (not deleted) records of ``source``."""
 
     def apply(self, batch: WriteBatch) -> None:
         """Write ``batch`` in one transaction."""
@@ -180,7 +219,7 @@ class Store(Protocol):
         """target id -> [(referring record id, field)] from the stored references."""
 
     def quarantined(self, source: str | None = None) -> list[dict[str, Any]]:
-        """Quarantined payloads with their reasons."""
+        """Quarantined payloads with their reasons: the latest rejection per record."""
 
     # --- monitoring (metrics, status page) ----------------------------------
     def record_counts(self) -> dict[tuple[str, str], int]:

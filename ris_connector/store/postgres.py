@@ -25,9 +25,9 @@ import psycopg
 
 from ris_connector.errors import LockedError, StoreError, redact_url
 from ris_connector.jsontext import compact
-from ris_connector.store.base import ChangeEvent, RunInfo, StoredRow, WriteBatch
+from ris_connector.store.base import READ_WHOLE_SOURCE, ChangeEvent, RunInfo, StoredRow, WriteBatch, quarantine_key
 from ris_connector.store.connections import PerThread
-from ris_connector.store.postgres_schema import DDL, SCHEMA_VERSION
+from ris_connector.store.postgres_schema import DDL, QUARANTINE_KEY, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +91,37 @@ class PostgresStore:
             raise StoreError(f"cannot connect to PostgreSQL store {self.path}: {_reason(exc)}") from None
 
     def _check_version(self) -> None:
+        """Refuse a newer schema; bring an older one up to ``SCHEMA_VERSION`` (same transaction)."""
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema_version', %s)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) > SCHEMA_VERSION:
-            raise StoreError(f"{self.path} was written by a newer ris-connector (schema {row[0]})")
+        version = None if row is None else int(row[0])
+        if version is not None and version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer ris-connector (schema {version})")
+        if version == SCHEMA_VERSION:
+            return
+        if version is None or version < 2:
+            self._keyed_quarantine()
+        self._db.execute(
+            "INSERT INTO meta VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE SET value=excluded.value",
+            (str(SCHEMA_VERSION),),
+        )
+        if version is not None:
+            log.info("store %s: schema %d brought up to %d", self.path, version, SCHEMA_VERSION)
+
+    def _keyed_quarantine(self) -> None:
+        """Schema 1 -> 2: quarantine rows get their key; of several per key the latest stays."""
+        db = self._db
+        db.execute('ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS qkey TEXT COLLATE "C"')
+        after = 0
+        while rows := db.execute(
+            "SELECT qid, ref, raw FROM quarantine WHERE qid > %s AND qkey IS NULL ORDER BY qid LIMIT 1000", (after,)
+        ).fetchall():
+            with db.cursor() as cur:
+                cur.executemany(
+                    "UPDATE quarantine SET qkey=%s WHERE qid=%s", [(quarantine_key(r, w), q) for q, r, w in rows]
+                )
+            after = int(rows[-1][0])
+        db.execute("DELETE FROM quarantine WHERE qid NOT IN (SELECT MAX(qid) FROM quarantine GROUP BY source, qkey)")
+        db.execute(QUARANTINE_KEY)
 
     def close(self) -> None:
         self._conns.close()
@@ -180,7 +206,7 @@ class PostgresStore:
         return [self._run(r) for r in rows]
 
     def last_complete_run(self, source: str, *, full_only: bool = False) -> RunInfo | None:
-        sql = f"SELECT {self._RUN_COLS} FROM runs WHERE source=%s AND status='complete'"
+        sql = f"SELECT {self._RUN_COLS} FROM runs WHERE source=%s AND status IN {READ_WHOLE_SOURCE!r}"
         if full_only:
             sql += " AND full_run"
         rows = self._query(sql + " ORDER BY run_id DESC LIMIT 1", (source,))
@@ -190,13 +216,13 @@ class PostgresStore:
         return [r[0] for r in self._query("SELECT DISTINCT source FROM runs ORDER BY source")]
 
     # --- engine reads ----------------------------------------------------------------
-    def get_hashes(self, ids: Iterable[str]) -> dict[str, tuple[str, bool, str]]:
-        out: dict[str, tuple[str, bool, str]] = {}
+    def get_hashes(self, ids: Iterable[str]) -> dict[str, tuple[str, bool, str, int]]:
+        out: dict[str, tuple[str, bool, str, int]] = {}
         for chunk in _chunks(list(ids)):
-            for rid, h, deleted, src in self._query(
-                "SELECT id, hash, deleted, source FROM records WHERE id = ANY(%s)", (chunk,)
+            for rid, h, deleted, src, seen in self._query(
+                "SELECT id, hash, deleted, source, seen_run FROM records WHERE id = ANY(%s)", (chunk,)
             ):
-                out[rid] = (h, bool(deleted), src)
+                out[rid] = (h, bool(deleted), src, int(seen))
         return out
 
     def get_data(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -256,6 +282,11 @@ class PostgresStore:
         )
         return [(i, t) for i, t in rows]
 
+    def live_counts(self, source: str) -> dict[str, int]:
+        sql = "SELECT type, COUNT(*) FROM records WHERE source=%s AND NOT deleted GROUP BY type"
+        rows = self._query(sql, (source,))
+        return {t: int(n) for t, n in rows}
+
     # --- writes ----------------------------------------------------------------------
     def apply(self, batch: WriteBatch) -> None:
         if batch.is_empty():
@@ -281,6 +312,16 @@ class PostgresStore:
             if b.seen:
                 for chunk in _chunks(b.seen):
                     cur.execute("UPDATE records SET seen_run=%s WHERE id = ANY(%s)", (b.run_id, chunk))
+            if b.seen_rejected:
+                for chunk in _chunks(b.seen_rejected):
+                    cur.execute(
+                        "UPDATE records SET seen_run=%s WHERE id = ANY(%s) AND source=%s", (b.run_id, chunk, b.source)
+                    )
+            if b.rehash:
+                cur.executemany(
+                    "UPDATE records SET hash=%s, seen_run=%s WHERE id=%s",
+                    [(h, b.run_id, _text(i)) for i, h in b.rehash],
+                )
             if b.refs:
                 for chunk in _chunks(list(b.refs)):
                     cur.execute("DELETE FROM refs WHERE src = ANY(%s)", (chunk,))
@@ -314,15 +355,7 @@ class PostgresStore:
                         for k, t, i, f, c in b.events
                     ],
                 )
-            if b.quarantine:
-                cur.executemany(
-                    "INSERT INTO quarantine (source, run_id, at, type, ref, reason, raw)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    [
-                        (b.source, b.run_id, b.now, _text(t), _text(r), _text(reason), _text(raw))
-                        for t, r, reason, raw in b.quarantine
-                    ],
-                )
+            self._apply_quarantine(cur, b)
             if b.missing:
                 latest = {_text(i): (_text(ref), _text(reason)) for i, ref, reason in b.missing}
                 cur.executemany(
@@ -340,6 +373,35 @@ class PostgresStore:
                        ON CONFLICT (source, stream) DO UPDATE SET value=excluded.value, updated=excluded.updated""",
                     (b.source, _text(stream), _text(value), b.now),
                 )
+            for (namespace, key), value in b.kv.items():
+                cur.execute(
+                    """INSERT INTO kv (namespace, key, value, updated) VALUES (%s, %s, %s, %s)
+                       ON CONFLICT (namespace, key) DO UPDATE SET value=excluded.value, updated=excluded.updated""",
+                    (namespace, _text(key), _text(value), b.now),
+                )
+
+    @staticmethod
+    def _apply_quarantine(cur: psycopg.Cursor[Any], b: WriteBatch) -> None:
+        """The latest rejection per record; accepted records and, after a complete full run,
+        rejections the source no longer produced are forgotten."""
+        if b.quarantine:
+            rows = []
+            for t, r, reason, raw in b.quarantine:
+                ref, text = _text(r), _text(raw) or ""
+                rows.append((b.source, b.run_id, b.now, _text(t), ref, _text(reason), text, quarantine_key(ref, text)))
+            cur.executemany(
+                """INSERT INTO quarantine (source, run_id, at, type, ref, reason, raw, qkey)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+                   ON CONFLICT (source, qkey) DO UPDATE SET run_id=excluded.run_id, at=excluded.at,
+                     type=excluded.type, ref=excluded.ref, reason=excluded.reason, raw=excluded.raw""",
+                rows,
+            )
+        if cur.execute("SELECT 1 FROM quarantine WHERE source=%s LIMIT 1", (b.source,)).fetchone() is None:
+            return  # the usual case: nothing to forget
+        for chunk in _chunks(b.accepted()):
+            cur.execute("DELETE FROM quarantine WHERE source=%s AND qkey = ANY(%s)", (b.source, chunk))
+        if b.prune_quarantine:
+            cur.execute("DELETE FROM quarantine WHERE source=%s AND run_id<%s", (b.source, b.run_id))
 
     # --- outputs ---------------------------------------------------------------------
     def iter_rows(

@@ -6,7 +6,7 @@ text (``data::jsonb`` works in queries), so both stores return byte-identical ro
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -69,7 +69,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
     type TEXT,
     ref TEXT,
     reason TEXT NOT NULL,
-    raw TEXT NOT NULL
+    raw TEXT NOT NULL,
+    qkey TEXT COLLATE "C"
 );
 CREATE TABLE IF NOT EXISTS kv (
     namespace TEXT COLLATE "C" NOT NULL,
@@ -86,3 +87,6 @@ CREATE TABLE IF NOT EXISTS missing (
     at TEXT NOT NULL
 );
 """
+
+#: Created after the migration steps (schema 1 had no ``qkey``): one row per rejected record.
+QUARANTINE_KEY = "CREATE UNIQUE INDEX IF NOT EXISTS quarantine_key ON quarantine (source, qkey)"

@@ -20,9 +20,9 @@ import orjson
 
 from ris_connector.errors import LockedError, StoreError
 from ris_connector.jsontext import compact
-from ris_connector.store.base import ChangeEvent, RunInfo, StoredRow, WriteBatch
+from ris_connector.store.base import READ_WHOLE_SOURCE, ChangeEvent, RunInfo, StoredRow, WriteBatch, quarantine_key
 from ris_connector.store.connections import PerThread
-from ris_connector.store.sqlite_schema import DDL, SCHEMA_VERSION, VIEWS
+from ris_connector.store.sqlite_schema import DDL, QUARANTINE_KEY, SCHEMA_VERSION, VIEWS
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,10 @@ class SQLiteStore:
             self._refuse_newer(version)
             if version is None or version < 2:
                 self._refs_to_ref_lists(self._db)
+            if version is None or version < 3:
+                self._keyed_quarantine(self._db)
             self._db.execute(VIEWS)
+            self._db.execute(QUARANTINE_KEY)
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             self._db.execute("COMMIT")
         except BaseException:
@@ -145,6 +148,19 @@ class SQLiteStore:
             ),
         )
         db.execute("DROP TABLE refs")
+
+    @staticmethod
+    def _keyed_quarantine(db: sqlite3.Connection) -> None:
+        """Schema 2 -> 3: quarantine rows get their key; of several per key the latest stays."""
+        if "qkey" not in {row[1] for row in db.execute("PRAGMA table_info(quarantine)")}:
+            db.execute("ALTER TABLE quarantine ADD COLUMN qkey TEXT")
+        after = 0
+        while rows := db.execute(
+            "SELECT qid, ref, raw FROM quarantine WHERE qid > ? AND qkey IS NULL ORDER BY qid LIMIT 1000", (after,)
+        ).fetchall():
+            db.executemany("UPDATE quarantine SET qkey=? WHERE qid=?", [(quarantine_key(r, w), q) for q, r, w in rows])
+            after = rows[-1][0]
+        db.execute("DELETE FROM quarantine WHERE qid NOT IN (SELECT MAX(qid) FROM quarantine GROUP BY source, qkey)")
 
     def close(self) -> None:
         self._conns.close()
@@ -231,7 +247,7 @@ class SQLiteStore:
         return [self._run(r) for r in rows]
 
     def last_complete_run(self, source: str, *, full_only: bool = False) -> RunInfo | None:
-        sql = f"SELECT {self._RUN_COLS} FROM runs WHERE source=? AND status='complete'"
+        sql = f"SELECT {self._RUN_COLS} FROM runs WHERE source=? AND status IN {READ_WHOLE_SOURCE!r}"
         if full_only:
             sql += " AND full=1"
         row = self._db.execute(sql + " ORDER BY run_id DESC LIMIT 1", (source,)).fetchone()
@@ -241,14 +257,14 @@ class SQLiteStore:
         return [r[0] for r in self._db.execute("SELECT DISTINCT source FROM runs ORDER BY source")]
 
     # --- engine reads ----------------------------------------------------------------
-    def get_hashes(self, ids: Iterable[str]) -> dict[str, tuple[str, bool, str]]:
-        out: dict[str, tuple[str, bool, str]] = {}
+    def get_hashes(self, ids: Iterable[str]) -> dict[str, tuple[str, bool, str, int]]:
+        out: dict[str, tuple[str, bool, str, int]] = {}
         for chunk in _chunks(list(ids)):
             marks = ",".join("?" * len(chunk))
-            for rid, h, deleted, src in self._db.execute(
-                f"SELECT id, hash, deleted, source FROM records WHERE id IN ({marks})", chunk
+            for rid, h, deleted, src, seen in self._db.execute(
+                f"SELECT id, hash, deleted, source, seen_run FROM records WHERE id IN ({marks})", chunk
             ):
-                out[rid] = (h, bool(deleted), src)
+                out[rid] = (h, bool(deleted), src, seen)
         return out
 
     def get_data(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -295,6 +311,10 @@ class SQLiteStore:
             )
         )
 
+    def live_counts(self, source: str) -> dict[str, int]:
+        sql = "SELECT type, COUNT(*) FROM records WHERE source=? AND deleted=0 GROUP BY type"
+        return {t: int(n) for t, n in self._db.execute(sql, (source,))}
+
     # --- writes ----------------------------------------------------------------------
     def apply(self, batch: WriteBatch) -> None:
         if batch.is_empty():
@@ -318,6 +338,13 @@ class SQLiteStore:
             )
         if b.seen:
             db.executemany("UPDATE records SET seen_run=? WHERE id=?", [(b.run_id, i) for i in b.seen])
+        if b.rehash:
+            db.executemany("UPDATE records SET hash=?, seen_run=? WHERE id=?", [(h, b.run_id, i) for i, h in b.rehash])
+        if b.seen_rejected:
+            db.executemany(
+                "UPDATE records SET seen_run=? WHERE id=? AND source=?",
+                [(b.run_id, i, b.source) for i in b.seen_rejected],
+            )
         if b.refs:
             db.executemany("DELETE FROM ref_lists WHERE src=?", [(s,) for s, pairs in b.refs.items() if not pairs])
             db.executemany(
@@ -344,11 +371,7 @@ class SQLiteStore:
                     for k, t, i, f, c in b.events
                 ],
             )
-        if b.quarantine:
-            db.executemany(
-                "INSERT INTO quarantine (source, run_id, at, type, ref, reason, raw) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(b.source, b.run_id, b.now, t, r, reason, raw) for t, r, reason, raw in b.quarantine],
-            )
+        SQLiteStore._apply_quarantine(db, b)
         if b.missing:
             db.executemany(
                 "INSERT OR REPLACE INTO missing (id, source, referrer, reason, at) VALUES (?, ?, ?, ?, ?)",
@@ -361,6 +384,35 @@ class SQLiteStore:
                 "INSERT OR REPLACE INTO state (source, stream, value, updated) VALUES (?, ?, ?, ?)",
                 (b.source, stream, value, b.now),
             )
+        for (namespace, key), value in b.kv.items():
+            db.execute(
+                "INSERT OR REPLACE INTO kv (namespace, key, value, updated) VALUES (?, ?, ?, ?)",
+                (namespace, key, value, b.now),
+            )
+
+    @staticmethod
+    def _apply_quarantine(db: sqlite3.Connection, b: WriteBatch) -> None:
+        """The latest rejection per record; accepted records and, after a complete full run,
+        rejections the source no longer produced are forgotten."""
+        if b.quarantine:
+            db.executemany(
+                """INSERT INTO quarantine (source, run_id, at, type, ref, reason, raw, qkey)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (source, qkey) DO UPDATE SET run_id=excluded.run_id, at=excluded.at,
+                     type=excluded.type, ref=excluded.ref, reason=excluded.reason, raw=excluded.raw""",
+                [
+                    (b.source, b.run_id, b.now, t, r, reason, raw, quarantine_key(r, raw))
+                    for t, r, reason, raw in b.quarantine
+                ],
+            )
+        held = db.execute("SELECT 1 FROM quarantine WHERE source=? LIMIT 1", (b.source,)).fetchone()
+        if held is None:  # the usual case: nothing to forget
+            return
+        accepted = b.accepted()
+        if accepted:
+            db.executemany("DELETE FROM quarantine WHERE source=? AND qkey=?", [(b.source, i) for i in accepted])
+        if b.prune_quarantine:
+            db.execute("DELETE FROM quarantine WHERE source=? AND run_id<?", (b.source, b.run_id))
 
     # --- outputs ---------------------------------------------------------------------
     def iter_rows(

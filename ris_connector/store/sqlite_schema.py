@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -63,7 +63,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
     type TEXT,
     ref TEXT,
     reason TEXT NOT NULL,
-    raw TEXT NOT NULL
+    raw TEXT NOT NULL,
+    qkey TEXT
 );
 CREATE TABLE IF NOT EXISTS kv (
     namespace TEXT NOT NULL,
@@ -87,3 +88,6 @@ CREATE VIEW IF NOT EXISTS refs (src, field, dst) AS
     SELECT r.src, json_extract(r.pairs, '$[' || (d.key - 1) || ']'), d.value
     FROM ref_lists r, json_each(r.pairs) d WHERE d.key % 2 = 1
 """
+
+#: Created after the migration steps (schema 2 had no ``qkey``): one row per rejected record.
+QUARANTINE_KEY = "CREATE UNIQUE INDEX IF NOT EXISTS quarantine_key ON quarantine (source, qkey)"

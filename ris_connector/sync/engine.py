@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,16 +40,34 @@ from ris_connector.config import SourceConfig
 from ris_connector.errors import ConfigError, ForbiddenUrl, NotFound, RisError, SourceError, TransientError
 from ris_connector.http import HttpClient
 from ris_connector.jsontext import compact
-from ris_connector.models import NON_CONTENT_FIELDS, Provenance, Record
+from ris_connector.models import NON_CONTENT_FIELDS, RECORD_TYPES, Provenance, Record
 from ris_connector.models.base import content_of, digest_of_content
-from ris_connector.store.base import Store, WriteBatch
+from ris_connector.store.base import READ_WHOLE_SOURCE, Store, WriteBatch
+from ris_connector.sync.copies import age_order, merge_copies, modified_of
+from ris_connector.sync.evidence import SIZES_NAMESPACE, ListSizes
 from ris_connector.sync.report import RunReport
 from ris_connector.sync.safety import admit
+from ris_connector.sync.volatile import VolatileText
 
 log = logging.getLogger(__name__)
 
 #: progress(stream or phase, records processed so far)
 ProgressFn = Callable[[str, int], None]
+
+#: Copies held back for a later copy of the same object (see ``SyncEngine._judge``); past this
+#: many the engine writes them at once, as if no other copy were to come.
+_MAX_HELD = 10_000
+#: A stored ``modified`` further ahead of the clock than this is no evidence that a copy is old.
+_FUTURE_SLACK = timedelta(days=1)
+
+
+@dataclass(slots=True)
+class _Copy:
+    """One copy of a record as this run received it, ready to be compared and written."""
+
+    rec: Record
+    data: dict[str, Any]
+    modified: datetime | None
 
 
 def _iso(dt: datetime) -> str:
@@ -61,14 +81,23 @@ def _content(record_data: Mapping[str, Any]) -> dict[str, Any]:
 _NON_CONTENT_JSON = {"provenance", "raw", "created", "modified"} | NON_CONTENT_FIELDS
 
 
-def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """JSON name -> [old, new] of fields whose content differs between two stored versions."""
+def changed_fields(
+    old: Mapping[str, Any], new: Mapping[str, Any], volatile: VolatileText | None = None
+) -> dict[str, list[Any]]:
+    """JSON name -> [old, new] of fields whose content differs between two stored versions.
+
+    With ``volatile``, values that differ only in volatile text do not count.
+    """
     a, b = _content(old), _content(new)
-    return {
-        k: [a.get(k), b.get(k)]
-        for k in sorted(a.keys() | b.keys())
-        if a.get(k) != b.get(k) and not (not a.get(k) and not b.get(k))
-    }
+    out = {}
+    for k in sorted(a.keys() | b.keys()):
+        va, vb = a.get(k), b.get(k)
+        if va == vb or (not va and not vb):
+            continue
+        if volatile is not None and volatile.value(va) == volatile.value(vb):
+            continue
+        out[k] = [va, vb]
+    return out
 
 
 class _State:
@@ -84,7 +113,7 @@ class _State:
 
     def known_ids(self, ids: Iterable[str]) -> set[str]:
         found = self._store.get_hashes(ids)
-        return {i for i, (_, deleted, src) in found.items() if src == self._source and not deleted}
+        return {i for i, (_, deleted, src, _) in found.items() if src == self._source and not deleted}
 
 
 class SyncEngine:
@@ -111,6 +140,15 @@ class SyncEngine:
         self._tombstones: list[Tombstone] = []
         self._batch: WriteBatch | None = None
         self._processed = 0
+        self._volatile = VolatileText(config.ignore_changes)
+        self._held: dict[str, _Copy] = {}
+        """Copies waiting for another copy of the same object (see ``_judge``)."""
+        self._held_states: dict[str, str] = {}
+        """Stream states not committed while copies are held, so that state is never ahead of data."""
+        self._lists_read = False
+        self._sizes = ListSizes()
+        self._rejected: set[str] = set()
+        """Ids of records whose copy in this run was quarantined (kept from absence deletes)."""
 
     # --- entry point -------------------------------------------------------------
     def decide_full(self) -> bool:
@@ -146,12 +184,14 @@ class SyncEngine:
         started = self.clock.now()
         t0 = time.monotonic()
         report = RunReport(self.config.name, self.adapter_cls.name, is_full, _iso(started))
+        report.max_quarantine_fraction = self.config.max_quarantine_fraction
         self.report = report
         self.run_id = self.store.start_run(self.config.name, self.adapter_cls.name, full=is_full, started=_iso(started))
         report.run_id = self.run_id
         http = self._http or HttpClient(
             self.config.url or "http://localhost/", self.config.http, source=self.config.name
         )
+        self._sizes = ListSizes.load(self.store.kv_get(SIZES_NAMESPACE, self.config.name))
         ctx = AdapterContext(
             source=SourceSettings(
                 name=self.config.name,
@@ -169,11 +209,15 @@ class SyncEngine:
         self._reconcile_safe = True
         try:
             self._consume(adapter.fetch())
-            self._flush()
+            self._lists_done()
             self._resolve_references(adapter)
             report.status = "complete"
             if is_full:
                 self._delete_absent()
+            if not is_full and report.total("quarantined"):
+                report.stored = self.store.live_counts(self.config.name)
+            if report.degraded_types():
+                report.status = "degraded"
         except SourceError as exc:
             if exc.source is None:  # raised outside the HTTP client (e.g. a body that is no JSON)
                 exc.source = self.config.name
@@ -210,13 +254,24 @@ class SyncEngine:
         for item in items:
             self._handle(item)
 
+    def _lists_done(self) -> None:
+        """Every list was read: copies held for a later copy are written now, and records the
+        source still lists but whose copy was quarantined are marked seen (the stored version
+        stays; a record is not deleted because one copy of it could not be read)."""
+        self._lists_read = True
+        self._sizes.lists_done()
+        self._write().seen_rejected.extend(sorted(self._rejected))
+        self._flush()
+
     def _handle(self, item: Item) -> None:
         if isinstance(item, Record):
             self._consume(iter(admit(item)))  # only http(s) URLs are stored: sync/safety.py
             self._pending.append(item)
+            self._sizes.record(item.type)
             if len(self._pending) >= self.config.batch_size:
                 self._flush()
         elif isinstance(item, Checkpoint):
+            self._sizes.checkpoint(item.stream, item.type, item.size)
             self._flush(states={item.stream: json.dumps(dict(item.state), sort_keys=True)})
         elif isinstance(item, Tombstone):
             self._tombstones.append(item)
@@ -247,9 +302,12 @@ class SyncEngine:
         except (TypeError, ValueError):
             raw = json.dumps(repr(item.raw))
         self._write().quarantine.append((item.type, item.ref, item.reason, raw))
+        if item.ref:
+            self._rejected.add(item.ref)
         log.warning("%s: quarantined %s %s: %s", self.config.name, type_name, item.ref or "", item.reason)
 
     def _flush_safely(self) -> None:
+        self._lists_read = True  # no later copy will come: held copies are written as they are
         try:
             self._flush()
         except RisError as exc:  # pragma: no cover - store trouble while already failing
@@ -258,49 +316,147 @@ class SyncEngine:
     def _flush(self, states: Mapping[str, str] | None = None) -> None:
         batch = self._write()
         if states:
-            batch.states.update(states)
-        records: dict[str, Record] = {}
-        for rec in self._pending:
-            records[rec.id] = rec
-        tombstones = {t.id: t for t in self._tombstones if t.id not in records}
-        self._pending, self._tombstones = [], []
-        existing = self.store.get_hashes([*records, *tombstones])
+            self._held_states.update(states)
         now = self.clock.now()
-        updated: list[tuple[Record, str, dict[str, Any]]] = []
-        for rid, rec in records.items():
-            if rec.provenance is None:
-                rec.provenance = Provenance(source=self.config.name, adapter=self.adapter_cls.name, fetched_at=now)
-            if rec.raw is not None and not self.config.keep_raw:
-                rec.raw = None
-            data = rec.to_json_dict()
-            content = content_of(data)
+        copies: dict[str, _Copy] = {}
+        if self._lists_read:  # no later copy will come for those held
+            copies, self._held = self._held, {}
+        for rec in self._pending:
+            copy = self._copy(rec, now)
+            earlier = copies.get(rec.id)
+            if earlier is None and self._held:
+                earlier = self._held.pop(rec.id, None)
+            copies[rec.id] = copy if earlier is None else self._newest(earlier, copy)
+        tombstones = {t.id: t for t in self._tombstones if t.id not in copies}
+        self._pending, self._tombstones = [], []
+        existing = self.store.get_hashes([*copies, *tombstones])
+        differ: list[tuple[_Copy, dict[str, Any], str, tuple[str, bool, str, int]]] = []
+        for rid, copy in copies.items():
+            content = content_of(copy.data)
             digest = digest_of_content(content)
             old = existing.get(rid)
             if old is not None and old[2] != self.config.name:
                 self.report.warn("id-conflict", f"{rid} belongs to source {old[2]!r}; not overwritten")
                 continue
             if old is None or old[1]:
-                self._upsert(batch, rec, digest, data)
-                batch.events.append(("created", rec.type, rid, sorted(content), {}))
-                self.report.count(rec.type, "created")
+                self._upsert(batch, copy.rec, digest, copy.data)
+                batch.events.append(("created", copy.rec.type, rid, sorted(content), {}))
+                self.report.count(copy.rec.type, "created")
             elif old[0] != digest:
-                updated.append((rec, digest, data))
+                differ.append((copy, content, digest, old))
             else:
-                batch.seen.append(rid)
-                self.report.count(rec.type, "unchanged")
-        if updated:
-            before = self.store.get_data(r.id for r, _, _ in updated)
-            for rec, digest, data in updated:
-                self._upsert(batch, rec, digest, data)
-                changes = changed_fields(before.get(rec.id, {}), data)
-                batch.events.append(("updated", rec.type, rec.id, sorted(changes), changes))
-                self.report.count(rec.type, "updated")
+                self._seen(batch, copy.rec, old)
+        if differ:
+            self._judge(batch, differ, now)
         self._apply_tombstones(batch, tombstones, existing)
-        self._processed += len(records)
+        if not self._held:  # state is committed only with (never ahead of) the data it covers
+            batch.states.update(self._held_states)
+            self._held_states = {}
+        self._processed += len(copies)
         self.store.apply(batch)
         self._batch = None
-        if self._progress and records:
+        if self._progress and copies:
             self._progress("records", self._processed)
+
+    def _copy(self, rec: Record, now: datetime) -> _Copy:
+        if rec.provenance is None:
+            rec.provenance = Provenance(source=self.config.name, adapter=self.adapter_cls.name, fetched_at=now)
+        if rec.raw is not None and not self.config.keep_raw:
+            rec.raw = None
+        return _Copy(rec, rec.to_json_dict(), rec.modified)
+
+    def _newest(self, earlier: _Copy, later: _Copy) -> _Copy:
+        """Of two copies of one object in this run: the newer, or both merged if of one age."""
+        order = age_order(later.modified, earlier.modified)
+        if order > 0 or later.data == earlier.data:
+            return later
+        if order < 0:
+            self._older_copy(later.rec.id, later.modified, earlier.modified)
+            return earlier
+        return self._merged(earlier.data, later) or later
+
+    def _merged(self, first: Mapping[str, Any], later: _Copy) -> _Copy | None:
+        """``first`` (JSON data of the same object) and ``later`` as one copy; None if they
+        cannot be one (another type, or the merge is no valid record)."""
+        if first.get("type") != later.rec.type:
+            return None
+        data = merge_copies(first, later.data)
+        if data == later.data:
+            return later
+        try:
+            rec = RECORD_TYPES[later.rec.type].model_validate(data)
+        except ValidationError as exc:  # pragma: no cover - two valid copies give valid fields
+            log.debug("%s: copies of %s not merged: %s", self.config.name, later.rec.id, exc)
+            return None
+        return _Copy(rec, rec.to_json_dict(), rec.modified)
+
+    def _older_copy(self, rid: str, modified: datetime | None, kept: datetime | None) -> None:
+        self.report.warn(
+            "older-copy",
+            f"{rid}: a copy modified {modified.isoformat() if modified else '?'} is older than the one kept "
+            f"({kept.isoformat() if kept else '?'}); ignored",
+        )
+
+    def _seen(self, batch: WriteBatch, rec: Record, old: tuple[str, bool, str, int]) -> None:
+        """The stored row says what this copy says: mark it seen (counted once per run)."""
+        batch.seen.append(rec.id)
+        if old[3] != self.run_id:
+            self.report.count(rec.type, "unchanged")
+
+    def _judge(
+        self,
+        batch: WriteBatch,
+        differ: list[tuple[_Copy, dict[str, Any], str, tuple[str, bool, str, int]]],
+        now: datetime,
+    ) -> None:
+        """Copies whose hash differs from the stored row: older copies, copies of the same age,
+        volatile text and real updates.
+
+        * A copy older than the stored row is ignored when the row was written in this run, or
+          holds a ``modified`` not in the future (``modified`` only moves forward).
+        * A copy of the same age as a row written in this run is merged into it.
+        * Content that differs only in volatile text replaces the hash without an event.
+        * A real change of the same age as a row of an earlier run may be one of several copies
+          of the object (embedded and listed) that disagree: it is held until the lists are read
+          (with the list states, so state stays behind data). A later copy is merged with it, so
+          the result does not depend on which copy came first; without one it is written then.
+        """
+        before = self.store.get_data(c.rec.id for c, _, _, _ in differ)
+        for copy, content, digest, old in differ:
+            rid = copy.rec.id
+            stored = before.get(rid, {})
+            stored_modified = modified_of(stored)
+            this_run = old[3] == self.run_id
+            order = age_order(copy.modified, stored_modified)
+            if order < 0 and (this_run or stored_modified is None or stored_modified <= now + _FUTURE_SLACK):
+                self._older_copy(rid, copy.modified, stored_modified)
+                self._seen(batch, copy.rec, old)
+                continue
+            if order == 0 and this_run:
+                merged = self._merged(stored, copy)
+                if merged is not None and merged is not copy:
+                    copy, content = merged, content_of(merged.data)
+                    digest = digest_of_content(content)
+            cleaned = self._volatile.content(content)
+            if cleaned is not None:
+                digest = digest_of_content(cleaned)
+            if digest == old[0]:
+                self._seen(batch, copy.rec, old)
+                continue
+            changes = changed_fields(stored, copy.data, self._volatile)
+            if not changes:  # volatile text only (or a hash of an earlier version): no news
+                batch.rehash.append((rid, digest))
+                if not this_run:
+                    self.report.count(copy.rec.type, "unchanged")
+                continue
+            if order == 0 and not this_run and not self._lists_read:
+                if len(self._held) < _MAX_HELD:
+                    self._held[rid] = copy
+                    continue
+                self.report.warn("copies-not-held", f"more than {_MAX_HELD} copies held; {rid} written as it came")
+            self._upsert(batch, copy.rec, digest, copy.data)
+            batch.events.append(("updated", copy.rec.type, rid, sorted(changes), changes))
+            self.report.count(copy.rec.type, "updated")
 
     def _upsert(self, batch: WriteBatch, rec: Record, digest: str, data: dict[str, Any]) -> None:
         batch.upserts.append((rec.id, rec.type, digest, compact(data), rec.deleted))
@@ -313,7 +469,7 @@ class SyncEngine:
         self,
         batch: WriteBatch,
         tombstones: Mapping[str, Tombstone],
-        existing: Mapping[str, tuple[str, bool, str]],
+        existing: Mapping[str, tuple[str, bool, str, int]],
     ) -> None:
         if not tombstones:
             return
@@ -346,7 +502,7 @@ class SyncEngine:
         if self.report.full or self.report.total("created") or self.report.total("updated"):
             return False
         before = [run for run in self.store.runs(self.config.name, limit=2) if run.run_id != self.run_id]
-        if not before or before[0].status != "complete" or before[0].report is None:
+        if not before or before[0].status not in READ_WHOLE_SOURCE or before[0].report is None:
             return False
         return before[0].report.get("references") in ("resolved", "unchanged")
 
@@ -399,36 +555,59 @@ class SyncEngine:
         except SourceError as exc:
             delivered = True
             self._gone(target, referrer, str(exc))
-        if not delivered:
-            self._gone(target, referrer, "the source offers no way to fetch this object")
+        if not delivered:  # no answer about the object: its absence from the lists decides
+            self._gone(target, referrer, "the source offers no way to fetch this object", evidence=False)
 
-    def _gone(self, target: str, referrer: str, reason: str) -> None:
-        """A referenced object cannot be had: record it, and delete it if we held it."""
+    def _gone(self, target: str, referrer: str, reason: str, *, evidence: bool = True) -> None:
+        """A referenced object cannot be had: record it, and delete it if we held it and the
+        source said so (404, forbidden, an error for that object)."""
         self.report.missing_references += 1
         self._write().missing.append((target, referrer, reason))
-        if self.report.full:
+        if self.report.full and evidence:
             self._tombstones.append(Tombstone(target))
 
     def _delete_absent(self) -> None:
-        """After a complete full run, records the source no longer lists are deleted."""
+        """After a complete full run, records the source no longer lists are deleted, type by
+        type, where the lists give evidence (``sync/evidence.py``); the list sizes are committed
+        with the deletes."""
         if not self._reconcile_safe:
             self.report.warn("no-absence-deletes", "pagination was irregular; absent records were not deleted")
             return
+        fraction = self.config.max_delete_fraction
+        withheld = self._sizes.judge(fraction)
         unseen = self.store.unseen(self.config.name, self.run_id)
-        if not unseen:
-            return
-        total = sum(1 for _ in self.store.iter_rows(source=self.config.name))
-        if total and len(unseen) / total > self.config.max_delete_fraction:
+        absent = Counter(type_name for _, type_name in unseen)
+        blocked = {w.type for w in withheld}
+        for w in withheld:
+            self.report.withheld_deletes.append(w.to_json_dict(absent[w.type]))
             self.report.warn(
-                "mass-delete-refused",
-                f"{len(unseen)} of {total} records are absent from the source; not deleting them "
-                f"(more than max_delete_fraction={self.config.max_delete_fraction})",
+                "list-shrank",
+                f"list {w.list} delivered {w.now} {w.type} (last full run: {w.last}); "
+                f"{absent[w.type]} absent {w.type} records are not deleted this run",
             )
-            return
+        with_evidence = {t for types in self._sizes.last.values() for t, n in types.items() if n > 0}
+        live: dict[str, int] | None = None
+        for type_name, count in sorted(absent.items()):
+            if type_name in blocked or type_name in with_evidence:
+                continue
+            live = live if live is not None else self.store.live_counts(self.config.name)
+            total = live.get(type_name, 0)
+            if total and count / total > fraction:  # no list sizes known yet: the type as a whole
+                blocked.add(type_name)
+                self.report.warn(
+                    "mass-delete-refused",
+                    f"{count} of {total} {type_name} records are absent from the source; not deleting them "
+                    f"(more than max_delete_fraction={fraction})",
+                )
         for rid, type_name in unseen:
+            if type_name in blocked:
+                continue
             self._tombstones.append(Tombstone(rid, type_name))
             if len(self._tombstones) >= self.config.batch_size:
                 self._flush()
+        batch = self._write()
+        batch.prune_quarantine = not blocked
+        batch.kv[(SIZES_NAMESPACE, self.config.name)] = self._sizes.state_after(withheld)
         self._flush()
 
 

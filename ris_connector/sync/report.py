@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ris_connector.logsafe import safe_text
+from ris_connector.store.base import READ_WHOLE_SOURCE
 
 COUNT_KINDS = ("created", "updated", "unchanged", "deleted", "quarantined")
+_READ = ("created", "updated", "unchanged", "quarantined")
 
 
 @dataclass
@@ -22,7 +24,7 @@ class RunReport:
     run_id: int | None = None
     finished: str | None = None
     duration_s: float = 0.0
-    status: str = "running"  # complete | incomplete | failed
+    status: str = "running"  # complete | degraded | incomplete | failed (| locked, from the CLI)
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     requests: int = 0
     retries: int = 0
@@ -38,6 +40,14 @@ class RunReport:
     """How the run settled references no list delivered: ``resolved`` (all fetched or recorded
     missing), ``unchanged`` (nothing written since a run that resolved them, so not looked for),
     ``limit`` (``max_individual_fetches`` reached); empty if the run ended before."""
+    max_quarantine_fraction: float = 0.05
+    """Above this share of a type quarantined, a run that read the whole source is ``degraded``."""
+    stored: dict[str, int] = field(default_factory=dict)
+    """Live records per type the source holds after an incremental run that quarantined something:
+    the share is then measured against them, so one bad record among three read is no alarm."""
+    withheld_deletes: list[dict[str, Any]] = field(default_factory=list)
+    """Lists (per type) whose shrinking kept absent records from being deleted: list, type,
+    last size, size now, absent records kept."""
 
     def count(self, type_name: str, kind: str, n: int = 1) -> None:
         """Add ``n`` to the ``kind`` count of ``type_name``."""
@@ -55,8 +65,33 @@ class RunReport:
 
     @property
     def complete(self) -> bool:
-        """Whether the run read the whole source."""
-        return self.status == "complete"
+        """Whether the run read the whole source (``complete`` or ``degraded``)."""
+        return self.status in READ_WHOLE_SOURCE
+
+    @property
+    def degraded(self) -> bool:
+        """Whether the run read the whole source but quarantined too much of a type."""
+        return self.status == "degraded"
+
+    def quarantine_share(self) -> dict[str, float]:
+        """Per type the share quarantined (0 to 1): of the records read, or of the records the
+        source holds when more (``stored``, set after incremental runs).
+
+        Rejections without a type (``unknown``) are measured against every record.
+        """
+        shares: dict[str, float] = {}
+        everything = max(sum(self.total(k) for k in _READ), sum(self.stored.values()) + self.total("quarantined"))
+        for type_name, c in sorted(self.counts.items()):
+            read = sum(c[k] for k in _READ)
+            held = self.stored.get(type_name, 0) + c["quarantined"]
+            whole = everything if type_name == "unknown" else max(read, held)
+            shares[type_name] = round(c["quarantined"] / whole, 4) if whole else 0.0
+        return shares
+
+    def degraded_types(self) -> list[str]:
+        """Types whose quarantined share is above ``max_quarantine_fraction``."""
+        limit = self.max_quarantine_fraction
+        return [t for t, share in self.quarantine_share().items() if share > limit]
 
     def total(self, kind: str) -> int:
         """Sum of one count over all types."""
@@ -81,6 +116,11 @@ class RunReport:
             "missing_references": self.missing_references,
             "references": self.references,
             "control_characters_removed": self.control_characters_removed,
+            "quarantine_share": self.quarantine_share(),
+            "max_quarantine_fraction": self.max_quarantine_fraction,
+            "stored": dict(sorted(self.stored.items())),
+            "degraded_types": self.degraded_types(),
+            "withheld_deletes": list(self.withheld_deletes),
             "warnings": sorted(self.warnings.values(), key=lambda w: str(w["code"])),
             "errors": list(self.errors),
             "error_classes": list(self.error_classes),
@@ -93,6 +133,15 @@ class RunReport:
         lines = [head, f"  {totals}", f"  requests {self.requests}, retries {self.retries}"]
         for t, c in sorted(self.counts.items()):
             lines.append("    " + f"{t:<16}" + " ".join(f"{k}={c[k]}" for k in COUNT_KINDS if c[k]))
+        shares = self.quarantine_share()
+        limit = self.max_quarantine_fraction
+        for t in self.degraded_types():
+            lines.append(f"  degraded: {shares[t]:.1%} of {t} quarantined (max_quarantine_fraction {limit})")
+        for w in self.withheld_deletes:
+            lines.append(
+                f"  deletes withheld: list {w['list']} has {w['now']} {w['type']} (last {w['last']}); "
+                f"{w['absent']} absent {w['type']} kept"
+            )
         for w in sorted(self.warnings.values(), key=lambda w: str(w["code"])):
             lines.append(f"  warning {w['code']} x{w['count']}: {w['example']}")
         lines.extend(f"  error: {e}" for e in self.errors)

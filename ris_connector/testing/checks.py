@@ -144,7 +144,7 @@ def check_runs_complete(s: Scenario) -> list[str]:
     for label, run in s.runs.items():
         if run.crash:
             problems.append(f"{label} crashed: {run.crash}")
-        elif run.report is None or run.report.status != "complete":
+        elif run.report is None or not run.report.complete:  # degraded: read whole, counted apart
             errors = "; ".join(run.report.errors) if run.report else "no report"
             problems.append(f"{label} did not complete: {errors}")
     if not problems and not _first(s).records:
@@ -403,7 +403,7 @@ def check_no_deletes_after_failed_run(s: Scenario) -> list[str]:
     for kind, run in s.faults.items():
         if kind == "(none)" or run.report is None:
             continue
-        if run.report.status != "complete" and (run.report.total("deleted") or run.live_after < run.live_before):
+        if not run.report.complete and (run.report.total("deleted") or run.live_after < run.live_before):
             problems.append(f"fault {kind}: the incomplete run deleted {run.live_before - run.live_after} records")
     return problems
 
@@ -413,7 +413,7 @@ def check_fault(kind: str) -> Check:
 
     def check(s: Scenario) -> list[str]:
         clean = s.faults.get("(none)")
-        if clean is not None and (clean.crash or clean.report is None or clean.report.status != "complete"):
+        if clean is not None and (clean.crash or clean.report is None or not clean.report.complete):
             why = clean.crash or "; ".join(clean.report.errors if clean.report else [])
             return [f"the clean run through the kit's proxy did not complete: {why}"]
         run = s.faults[kind]

@@ -10,7 +10,9 @@ connection is closed), ``truncate`` (JSON cut in half, Content-Length matching t
 other), ``next_to_first`` (the page's ``links.next`` points back to the first page),
 ``endless_next`` (``links.next`` always points to one page further), ``next_to`` and
 ``redirect_to`` (``links.next`` resp. a 302 pointing to ``target``), ``pad`` (the body padded
-with ``arg`` bytes of whitespace), ``trickle`` (the body sent ``arg`` bytes at a time, 20 ms apart).
+with ``arg`` bytes of whitespace), ``trickle`` (the body sent ``arg`` bytes at a time, 20 ms apart),
+``empty_list`` (``200 {"data": []}`` with no further page), ``edit`` (the JSON answer passed
+through ``edit``, a function given to ``inject`` that changes it in place).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ris_connector.sample.server import OParlServer, _Handler
@@ -36,6 +39,7 @@ class Rule:
     arg: float
     target: str = ""
     hits: int = 0
+    edit: Callable[[Any], None] | None = None
 
 
 @dataclass
@@ -53,7 +57,13 @@ class FaultPlan:
 
 
 def inject(
-    server: OParlServer, match: str, fault: str, times: int | None = None, arg: float = 0, target: str = ""
+    server: OParlServer,
+    match: str,
+    fault: str,
+    times: int | None = None,
+    arg: float = 0,
+    target: str = "",
+    edit: Callable[[Any], None] | None = None,
 ) -> Rule:
     """Add a fault rule to a started sample server (switching it to the faulty handler)."""
     httpd = server._httpd
@@ -62,7 +72,7 @@ def inject(
     plan = getattr(httpd, "fault_plan", None)
     if plan is None:
         plan = httpd.fault_plan = FaultPlan()  # type: ignore[attr-defined]
-    rule = Rule(match, fault, times, arg, target)
+    rule = Rule(match, fault, times, arg, target, edit=edit)
     plan.rules.append(rule)
     return rule
 
@@ -160,6 +170,19 @@ class FaultyHandler(_Handler):
 
     def _fault_endless_next(self, rule: Rule) -> None:
         self._rewrite_next("further")
+
+    def _fault_empty_list(self, rule: Rule) -> None:
+        data = json.loads(self._body())
+        data["data"] = []
+        data["links"] = {k: v for k, v in data.get("links", {}).items() if k in ("first", "self")}
+        data["pagination"] = {"totalElements": 0, "elementsPerPage": 100, "currentPage": 1, "totalPages": 1}
+        self._raw(200, json.dumps(data).encode(), "application/json")
+
+    def _fault_edit(self, rule: Rule) -> None:
+        data = json.loads(self._body())
+        assert rule.edit is not None, "the edit fault needs inject(..., edit=function)"
+        rule.edit(data)
+        self._raw(200, json.dumps(data).encode(), "application/json")
 
     def _fault_pad(self, rule: Rule) -> None:
         body = self._body()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from static_server import Page
+
 from ris_connector.config import SourceConfig, source_from_mapping
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import Store
@@ -32,3 +34,27 @@ def oparl_source(url: str, name: str = "test", **extra: Any) -> SourceConfig:
 def sync(server: OParlServer, store: Store, *, full: bool | None = None, **extra: Any) -> RunReport:
     """Run one sync of ``server`` into ``store``."""
     return run_source(oparl_source(server.system_url, **extra), store, full=full)
+
+
+def allris3_pages() -> dict[str, Page]:
+    """The ALLRIS 3 XML template pages of tests/fixtures/xml/allris3 as the vendor serves them
+    (ISO-8859-1 label, cp1252 bytes), by path, for a :class:`static_server.StaticServer`."""
+    folder = FIXTURES / "xml" / "allris3"
+    ctype = "text/xml; charset=ISO-8859-1"
+    return {f"/bi/{n}.asp": Page((folder / f"{n}.xml").read_bytes(), ctype) for n in ("si010", "to010", "vo040")}
+
+
+def allris3_source(base: str, **extra: Any) -> SourceConfig:
+    """The XML source ``musterstadt`` reading :func:`allris3_pages` under ``base`` (``.../bi/``)."""
+    raw = {
+        "name": "musterstadt",
+        "adapter": "xml",
+        "mapping": "allris3",
+        "url": base + "si010.asp?selfaction=ws&template=xyz&showall=true",
+        "urls": [
+            base + "to010.asp?selfaction=ws&template=xyz&SILFDNR=5001",
+            base + "vo040.asp?selfaction=ws&template=xyz",
+        ],
+        "http": FAST_HTTP,
+    }
+    return source_from_mapping({**raw, **extra})

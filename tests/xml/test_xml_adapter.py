@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from ristest import FAST_HTTP, FIXTURES
+from ristest import FAST_HTTP, FIXTURES, allris3_pages, allris3_source
 from static_server import Page, StaticServer
 
 from ris_connector.cli import main
@@ -26,34 +26,13 @@ NOW = datetime(2024, 3, 20, 12, 0, tzinfo=timezone.utc)
 @pytest.fixture
 def allris() -> Iterator[StaticServer]:
     """ALLRIS 3 template pages as the vendor serves them: ISO-8859-1 label, cp1252 bytes."""
-    ctype = "text/xml; charset=ISO-8859-1"
-    server = StaticServer(
-        {
-            "/bi/si010.asp": Page((ALLRIS / "si010.xml").read_bytes(), ctype),
-            "/bi/to010.asp": Page((ALLRIS / "to010.xml").read_bytes(), ctype),
-            "/bi/vo040.asp": Page((ALLRIS / "vo040.xml").read_bytes(), ctype),
-        }
-    ).start()
+    server = StaticServer(allris3_pages()).start()
     yield server
     server.stop()
 
 
 def _source(server: StaticServer, **extra: object):  # type: ignore[no-untyped-def]
-    base = server.url("/bi/")
-    return source_from_mapping(
-        {
-            "name": "musterstadt",
-            "adapter": "xml",
-            "mapping": "allris3",
-            "url": base + "si010.asp?selfaction=ws&template=xyz&showall=true",
-            "urls": [
-                base + "to010.asp?selfaction=ws&template=xyz&SILFDNR=5001",
-                base + "vo040.asp?selfaction=ws&template=xyz",
-            ],
-            "http": FAST_HTTP,
-            **extra,
-        }
-    )
+    return allris3_source(server.url("/bi/"), **extra)
 
 
 def test_allris3_export_lands_normalized_in_the_store(allris: StaticServer, store: SQLiteStore) -> None:
@@ -175,9 +154,11 @@ def test_cli_sync_xml_with_shipped_mapping(
     assert main(["sync", "--xml", url, "--mapping", "allris3", "--db", str(db), "--json", "--name", "muster"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["counts"]["Paper"]["created"] == 2 and report["status"] == "complete"
-    # A local file works the same way.
-    assert main(["sync", "--xml", str(ALLRIS / "si010.xml"), "--mapping", "allris3", "--db", str(db), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["counts"]["Meeting"]["quarantined"] == 1
+    # A local file works the same way; one of its four meetings has no readable date: 25 % of the
+    # meetings quarantined is above max_quarantine_fraction, so the run is degraded (exit 4).
+    assert main(["sync", "--xml", str(ALLRIS / "si010.xml"), "--mapping", "allris3", "--db", str(db), "--json"]) == 4
+    degraded = json.loads(capsys.readouterr().out)
+    assert degraded["counts"]["Meeting"]["quarantined"] == 1 and degraded["status"] == "degraded"
     # Usage errors exit with 2, a source that cannot be read with 3.
     assert main(["sync", "--xml", url, "--db", str(db)]) == 2
     assert main(["sync", "--xml", url, "--mapping", "no-such-mapping", "--db", str(db)]) == 2

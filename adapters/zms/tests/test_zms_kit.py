@@ -149,7 +149,7 @@ def test_appointments_are_personal_and_nothing_personal_is_kept_or_logged(tmp_pa
         mapping = {**SOURCE, "url": f"{base}/api/citizen", "http": {"rate_limit": 0}}
         store = open_store(str(tmp_path / "zms.db"))
         report = run_source(source_from_mapping(mapping), store)
-    assert report.status == "complete"
+    assert report.status == "degraded" and report.complete  # read whole; one of two quarantined is above 5 %
     assert report.counts["Appointment"]["created"] == 1
     assert report.counts["Appointment"]["quarantined"] == 1  # 100002: authKey from env rejected (HTTP 400)
     row = store.get("urn:ris:zms-test:Appointment:100001")

@@ -365,6 +365,7 @@ class OParlAdapter(Adapter):
             yield Notice("oparl-q30-full-list", f"{url}: time filters are ignored by this vendor; read in full")
         pages = paginator.backward(url) if strategy == "newest_pages" else paginator.forward(url, run.first_page)
         run.first_page = None
+        entries = 0  # the list's size: evidence for absence deletes (embedded copies skipped included)
         for number, page in enumerate(pages):
             if waiting or tail is not paginator:
                 for run_ahead in started:
@@ -380,6 +381,7 @@ class OParlAdapter(Adapter):
                     if isinstance(o, dict) and isinstance(o.get("id"), str)
                 ]
                 all_known = len(self.ctx.state.known_ids(ids)) == len(page.data)
+            entries += len(page.data)
             for obj in page.data:
                 if self.opts.fetch_thin and is_thin(obj):
                     yield Notice("oparl-q13-thin-object", f"{obj.get('id')}: list entry without content; fetched")
@@ -390,7 +392,8 @@ class OParlAdapter(Adapter):
             if all_known:
                 break  # newest first: a page of known objects means the older ones are known too
         yield from paginator.notices
-        yield Checkpoint(run.stream, {"watermark": run.started.isoformat(), "strategy": strategy})
+        state = {"watermark": run.started.isoformat(), "strategy": strategy}
+        yield Checkpoint(run.stream, state, type=expected, size=entries)
 
     # --- single objects ---------------------------------------------------------
     def _fetch_object(self, object_id: str, expected: str | None, body_id: str | None) -> Iterator[Item]:

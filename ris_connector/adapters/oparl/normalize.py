@@ -52,6 +52,15 @@ _TYPE_CACHE = 256
 CANONICAL_CACHE = 4096
 
 
+def _on(url: str | None) -> str:
+    """Where a payload without a usable id was read, for the quarantine reason.
+
+    Such a rejection has no ``ref``: the quarantine keeps one row per record id, and the page
+    URL would make every id-less object of a page one record (it is keyed by its payload).
+    """
+    return f" (on {url})" if url else ""
+
+
 @dataclass(frozen=True)
 class _Seen:
     """Placeholder in the output for an object already normalized in this run (never yielded)."""
@@ -165,7 +174,7 @@ class OParlNormalizer:
         if not isinstance(obj, dict):
             if isinstance(obj, str) and (ref := self.url_id(obj)) is not None:
                 return ref  # a reference where an object was expected (quirk 6)
-            out.append(Rejected(f"expected an OParl object, got {type(obj).__name__}", obj, expected, url))
+            out.append(Rejected(f"expected an OParl object, got {type(obj).__name__}{_on(url)}", obj, expected))
             return None
         raw_type = obj.get("type")
         known = self._types.get(raw_type) if type(raw_type) is str else None
@@ -182,7 +191,7 @@ class OParlNormalizer:
         if isinstance(raw_id, str) and raw_id.strip():
             checked = self.url_id(raw_id)
             if checked is None:
-                out.append(Rejected(f"id {raw_id[:80]!r} is not a URL", obj, type_name or expected, url))
+                out.append(Rejected(f"id {raw_id[:80]!r} is not a URL{_on(url)}", obj, type_name or expected))
                 return None
             rid = checked
         elif parent is not None and raw_id in (None, ""):
@@ -190,7 +199,7 @@ class OParlNormalizer:
             rid = f"{parent.id}#{suffix}"
             out.append(Notice("oparl-q24-embedded-without-id", f"{parent.id}: embedded {field} without id"))
         else:
-            out.append(Rejected("object without id", obj, type_name or expected, url))
+            out.append(Rejected(f"object without id{_on(url)}", obj, type_name or expected))
             return None
         if type_name is None:
             type_name = expected or type_from_url(rid)

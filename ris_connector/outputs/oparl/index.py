@@ -294,7 +294,7 @@ class PublishIndex:
             if stored is None or rid not in kept or rid not in times or type_name not in _READ:
                 rows[rid] = None
                 continue
-            _, deleted, source = kept[rid]
+            deleted, source = kept[rid][1], kept[rid][2]
             rows[rid] = Row(rid, str(type_name), source, deleted, stored, *times[rid])
         pending = Pending(rows)
         if self._files is None:
