@@ -27,10 +27,10 @@ from fleet import REDIS_ENV, Fleet, GatedServer, done_tasks, toml_source, wait_f
 from storetest import PG_ENV, pg_schema
 
 from ris_connector import open_store, source_from_mapping
-from ris_connector.celery.ledger import TaskLedger
 from ris_connector.cli.status_cmd import source_status
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore, Store
+from ris_connector.store.ledger import TaskLedger
 from ris_connector.sync import run_source
 
 SCALE = 0.002

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from ris_connector.celery.ledger import TaskLedger
 from ris_connector.celery.runner import COMPLETE, DUPLICATE, INCOMPLETE, LOCKED, sync_once
 from ris_connector.celery.schedule import NEVER_SENT, TASK_NAME, beat_schedule
 from ris_connector.celery.settings import FleetSettings
@@ -21,6 +20,7 @@ from ris_connector.config import load_config, source_from_mapping
 from ris_connector.errors import ConfigError
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore
+from ris_connector.store.ledger import TaskLedger
 
 
 def _closed_url() -> str:

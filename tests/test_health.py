@@ -20,13 +20,13 @@ from faulty_oparl import clear, inject
 from ics_server import IcsServer
 from ristest import FAST_HTTP, sync
 
-from ris_connector.celery.ledger import TaskLedger
 from ris_connector.celery.runner import DEGRADED, sync_once
 from ris_connector.cli import main
 from ris_connector.clock import FixedClock
 from ris_connector.config import source_from_mapping
 from ris_connector.store import Store, open_store
 from ris_connector.store.base import WriteBatch
+from ris_connector.store.ledger import TaskLedger
 from ris_connector.sync import RunReport, run_source
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)

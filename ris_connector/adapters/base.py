@@ -29,61 +29,22 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ris_connector.clock import Clock
 from ris_connector.errors import ConfigError
 from ris_connector.http import HttpClient
-from ris_connector.models import Record
+from ris_connector.items import Checkpoint, Item, MissingReference, Notice, Rejected, Tombstone
 
-
-@dataclass(frozen=True)
-class Tombstone:
-    """The source says this object is deleted."""
-
-    id: str
-    type: str | None = None
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A payload that could not be normalized; quarantined with ``reason``."""
-
-    reason: str
-    raw: Any
-    type: str | None = None
-    ref: str | None = None
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A tolerated deviation (``code`` groups them in the report, e.g. ``oparl-q16``)."""
-
-    code: str
-    message: str
-    count: int = 1
-
-
-@dataclass(frozen=True)
-class MissingReference:
-    """A referenced object that the source does not deliver (404, not public, foreign host)."""
-
-    id: str
-    reason: str
-    referrer: str | None = None
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """A stream is complete; ``state`` (JSON data) is committed with the data before it."""
-
-    stream: str
-    state: Mapping[str, Any] = field(default_factory=dict)
-    type: str | None = None
-    """The record type of the list's entries, where it has one: only records of this type count
-    for the list's size (the evidence for absence deletes), not objects embedded in them."""
-    size: int | None = None
-    """How many entries the list held, where the adapter counts them (entries it skipped as
-    copies of objects already yielded included). None: the records of ``type`` (or of every
-    type) yielded since the last checkpoint are counted."""
-
-
-Item = Record | Tombstone | Rejected | Notice | MissingReference | Checkpoint
+__all__ = [
+    "Adapter",
+    "AdapterContext",
+    "AdapterOptions",
+    "Checkpoint",
+    "Item",
+    "MissingReference",
+    "Notice",
+    "Rejected",
+    "SourceSettings",
+    "StateView",
+    "Tombstone",
+    "quarantine_on_error",
+]
 
 
 class StateView(Protocol):

@@ -6,14 +6,14 @@ from collections.abc import Callable
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
 from pydantic import ValidationError
 
-from ris_connector.adapters.base import AdapterContext, Notice, Rejected
 from ris_connector.clock import Clock
+from ris_connector.items import Notice, Rejected
 from ris_connector.mapping.convert import ConvertContext, PlaceholderValue, convert, present
 from ris_connector.mapping.model import FieldSpec, Mapping, RecordSpec, RelationSpec
 from ris_connector.mapping.paths import XmlLookup, element_to_dict, object_values
@@ -49,6 +49,26 @@ class Place:
         if not self.url:
             return []
         return [v for k, v in parse_qsl(urlsplit(self.url).query) if k.lower() == wanted]
+
+
+class SourceFacts(Protocol):
+    """What a builder reads of a source's settings (an adapter's ``ctx.source``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def keep_raw(self) -> bool: ...
+
+
+class SourceContext(Protocol):
+    """What a builder reads of an adapter's context (:class:`~ris_connector.adapters.base.AdapterContext`)."""
+
+    @property
+    def source(self) -> SourceFacts: ...
+    @property
+    def clock(self) -> Clock: ...
 
 
 #: Notice code of a placeholder (``N/A``, ``-``) where a value belongs: the field stays empty.
@@ -103,7 +123,7 @@ class RecordBuilder:
         return self._ctx
 
     @classmethod
-    def for_source(cls, mapping: Mapping, ctx: AdapterContext, adapter: str) -> RecordBuilder:
+    def for_source(cls, mapping: Mapping, ctx: SourceContext, adapter: str) -> RecordBuilder:
         """The builder a mapped adapter (XML, SOAP) uses for the source in ``ctx``."""
         return cls(
             mapping,

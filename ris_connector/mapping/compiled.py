@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from ris_connector.adapters.base import Notice, Rejected
+from ris_connector.items import Notice, Rejected
 from ris_connector.mapping.build import VALUE_ERRORS, Place, Problems, RecordBuilder, native_text
 from ris_connector.mapping.convert import ConvertContext, convert, present, to_datetime, to_text
 from ris_connector.mapping.dateformats import Parser, parser_for

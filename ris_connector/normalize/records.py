@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from ris_connector.adapters.base import Item, Notice, Rejected
+from ris_connector.items import Item, Notice, Rejected
 from ris_connector.models import Record
 from ris_connector.normalize.times import PLAUSIBLE_YEARS, plausible_year
 

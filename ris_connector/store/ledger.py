@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from ris_connector.store import Store
+from ris_connector.store.base import Store
 
 DONE = "celery.done"
 COUNTS = "celery.counts"
