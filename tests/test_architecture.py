@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.importgraph import Import, cycles, imports, modules
+from importgraph import Import, cycles, imports, modules
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "ris_connector"

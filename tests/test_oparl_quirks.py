@@ -559,6 +559,17 @@ def test_pagination_loops_end(oparl_server, tmp_path) -> None:
             assert report.requests < 200
 
 
+# Row 33 (pages without end): a list is cut at the adapter's ``max_pages``; nothing is deleted.
+def test_a_list_longer_than_max_pages_is_cut(oparl_server, store: SQLiteStore) -> None:
+    server = oparl_server(scale=0.005)
+    clean_run(sync(server, store))
+    report = sync(server, store, full=True, max_pages=1)
+    assert report.complete, report.errors
+    assert {"pagination-limit", "no-absence-deletes"} <= codes(report)
+    assert report.total("deleted") == 0
+    assert len(records(store, "Paper")) == len(server.dataset.ids("Paper"))
+
+
 # Row 36: type URI variants (http://, trailing slash).
 def test_type_uri_variants(oparl_server, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["type_variants"])

@@ -19,9 +19,10 @@ from ris_connector.mapping.model import FieldSpec, Mapping, RecordSpec, Relation
 from ris_connector.mapping.paths import XmlLookup, element_to_dict, object_values
 from ris_connector.models import RECORD_TYPES, Meeting, Provenance, Record
 from ris_connector.normalize.ids import urn
-from ris_connector.normalize.records import INVALID_VALUE, validate_record, validation_reason
+from ris_connector.normalize.records import validate_record, validation_reason
 from ris_connector.normalize.status import meeting_status
 from ris_connector.normalize.times import get_timezone
+from ris_connector.notices.values import INVALID_VALUE, PLACEHOLDER
 
 Node = Any  # an lxml element or a dict/list tree
 Getter = Callable[[Node, str], list[Any]]
@@ -71,8 +72,6 @@ class SourceContext(Protocol):
     def clock(self) -> Clock: ...
 
 
-#: Notice code of a placeholder (``N/A``, ``-``) where a value belongs: the field stays empty.
-PLACEHOLDER = "placeholder"
 #: What converting one value may raise (the converters' ValueError, and what odd values cause).
 VALUE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 

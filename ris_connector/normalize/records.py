@@ -24,14 +24,12 @@ from pydantic import ValidationError
 from ris_connector.items import Item, Notice, Rejected
 from ris_connector.models import Record
 from ris_connector.normalize.times import PLAUSIBLE_YEARS, plausible_year
+from ris_connector.notices.values import INVALID_VALUE
 
 R = TypeVar("R", bound=Record)
 
 #: Fields no record exists without, whatever the caller says.
 IDENTITY = frozenset({"id", "type"})
-
-#: Notice code of a value the model refused and that was dropped.
-INVALID_VALUE = "invalid-value"
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,16 @@ from ris_connector.jsontext import compact
 from ris_connector.logsafe import safe_text
 from ris_connector.models import NON_CONTENT_FIELDS, RECORD_TYPES, Provenance, Record
 from ris_connector.models.base import content_of, digest_of_content
+from ris_connector.notices import describe
+from ris_connector.notices.engine import (
+    COPIES_NOT_HELD,
+    ID_CONFLICT,
+    INDIVIDUAL_FETCH_LIMIT,
+    LIST_SHRANK,
+    MASS_DELETE_REFUSED,
+    NO_ABSENCE_DELETES,
+    OLDER_COPY,
+)
 from ris_connector.store.base import READ_WHOLE_SOURCE, Store, WriteBatch
 from ris_connector.sync.copies import age_order, merge_copies, modified_of
 from ris_connector.sync.evidence import SIZES_NAMESPACE, ListSizes
@@ -330,9 +340,10 @@ class SyncEngine:
             self._reject(item)
         elif isinstance(item, Notice):
             self.report.warn(item.code, item.message, item.count)
-            if item.code.endswith("control-characters"):
+            meaning = describe(item.code)  # what the code means (ris_connector/notices), never its spelling
+            if meaning.control_characters:
                 self.report.control_characters_removed += item.count
-            if item.code.startswith("pagination-"):
+            if meaning.partial_list:
                 self._reconcile_safe = False
         elif isinstance(item, MissingReference):
             self.report.missing_references += 1
@@ -390,7 +401,7 @@ class SyncEngine:
             digest = digest_of_content(content)
             old = existing.get(rid)
             if old is not None and old[2] != self.config.name:
-                self.report.warn("id-conflict", f"{rid} belongs to source {old[2]!r}; not overwritten")
+                self.report.warn(ID_CONFLICT, f"{rid} belongs to source {old[2]!r}; not overwritten")
                 continue
             if old is None or old[1]:
                 self._upsert(batch, copy.rec, digest, copy.data)
@@ -446,7 +457,7 @@ class SyncEngine:
 
     def _older_copy(self, rid: str, modified: datetime | None, kept: datetime | None) -> None:
         self.report.warn(
-            "older-copy",
+            OLDER_COPY,
             f"{rid}: a copy modified {modified.isoformat() if modified else '?'} is older than the one kept "
             f"({kept.isoformat() if kept else '?'}); ignored",
         )
@@ -507,7 +518,7 @@ class SyncEngine:
                 if len(self._held) < _MAX_HELD:
                     self._held[rid] = copy
                     continue
-                self.report.warn("copies-not-held", f"more than {_MAX_HELD} copies held; {rid} written as it came")
+                self.report.warn(COPIES_NOT_HELD, f"more than {_MAX_HELD} copies held; {rid} written as it came")
             self._upsert(batch, copy.rec, digest, copy.data)
             batch.events.append(("updated", copy.rec.type, rid, sorted(changes), changes))
             self.report.count(copy.rec.type, "updated")
@@ -587,7 +598,7 @@ class SyncEngine:
             self._flush()
         self.report.references = "limit"
         self.report.warn(
-            "individual-fetch-limit",
+            INDIVIDUAL_FETCH_LIMIT,
             f"stopped after {self.config.max_individual_fetches} individual fetches; raise max_individual_fetches",
         )
 
@@ -625,7 +636,7 @@ class SyncEngine:
         type, where the lists give evidence (``sync/evidence.py``); the list sizes are committed
         with the deletes."""
         if not self._reconcile_safe:
-            self.report.warn("no-absence-deletes", "pagination was irregular; absent records were not deleted")
+            self.report.warn(NO_ABSENCE_DELETES, "pagination was irregular; absent records were not deleted")
             return
         fraction = self.config.max_delete_fraction
         withheld = self._sizes.judge(fraction)
@@ -635,7 +646,7 @@ class SyncEngine:
         for w in withheld:
             self.report.withheld_deletes.append(w.to_json_dict(absent[w.type]))
             self.report.warn(
-                "list-shrank",
+                LIST_SHRANK,
                 f"list {w.list} delivered {w.now} {w.type} (last full run: {w.last}); "
                 f"{absent[w.type]} absent {w.type} records are not deleted this run",
             )
@@ -649,7 +660,7 @@ class SyncEngine:
             if total and count / total > fraction:  # no list sizes known yet: the type as a whole
                 blocked.add(type_name)
                 self.report.warn(
-                    "mass-delete-refused",
+                    MASS_DELETE_REFUSED,
                     f"{count} of {total} {type_name} records are absent from the source; not deleting them "
                     f"(more than max_delete_fraction={fraction})",
                 )

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from ris_connector.items import Notice
 from ris_connector.models import Record
-from ris_connector.urlsafe import UNSAFE_URL, clean_fields
+from ris_connector.notices.values import UNSAFE_URL
+from ris_connector.urlsafe import clean_fields
 
 _SHOWN = 80
 

@@ -38,6 +38,25 @@ from ris_connector.normalize.ids import canonical_url, is_url, repair_url, short
 from ris_connector.normalize.records import validate_record
 from ris_connector.normalize.status import meeting_status
 from ris_connector.normalize.text import clean_text
+from ris_connector.notices.oparl import (
+    Q4_TOMBSTONE_WITHOUT_TYPE,
+    Q5_MISSING_TYPE,
+    Q6_EMBEDDED_LOCATION,
+    Q7_ARRAY,
+    Q8_DOUBLE_SLASH,
+    Q11_AGS,
+    Q14_EMPTY_NUMBER,
+    Q18_PLACEHOLDER,
+    Q18_SIZE_ZERO,
+    Q19_SINGLE_OBJECT,
+    Q24_EMBEDDED_WITHOUT_ID,
+    Q26_CREATED_AFTER_MODIFIED,
+    Q26_INHERITED_DATES,
+    Q36_TYPE_URI,
+    Q37_URL_CHARACTERS,
+    Q38_LICENSE_TEXT,
+)
+from ris_connector.notices.values import INVALID_REFERENCE, INVALID_VALUE, MEETING_END_BEFORE_START
 
 #: Keys that a "thin" list entry has (quirk 13: the real object must be fetched one by one).
 THIN_KEYS = frozenset({"id", "type", "created", "modified", "deleted"})
@@ -204,7 +223,7 @@ class OParlNormalizer:
         elif parent is not None and raw_id in (None, ""):
             suffix = f"{field}/{index}" if index is not None else field
             rid = f"{parent.id}#{suffix}"
-            out.append(Notice("oparl-q24-embedded-without-id", f"{parent.id}: embedded {field} without id"))
+            out.append(Notice(Q24_EMBEDDED_WITHOUT_ID, f"{parent.id}: embedded {field} without id"))
         else:
             out.append(Rejected(f"{at}object without id{_on(url)}", obj, type_name or expected))
             return None
@@ -216,10 +235,10 @@ class OParlNormalizer:
             if type_name is None:
                 out.append(Rejected(f"{at}object without type", obj, None, rid))
                 return None
-            code = "oparl-q4-tombstone-without-type" if obj.get("deleted") is True else "oparl-q5-missing-type"
+            code = Q4_TOMBSTONE_WITHOUT_TYPE if obj.get("deleted") is True else Q5_MISSING_TYPE
             out.append(Notice(code, f"{rid}: no type, read as {type_name}"))
         elif odd_uri:
-            out.append(Notice("oparl-q36-type-uri", f"{rid}: type URI spelled {raw_type!r}"))
+            out.append(Notice(Q36_TYPE_URI, f"{rid}: type URI spelled {raw_type!r}"))
         deleted = obj.get("deleted")
         if deleted is True or (isinstance(deleted, str) and deleted.strip().lower() == "true"):
             out.append(Tombstone(rid, type_name))
@@ -244,7 +263,7 @@ class OParlNormalizer:
             out.append(Rejected(f"cannot normalize {type_name}: {_reason(exc)}", obj, type_name, rid))
             return None
         for value in dropped:
-            reader.note("invalid-value", str(value))
+            reader.note(INVALID_VALUE, str(value))
         if key is not None:
             self._seen.add(key)
         out.extend(notices)
@@ -270,16 +289,16 @@ class OParlNormalizer:
         modified = r.datetime(obj.get("modified"), "modified")
         if parent is not None and created is None and modified is None:
             created, modified = parent.created, parent.modified
-            r.note("oparl-q26-inherited-dates", "embedded object without created/modified; parent's used")
+            r.note(Q26_INHERITED_DATES, "embedded object without created/modified; parent's used")
         if created and modified and created > modified:
-            r.note("oparl-q26-created-after-modified", "created is after modified; modified set to created")
+            r.note(Q26_CREATED_AFTER_MODIFIED, "created is after modified; modified set to created")
             modified = created
         f["created"], f["modified"] = created, modified
         f["keyword"] = r.texts(obj.get("keyword"), "keyword")
         f["web"] = r.url(obj.get("web"), "web")
         license_ = f["license"] = r.text(obj.get("license"), "license")
         if license_ is not None and not is_url(license_):
-            r.note("oparl-q38-license-text", f"license is free text, kept as given: {license_[:60]!r}")
+            r.note(Q38_LICENSE_TEXT, f"license is free text, kept as given: {license_[:60]!r}")
         if f.get("body") is None and body is not None and type_name != "Body":
             f["body"] = body
         raw_id = obj.get("id")
@@ -312,15 +331,15 @@ class OParlNormalizer:
         if isinstance(value, str):
             rid = self.url_id(value)
             if rid is None:
-                code = "invalid-reference" if clean_text(value) is not None else "oparl-q18-placeholder"
+                code = INVALID_REFERENCE if clean_text(value) is not None else Q18_PLACEHOLDER
                 out.append(Notice(code, f"{owner.id}: {field}: {show(value)} is not a URL; dropped"))
             return rid
         if isinstance(value, list) and len(value) == 1 and index is None:
-            out.append(Notice("oparl-q7-array", f"{owner.id}: {field}: one-element array where an object is expected"))
+            out.append(Notice(Q7_ARRAY, f"{owner.id}: {field}: one-element array where an object is expected"))
             return self._embed(value[0], expected, field, owner, body, out)
         if not isinstance(value, dict):
             what = f"{len(value)} values" if isinstance(value, list) else show(value)
-            out.append(Notice("invalid-value", f"{owner.id}: {field}: {what} where an object is expected; dropped"))
+            out.append(Notice(INVALID_VALUE, f"{owner.id}: {field}: {what} where an object is expected; dropped"))
             return None
         return self._object(value, expected, body, None, owner, field, index, out)
 
@@ -338,7 +357,7 @@ class OParlNormalizer:
         if value is None:
             return []
         if not isinstance(value, list):
-            r.note("oparl-q19-single-object", f"{field}: single object where an array is expected")
+            r.note(Q19_SINGLE_OBJECT, f"{field}: single object where an array is expected")
             value = [value]
         ids: list[str] = []
         for i, item in enumerate(value):
@@ -393,7 +412,7 @@ class OParlNormalizer:
         owner = self._owner(rid, "Body", o, parent)
         ags, problem = normalize_ags(r.text(o.get("ags"), "ags"))
         if problem:
-            r.note("oparl-q11-ags", problem)
+            r.note(Q11_AGS, problem)
         terms = self._embed_list(o.get("legislativeTerm"), "LegislativeTerm", "legislativeTerm", owner, rid, out, r)
         for item in out:
             if isinstance(item, LegislativeTerm) and item.body is None:
@@ -474,7 +493,7 @@ class OParlNormalizer:
         owner = self._owner(rid, "Person", o, parent)
         location = o.get("location")
         if isinstance(location, dict):
-            r.note("oparl-q6-embedded-location", "Person.location is an object where a URL is expected")
+            r.note(Q6_EMBEDDED_LOCATION, "Person.location is an object where a URL is expected")
         location_id = self._embed(location, "Location", "location", owner, body, out)
         if o.get("locationObject") is not None:
             object_id = self._embed(o.get("locationObject"), "Location", "locationObject", owner, body, out)
@@ -534,7 +553,7 @@ class OParlNormalizer:
         start = r.datetime(o.get("start"), "start")
         end = r.datetime(o.get("end"), "end")
         if start and end and end < start:
-            r.note("meeting-end-before-start", f"end {end.isoformat()} before start; end dropped")
+            r.note(MEETING_END_BEFORE_START, f"end {end.isoformat()} before start; end dropped")
             end = None
         items = self._embed_list(o.get("agendaItem"), "AgendaItem", "agendaItem", owner, body, out, r)
         placed = (i for i in out if isinstance(i, (AgendaItem, _Seen)) and i.type == "AgendaItem" and i.id in items)
@@ -592,7 +611,7 @@ class OParlNormalizer:
         owner = self._owner(rid, "AgendaItem", o, parent)
         number = o.get("number")
         if number == "":
-            r.note("oparl-q14-empty-number", "AgendaItem.number is an empty string")
+            r.note(Q14_EMPTY_NUMBER, "AgendaItem.number is an empty string")
         start, end = r.datetime(o.get("start"), "start"), r.datetime(o.get("end"), "end")
         if start and end and end < start:
             end = None
@@ -673,11 +692,11 @@ class OParlNormalizer:
     ) -> dict[str, Any]:
         size = r.integer(o.get("size"), "size")
         if size == 0:
-            r.note("oparl-q18-size-zero", "File.size is 0; treated as unknown")
+            r.note(Q18_SIZE_ZERO, "File.size is 0; treated as unknown")
             size = None
         download = r.url(o.get("downloadUrl"), "downloadUrl")
         if o.get("downloadUrl") == "":
-            r.note("oparl-q18-placeholder", "downloadUrl is an empty string")
+            r.note(Q18_PLACEHOLDER, "downloadUrl is an empty string")
         # File.meeting/agendaItem/paper are back-references that servers fill inconsistently
         # between embedded and listed copies; the store derives them from the parents instead.
         return dict(  # File
@@ -706,10 +725,10 @@ class OParlNormalizer:
         try:
             repaired = repair_url(text)
         except ValueError:
-            r.note("invalid-value", f"{field}: {show(text)} is not a URL; dropped")
+            r.note(INVALID_VALUE, f"{field}: {show(text)} is not a URL; dropped")
             return None
         if repaired != text:
-            code = "oparl-q8-double-slash" if "//" in text.split("://", 1)[-1] else "oparl-q37-url-characters"
+            code = Q8_DOUBLE_SLASH if "//" in text.split("://", 1)[-1] else Q37_URL_CHARACTERS
             r.note(code, f"{field} repaired: {text[:100]!r}")
         return repaired
 

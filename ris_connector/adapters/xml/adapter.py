@@ -13,6 +13,7 @@ from ris_connector.adapters.xml.window import Window, has_window, window_for
 from ris_connector.errors import ConfigError, SourceError
 from ris_connector.mapping import Mapping, Place, RecordBuilder, load_mapping
 from ris_connector.mapping.compiled import XmlPlan
+from ris_connector.notices.values import CONTROL_CHARACTERS, ENCODING_LABEL
 from ris_connector.xmlsafe import XmlStream
 
 _CHUNK = 1024 * 1024
@@ -115,12 +116,12 @@ class XmlAdapter(Adapter):
         report = xml.report
         if report.control_characters:
             yield Notice(
-                "control-characters",
+                CONTROL_CHARACTERS,
                 f"{url or stream}: removed {report.control_characters} illegal control characters",
                 report.control_characters,
             )
         if report.relabelled:
-            yield Notice("encoding-label", f"{url or stream}: labelled {report.label}, read as {report.read_as}")
+            yield Notice(ENCODING_LABEL, f"{url or stream}: labelled {report.label}, read as {report.read_as}")
         if url is None:
             yield Checkpoint(stream, {"watermark": self.ctx.clock.now().isoformat()})
 
