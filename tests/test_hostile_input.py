@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from ris_connector.adapters.base import MissingReference, Notice, Rejected, Tombstone
 from ris_connector.adapters.oparl.jsondecode import decode_json
-from ris_connector.adapters.oparl.normalize import OParlNormalizer
+from ris_connector.adapters.oparl.mapper import OParlMapper
 from ris_connector.adapters.oparl.pages import to_page
 from ris_connector.clock import FixedClock
 from ris_connector.errors import InvalidPayload
@@ -93,8 +93,8 @@ def oparl_objects(draw: st.DrawFn, depth: int = 0) -> dict[str, Any]:
     return obj
 
 
-def _normalizer() -> OParlNormalizer:
-    return OParlNormalizer(
+def _normalizer() -> OParlMapper:
+    return OParlMapper(
         source="prop",
         tz=ZoneInfo("Europe/Berlin"),
         clock=FixedClock(datetime(2026, 1, 15, 12, 0, tzinfo=ZoneInfo("Europe/Berlin"))),

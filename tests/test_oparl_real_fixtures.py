@@ -16,7 +16,7 @@ import pytest
 
 from ris_connector.adapters.base import Item, Notice, Rejected
 from ris_connector.adapters.oparl.jsondecode import decode_json
-from ris_connector.adapters.oparl.normalize import OParlNormalizer
+from ris_connector.adapters.oparl.mapper import OParlMapper
 from ris_connector.adapters.oparl.vendors import detect_vendor
 from ris_connector.clock import FixedClock
 from ris_connector.http import HttpResponse
@@ -27,8 +27,8 @@ MST = REAL / "meine-stadt-transparent" / "testdata"
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def normalizer(scheme_for: dict[str, str] | None = None) -> OParlNormalizer:
-    return OParlNormalizer(
+def normalizer(scheme_for: dict[str, str] | None = None) -> OParlMapper:
+    return OParlMapper(
         source="real",
         tz=BERLIN,
         clock=FixedClock(datetime(2026, 1, 1, tzinfo=timezone.utc)),

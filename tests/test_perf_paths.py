@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from ris_connector.adapters.oparl.normalize import OParlNormalizer
+from ris_connector.adapters.oparl.mapper import OParlMapper
 from ris_connector.clock import FixedClock
 from ris_connector.models import AgendaItem, Location, Meeting, Record
 from ris_connector.normalize.ids import _DEFAULT_PORTS, canonical_url, is_url, repair_url, url_id
@@ -94,11 +94,9 @@ def test_is_url_and_url_id_fast_paths_agree_with_full_parse() -> None:
     assert valid > 1_000
 
 
-def _normalizer() -> OParlNormalizer:
+def _normalizer() -> OParlMapper:
     clock = FixedClock(datetime(2024, 5, 1, 12, tzinfo=timezone.utc))
-    return OParlNormalizer(
-        source="s", tz=ZoneInfo("Europe/Berlin"), clock=clock, scheme_for={"ris.example.org": "https"}
-    )
+    return OParlMapper(source="s", tz=ZoneInfo("Europe/Berlin"), clock=clock, scheme_for={"ris.example.org": "https"})
 
 
 def _records(items: Any) -> list[Record]:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from spoil import json_spoilers
 
 from ris_connector.adapters.base import Item, Notice, Rejected, Tombstone
-from ris_connector.adapters.oparl.normalize import OParlNormalizer
+from ris_connector.adapters.oparl.mapper import OParlMapper
 from ris_connector.clock import FixedClock
 from ris_connector.models import Record
 
@@ -70,8 +70,8 @@ def _objects() -> dict[str, dict[str, Any]]:
 OBJECTS = _objects()
 
 
-def _normalizer() -> OParlNormalizer:
-    return OParlNormalizer(
+def _normalizer() -> OParlMapper:
+    return OParlMapper(
         source="spoil",
         tz=ZoneInfo("Europe/Berlin"),
         clock=FixedClock(datetime(2026, 1, 15, 11, 0, tzinfo=timezone.utc)),

@@ -57,7 +57,7 @@ def validate_record(
     Returns the record and what was dropped. Raises :class:`pydantic.ValidationError` when a
     field in :data:`IDENTITY`, a field the model requires, or one of ``required`` fails (or
     when the errors cannot be attributed to fields). ``by_name`` validates by field name only
-    (pydantic's ``by_name=True, by_alias=False``), as the OParl normalizer does.
+    (pydantic's ``by_name=True, by_alias=False``), as the OParl mapper does.
     """
     kwargs: dict[str, Any] = {"by_alias": False, "by_name": True} if by_name else {}
     try:

@@ -16,7 +16,7 @@ from ristest import oparl_source
 from urn_source import sync_urn
 
 from ris_connector.adapters.base import Rejected
-from ris_connector.adapters.oparl.normalize import OParlNormalizer
+from ris_connector.adapters.oparl.mapper import OParlMapper
 from ris_connector.cli import main
 from ris_connector.clock import FixedClock
 from ris_connector.config import OutputConfig, load_config
@@ -51,7 +51,7 @@ def test_the_sync_keeps_the_systems_facts(tmp_path: Path) -> None:
 def test_every_real_system_normalizes() -> None:
     """29 Systems captured from live endpoints: each becomes one System record ("N/A" is no name)."""
     clock = FixedClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
-    normalizer = OParlNormalizer(source="real", tz=ZoneInfo("Europe/Berlin"), clock=clock, scheme_for={})
+    normalizer = OParlMapper(source="real", tz=ZoneInfo("Europe/Berlin"), clock=clock, scheme_for={})
     records = []
     for path in sorted(SYSTEMS.glob("*.json")):
         items = list(normalizer.items(json.loads(path.read_text("utf-8")), expected="System"))

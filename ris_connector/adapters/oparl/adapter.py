@@ -22,7 +22,7 @@ from ris_connector.adapters.base import (
     Notice,
 )
 from ris_connector.adapters.oparl.jsondecode import decode_json_repairs
-from ris_connector.adapters.oparl.normalize import OParlNormalizer, is_thin
+from ris_connector.adapters.oparl.mapper import OParlMapper, is_thin
 from ris_connector.adapters.oparl.pages import AheadTrust, Page, Paginator, to_page
 from ris_connector.adapters.oparl.vendors import PROFILES, VendorProfile, detect_vendor
 from ris_connector.errors import ConfigError, HttpStatusError, InvalidPayload, NotFound, SourceError
@@ -157,7 +157,7 @@ class OParlAdapter(Adapter):
         self.scheme_for = {(working.hostname or "").lower(): working.scheme.lower()}
         self.vendor: VendorProfile = PROFILES[options.vendor] if options.vendor else PROFILES["generic"]
         self.version = "1.1"
-        self.normalizer = OParlNormalizer(
+        self.normalizer = OParlMapper(
             source=ctx.source.name,
             tz=get_timezone(ctx.source.timezone),
             clock=ctx.clock,

@@ -1,4 +1,8 @@
-"""Tolerant readers for single OParl values; each problem becomes a counted notice."""
+"""Tolerant readers for single OParl values; each problem becomes a counted notice.
+
+:class:`ValueReader` reads a value it is given; the OParl mapper's
+:class:`~ris_connector.adapters.oparl.mapper.ObjectReader` reads the same by key of one object.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ D = TypeVar("D", date, datetime)
 _HUGE_INT = 2**63
 _TRUE = frozenset({"true", "1", "ja", "yes", "wahr"})
 _FALSE = frozenset({"false", "0", "nein", "no", "falsch"})
-#: Date-time strings a normalizer remembers (many records share created/modified stamps).
+#: Date-time strings a mapper remembers (many records share created/modified stamps).
 _TIMES_CACHE = 4096
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -76,8 +80,11 @@ def show(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-class FieldReader:
-    """Reads values of one record; collects notices instead of failing on a bad field."""
+class ValueReader:
+    """Reads values of one record; collects notices instead of failing on a bad field.
+
+    Each ``*_of`` method takes a value and the name of its field (for notices).
+    """
 
     def __init__(
         self,
@@ -93,7 +100,7 @@ class FieldReader:
         self.times: dict[str, datetime] = {} if times is None else times
         """Date-times already read in the prescribed spelling (shared across records, bounded)."""
         self.canonical: Callable[[str], str] = canonical or partial(canonical_url, scheme_for=scheme_for)
-        """Canonical id of a URL: the normalizer's cached one, else :func:`canonical_url`."""
+        """Canonical id of a URL: the mapper's cached one, else :func:`canonical_url`."""
         self.notices = notices
         self.where = where
 
@@ -101,7 +108,7 @@ class FieldReader:
         """Record a tolerated deviation."""
         self.notices.append(Notice(code, f"{self.where}: {message}"))
 
-    def text(self, value: Any, field: str = "") -> str | None:
+    def text_of(self, value: Any, field: str = "") -> str | None:
         """A cleaned string; placeholders (``"N/A"``, ``" "``, ``""``) become None (quirk 18).
 
         Numbers are kept as their text; booleans, non-finite numbers and structures are
@@ -115,7 +122,7 @@ class FieldReader:
                 return stripped
         if isinstance(value, (dict, list)):
             if isinstance(value, list) and len(value) == 1 and not isinstance(value[0], (dict, list)):
-                return self.text(value[0], field)
+                return self.text_of(value[0], field)
             self.note(UNEXPECTED_STRUCTURE, f"{field}: expected text, got {type(value).__name__}; dropped")
             return None
         if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
@@ -129,21 +136,21 @@ class FieldReader:
             self._placeholder(value, field)
         return cleaned
 
-    def texts(self, value: Any, field: str = "") -> list[str]:
+    def texts_of(self, value: Any, field: str = "") -> list[str]:
         """A list of strings; a single value becomes a one-element list (quirk 37)."""
         if value is None:
             return []
         if not isinstance(value, list):
             self.note(Q37_SINGLE_VALUE, f"{field}: single value where a list is expected")
             value = [value]
-        out = [t for t in (self.text(v, field) for v in value) if t]
+        out = [t for t in (self.text_of(v, field) for v in value) if t]
         return out
 
-    def url(self, value: Any, field: str = "") -> str | None:
+    def url_of(self, value: Any, field: str = "") -> str | None:
         """A URL as given; the record model keeps only http(s) URLs (``unsafe-url`` notices)."""
-        return self.text(value, field)
+        return self.text_of(value, field)
 
-    def ref(self, value: Any, field: str = "") -> str | None:
+    def ref_of(self, value: Any, field: str = "") -> str | None:
         """The canonical id of a referenced object given as URL; numbers are dropped (quirk 37)."""
         if value is None:
             return None
@@ -158,11 +165,11 @@ class FieldReader:
             if not isinstance(raw_id, str):
                 self.note(INVALID_REFERENCE, f"{field}: object without id where a reference is expected; dropped")
                 return None
-            return self.ref(raw_id, field)
+            return self.ref_of(raw_id, field)
         if isinstance(value, list):
             if len(value) == 1:
                 self.note(Q7_ARRAY, f"{field}: one-element array where a reference is expected")
-                return self.ref(value[0], field)
+                return self.ref_of(value[0], field)
             if value:
                 self.note(INVALID_REFERENCE, f"{field}: {len(value)} values where one reference is expected; dropped")
             return None
@@ -181,7 +188,7 @@ class FieldReader:
             self.note(INVALID_REFERENCE, f"{field}: {show(value)} is not a URL; dropped")
             return None
 
-    def refs(self, value: Any, field: str = "") -> list[str]:
+    def refs_of(self, value: Any, field: str = "") -> list[str]:
         """References as a list; a single reference becomes a list (quirk 19/37)."""
         if value is None:
             return []
@@ -189,12 +196,12 @@ class FieldReader:
             value = [value]
         out: list[str] = []
         for v in value:
-            r = self.ref(v, field)
+            r = self.ref_of(v, field)
             if r and r not in out:
                 out.append(r)
         return out
 
-    def datetime(self, value: Any, field: str = "") -> datetime | None:
+    def datetime_of(self, value: Any, field: str = "") -> datetime | None:
         """A timezone-aware date-time (naive values in the source's zone, quirks 17/37)."""
         if type(value) is str:
             known = self.times.get(value)
@@ -219,7 +226,7 @@ class FieldReader:
                 self.note(Q37_NAIVE_DATETIME, f"{field}: {show(text)} has no UTC offset; read in {self.tz}")
         return self._parse(value, field, lambda v: parse_datetime(v, self.tz), "date-time")
 
-    def date(self, value: Any, field: str = "") -> date | None:
+    def date_of(self, value: Any, field: str = "") -> date | None:
         """A date; date-times in date fields are truncated to their date (quirk 17)."""
         if isinstance(value, str) and len(value.strip()) > 10:
             self.note(Q17_DATETIME_IN_DATE, f"{field}: date-time {show(value)} where a date is expected")
@@ -248,7 +255,7 @@ class FieldReader:
             return None
         return parsed
 
-    def boolean(self, value: Any, field: str = "") -> bool | None:
+    def boolean_of(self, value: Any, field: str = "") -> bool | None:
         """A boolean from true/false, 1/0, "true"/"ja"/"nein"."""
         if value is None or isinstance(value, bool):
             return value
@@ -266,7 +273,7 @@ class FieldReader:
         self.note(INVALID_VALUE, f"{field}: {show(value)} is not a boolean; dropped")
         return None
 
-    def integer(self, value: Any, field: str = "") -> int | None:
+    def integer_of(self, value: Any, field: str = "") -> int | None:
         """An integer from a number or numeric text, within 64 bits."""
         if value is None:
             return None
@@ -293,9 +300,9 @@ class FieldReader:
         if value:
             self.note(Q18_PLACEHOLDER, f"{field}: placeholder {show(value)} dropped")
 
-    def mime_type(self, value: Any) -> str | None:
+    def mime_type_of(self, value: Any) -> str | None:
         """A MIME type; bare extensions such as ``"pdf"`` are mapped (quirk 18)."""
-        text = self.text(value, "mimeType")
+        text = self.text_of(value, "mimeType")
         if text is None:
             return None
         if "/" not in text:
@@ -304,7 +311,7 @@ class FieldReader:
             return mapped
         return text.lower()
 
-    def geojson(self, value: Any, field: str = "geojson") -> dict[str, Any] | None:
+    def geojson_of(self, value: Any, field: str = "geojson") -> dict[str, Any] | None:
         """GeoJSON if it is well-formed enough to draw; otherwise dropped (quirk 27)."""
         if value is None:
             return None
