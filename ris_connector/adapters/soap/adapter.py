@@ -16,8 +16,8 @@ from pydantic import Field
 from zeep.wsse.username import UsernameToken
 
 from ris_connector.adapters.base import Adapter, AdapterContext, AdapterOptions, Checkpoint, Item, Notice
+from ris_connector.adapters.sdk.window import Window, has_window, window_for
 from ris_connector.adapters.soap.transport import CoreTransport, SoapLimits
-from ris_connector.adapters.xml.window import Window, has_window, window_for
 from ris_connector.errors import ConfigError, SourceError, UnsafeXml
 from ris_connector.logsafe import safe_text
 from ris_connector.mapping import Mapping, OperationSpec, Place, RecordBuilder, RecordSpec, load_mapping
@@ -166,9 +166,7 @@ class SoapAdapter(Adapter):
         started = self.ctx.clock.now()
         window = window_for(
             now=started,
-            full=self.ctx.full,
-            state=self.ctx.state.stream_state(stream),
-            overlap_s=self.ctx.overlap,
+            since=self.ctx.since(stream),
             days_back=self.mapping.window_days_back,
             days_ahead=self.mapping.window_days_ahead,
         )

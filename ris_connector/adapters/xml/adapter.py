@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field
 
 from ris_connector.adapters.base import Adapter, AdapterContext, AdapterOptions, Checkpoint, Item, Notice
-from ris_connector.adapters.xml.window import Window, has_window, window_for
+from ris_connector.adapters.sdk.window import Window, has_window, window_for
 from ris_connector.errors import ConfigError, SourceError
 from ris_connector.mapping import Mapping, Place, RecordBuilder, load_mapping
 from ris_connector.mapping.compiled import XmlPlan
@@ -70,9 +70,7 @@ class XmlAdapter(Adapter):
             started = self.ctx.clock.now()
             window = window_for(
                 now=started,
-                full=self.ctx.full,
-                state=self.ctx.state.stream_state(stream),
-                overlap_s=self.ctx.overlap,
+                since=self.ctx.since(stream),
                 days_back=self.mapping.window_days_back,
                 days_ahead=self.mapping.window_days_ahead,
             )
