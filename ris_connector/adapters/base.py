@@ -39,6 +39,8 @@ from ris_connector.errors import ConfigError, DataError, RisError
 from ris_connector.http import HttpClient
 from ris_connector.models import Record
 
+_log = logging.getLogger("ris_connector.adapters")
+
 
 @dataclass(frozen=True)
 class Tombstone:
@@ -303,6 +305,8 @@ def quarantine(
             raise
         reason = describe_error(exc, personal=personal)
     except errors as exc:
+        if not isinstance(exc, ITEM_ERRORS) and not personal:  # caught only because ``errors`` is wider
+            _log.debug("%s: unexpected %r", what or ref or "item", exc, exc_info=True)
         reason = describe_error(exc, personal=personal)
     return [Rejected(reason=f"{what}: {reason}" if what else reason, raw=raw, type=type_name, ref=ref)]
 
@@ -321,6 +325,6 @@ def describe_error(exc: BaseException, *, personal: bool = False) -> str:
             for err in exc.errors()
         )
     if personal:
-        return f"{type(exc).__name__} (values not shown: personal data)"
+        return type(exc).__name__
     first = str(exc).splitlines()[0][:160] if str(exc) else ""
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

@@ -52,16 +52,15 @@ class SoapOptions(AdapterOptions):
     """SOAP calls per run, ``for_each`` follow-up calls included; beyond it the run is incomplete."""
 
 
-class SoapAdapter(Adapter):
+class SoapAdapter(Adapter[SoapOptions]):
     """Reads a SOAP service through zeep, hardened and over the core HTTP client."""
 
     name = "soap"
     Options = SoapOptions
     description = "SOAP web services (WSDL) mapped by a TOML mapping file with the operations to call"
 
-    def __init__(self, ctx: AdapterContext, options: AdapterOptions) -> None:
+    def __init__(self, ctx: AdapterContext, options: SoapOptions) -> None:
         super().__init__(ctx, options)
-        assert isinstance(options, SoapOptions)
         self.opts = options
         self.mapping: Mapping = load_mapping(options.mapping)
         if not self.mapping.operations:
@@ -71,9 +70,8 @@ class SoapAdapter(Adapter):
         self._seen_repeated: set[str] = set()
 
     @classmethod
-    def requires_full_run(cls, options: AdapterOptions) -> bool:
+    def requires_full_run(cls, options: SoapOptions) -> bool:
         """Services without a date window in any call have no change filter: every run is full."""
-        assert isinstance(options, SoapOptions)
         mapping = load_mapping(options.mapping)
         return not any(has_window(str(v)) for op in mapping.operations for v in op.args.values())
 
@@ -179,7 +177,7 @@ class SoapAdapter(Adapter):
                 continue
             for spec in specs:
                 yield from self._map(spec, result, needed, args)
-        yield Checkpoint(stream, {"watermark": started.isoformat()})
+        yield Checkpoint.watermark(stream, started)
 
     def _calls(self, op: OperationSpec, window: Window) -> Iterator[dict[str, Any]]:
         base = {k: window.fill_value(v) for k, v in op.args.items()}

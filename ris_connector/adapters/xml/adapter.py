@@ -30,16 +30,15 @@ class XmlOptions(AdapterOptions):
     chunk_size: int = Field(_CHUNK, ge=4096)
 
 
-class XmlAdapter(Adapter):
+class XmlAdapter(Adapter[XmlOptions]):
     """Reads XML exports in bounded memory and maps their elements to records."""
 
     name = "xml"
     Options = XmlOptions
     description = "XML exports (URLs or files) mapped by a TOML mapping file, e.g. ALLRIS 3 template pages"
 
-    def __init__(self, ctx: AdapterContext, options: AdapterOptions) -> None:
+    def __init__(self, ctx: AdapterContext, options: XmlOptions) -> None:
         super().__init__(ctx, options)
-        assert isinstance(options, XmlOptions)
         self.opts = options
         self.mapping: Mapping = load_mapping(options.mapping)
         if not self.mapping.xml_records():
@@ -49,9 +48,8 @@ class XmlAdapter(Adapter):
         self._seen_repeated: set[str] = set()
 
     @classmethod
-    def requires_full_run(cls, options: AdapterOptions) -> bool:
+    def requires_full_run(cls, options: XmlOptions) -> bool:
         """Exports without a date window have no change filter: every run reads (and reconciles) all."""
-        assert isinstance(options, XmlOptions)
         return not any(has_window(u) for u in options.urls)
 
     def _urls(self) -> list[str]:
@@ -88,7 +86,7 @@ class XmlAdapter(Adapter):
                 yield bytes(body[i : i + size])
 
         yield from self._document(f"xml:{template}", chunks, response.url, response.charset)
-        yield Checkpoint(f"xml:{template}", {"watermark": started.isoformat()})
+        yield Checkpoint.watermark(f"xml:{template}", started)
 
     def _document(
         self, stream: str, chunks: Callable[[], Iterable[bytes]], url: str | None, charset: str | None
@@ -116,7 +114,7 @@ class XmlAdapter(Adapter):
         if report.relabelled:
             yield Notice("encoding-label", f"{url or stream}: labelled {report.label}, read as {report.read_as}")
         if url is None:
-            yield Checkpoint(stream, {"watermark": self.ctx.clock.now().isoformat()})
+            yield Checkpoint.watermark(stream, self.ctx.clock.now())
 
 
 def _file_chunks(path: str, size: int) -> Iterator[bytes]:
