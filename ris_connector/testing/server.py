@@ -68,6 +68,11 @@ class Request:
         return self.target.partition("?")[0]
 
     @property
+    def query_string(self) -> str:
+        """The raw query (after ``?``), not decoded."""
+        return self.target.partition("?")[2]
+
+    @property
     def query(self) -> dict[str, str]:
         """The query parameters, each with its first value."""
         return {k: v[0] for k, v in self.args.items()}
@@ -165,13 +170,14 @@ def sequence(*routes: Route | Any) -> Handler:
 
 
 # -- the server -------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass
 class Served:
-    """One answered request: its status and the body bytes the server managed to send."""
+    """One answered request: its status and the body bytes the server managed to send so far
+    (kept up to date while a long body is written, so a test sees how far it got)."""
 
     request: Request
     status: int
-    sent: int
+    sent: int = 0
 
 
 class LocalServer:
@@ -307,11 +313,15 @@ class LocalServer:
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
 
-    def _leave(self, served: Served | None) -> None:
+    def _answering(self, request: Request, status: int) -> Served:
+        served = Served(request, status)
+        with self.lock:
+            self.answered.append(served)
+        return served
+
+    def _leave(self) -> None:
         with self.lock:
             self._in_flight -= 1
-            if served is not None:
-                self.answered.append(served)
 
 
 def _as_reply(value: Any) -> Reply:
@@ -377,70 +387,60 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         request = Request(self.command, self.path, dict(self.headers.items()), body, owner.base_url)
         owner._enter(request)
-        served: Served | None = None
         try:
-            reply = owner.answer(request)
-            served = Served(request, reply.status, self._send(reply))
+            self._send(owner.answer(request), request)
         except (ConnectionError, TimeoutError):
             self.close_connection = True
         finally:
-            owner._leave(served)
+            owner._leave()
 
-    def _send(self, reply: Reply) -> int:
-        """Write ``reply``; returns the body bytes written."""
+    def _send(self, reply: Reply, request: Request) -> None:
+        """Write ``reply``, counting the body bytes written in its :class:`Served` entry."""
         if reply.delay:
             time.sleep(reply.delay)
         if reply.drop:
             self._hang_up()
-            return 0
+            return
+        served = self.server.owner._answering(request, reply.status)
         self.send_response(reply.status)
         if reply.content_type is not None and reply.status not in _NO_BODY:
             self.send_header("Content-Type", reply.content_type)
         for name, value in reply.headers.items():
             self.send_header(name, value)
         if not isinstance(reply.body, bytes):
-            return self._chunked(reply.body)
-        body = b"" if reply.status in _NO_BODY else reply.body
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self._write(((f"{len(c):x}\r\n".encode() + c + b"\r\n", len(c)) for c in reply.body if c), served)
+            self._write([(b"0\r\n\r\n", 0)])
+            return
+        body = b"" if reply.status in _NO_BODY or self.command == "HEAD" else reply.body
         if reply.status != 304:
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(len(reply.body if self.command == "HEAD" else body)))
         self.end_headers()
-        if self.command == "HEAD":
-            return 0
         if reply.truncate is not None:
-            self.wfile.write(body[: reply.truncate])
+            self._write([(body[: reply.truncate], min(reply.truncate, len(body)))], served)
             self.wfile.flush()
             self._hang_up()
-            return min(reply.truncate, len(body))
-        if reply.pace is not None:
-            return self._paced(body, *reply.pace)
-        self.wfile.write(body)
-        return len(body)
+        elif reply.pace is not None:
+            step, pause = reply.pace
+            self._write(
+                ((body[i : i + step], len(body[i : i + step])) for i in range(0, len(body), step)), served, pause
+            )
+        else:
+            self._write([(body, len(body))], served)
 
-    def _chunked(self, chunks: Iterable[bytes]) -> int:
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        sent = 0
+    def _write(self, parts: Iterable[tuple[bytes, int]], served: Served | None = None, pause: float = 0.0) -> None:
+        """Write each (bytes, body bytes in them); stop quietly when the client hung up."""
         try:
-            for chunk in chunks:
-                if chunk:
-                    self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
-                    sent += len(chunk)
-            self.wfile.write(b"0\r\n\r\n")
+            for data, counted in parts:
+                self.wfile.write(data)
+                if pause:
+                    self.wfile.flush()
+                    time.sleep(pause)
+                if served is not None:
+                    served.sent += counted
         except OSError:
             self.close_connection = True
-        return sent
-
-    def _paced(self, body: bytes, step: int, pause: float) -> int:
-        sent = 0
-        try:
-            for i in range(0, len(body), step):
-                self.wfile.write(body[i : i + step])
-                self.wfile.flush()
-                sent += len(body[i : i + step])
-                time.sleep(pause)
-        except OSError:
-            self.close_connection = True
-        return sent
 
     def _hang_up(self) -> None:
         self.close_connection = True

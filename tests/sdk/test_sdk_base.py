@@ -121,6 +121,4 @@ def test_describe_error_hides_values_of_personal_data() -> None:
         models.Appointment(id="x", start="Mustermann")
     assert "Mustermann" in describe_error(caught.value)
     assert "Mustermann" not in describe_error(caught.value, personal=True)
-    assert describe_error(ValueError("invalid literal for int(): 'Erika'"), personal=True) == (
-        "ValueError (values not shown: personal data)"
-    )
+    assert describe_error(ValueError("invalid literal for int(): 'Erika'"), personal=True) == "ValueError"
