@@ -15,7 +15,6 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 #: path below docs/ -> title of a page that arrives with a merge (TODO(lead): empty after merging).
 PENDING = {
     "repairs.md": "Repairs",
-    "outputs/oparl.md": "OParl output",
 }
 
 

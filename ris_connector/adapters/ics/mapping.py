@@ -50,7 +50,7 @@ from ris_connector.models import (
     Provenance,
 )
 from ris_connector.normalize.ids import is_url, urn
-from ris_connector.normalize.status import meeting_status, status_from_text
+from ris_connector.normalize.status import meeting_status, remark_cancels, status_from_text
 from ris_connector.normalize.text import clean_text, strip_controls
 
 _TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -203,19 +203,26 @@ def meeting(
     cancelled = True if state and state.upper() == "CANCELLED" else None
     start_value = start.value
     end_value = end.value if end else None
+    description = reader.text("DESCRIPTION")
     return Meeting(
         id=rid,
         name=name,
         meeting_state=state,
         cancelled=cancelled,
         status=meeting_status(
-            now=now, cancelled=cancelled, meeting_state=state, name=name, start=start_value, end=end_value
+            now=now,
+            cancelled=cancelled,
+            meeting_state=state,
+            name=name,
+            remark=description,
+            start=start_value,
+            end=end_value,
         ),
         start=start_value,
         end=end_value,
         location=place.id if place else None,
         web=reader.web(),
-        description=reader.text("DESCRIPTION"),
+        description=description,
         keyword=reader.categories(),
         provenance=provenance,
     )
@@ -237,13 +244,16 @@ def appointment(
         "CONFIRMED": AppointmentStatus.CONFIRMED,
         "TENTATIVE": AppointmentStatus.SCHEDULED,
     }.get(state, AppointmentStatus.SCHEDULED)
-    if status is not AppointmentStatus.CANCELLED and status_from_text(name) is MeetingStatus.CANCELLED:
+    description = reader.text("DESCRIPTION")
+    if status is not AppointmentStatus.CANCELLED and (
+        status_from_text(name) is MeetingStatus.CANCELLED or remark_cancels(description)
+    ):
         status = AppointmentStatus.CANCELLED
     cats = reader.categories()
     return Appointment(
         id=rid,
         name=name,
-        description=reader.text("DESCRIPTION"),
+        description=description,
         start=start.value,
         end=end.value if end else None,
         all_day=start.all_day,
