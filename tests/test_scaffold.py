@@ -85,7 +85,12 @@ def test_kit_fails_when_ids_contain_the_title(tmp_path: Path, clean_imports: Non
 
 def test_kit_fails_when_local_times_are_read_as_utc(tmp_path: Path, clean_imports: None) -> None:
     pkg = create_adapter_package("brokentz", tmp_path)
-    _break(pkg, "brokentz", "from ris_connector import models", "from ris_connector import models, normalize")
+    _break(
+        pkg,
+        "brokentz",
+        "from ris_connector.adapters.sdk",
+        "from ris_connector import normalize\nfrom ris_connector.adapters.sdk",
+    )
     _break(
         pkg,
         "brokentz",
@@ -107,8 +112,8 @@ def test_kit_fails_when_end_is_before_start(tmp_path: Path, clean_imports: None)
     _break(
         pkg,
         "brokenend",
-        "from ris_connector import models",
-        "from datetime import timedelta\n\nfrom ris_connector import models",
+        "from ris_connector.adapters.sdk",
+        "from datetime import timedelta\n\nfrom ris_connector.adapters.sdk",
     )
     _break(pkg, "brokenend", 'end=self.time(item.get("end"))', 'end=self.time(item["start"]) - timedelta(hours=1)')
     result = _kit(pkg, "brokenend", tmp_path)
@@ -133,7 +138,12 @@ def test_kit_fails_when_the_watermark_moves_backwards(tmp_path: Path, clean_impo
         '            yield Checkpoint(item.stream, {"watermark": since.isoformat()}) if broken else item\n\n'
         "    def map(",
     )
-    _break(pkg, "brokenwm", "from ris_connector import models", "from ris_connector import Checkpoint, models")
+    _break(
+        pkg,
+        "brokenwm",
+        "from ris_connector.adapters.sdk",
+        "from ris_connector import Checkpoint\nfrom ris_connector.adapters.sdk",
+    )
     result = _kit(pkg, "brokenwm", tmp_path)
     assert set(result.failed) == {"watermarks-forward"}, result.failed
     assert result.failed["watermarks-forward"] == [

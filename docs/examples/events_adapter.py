@@ -1,5 +1,4 @@
-from ris_connector import models
-from ris_connector.adapters.sdk import JsonAdapter, JsonObject, NextLink
+from ris_connector.adapters.sdk import Item, JsonAdapter, JsonObject, NextLink
 
 
 class EventsAdapter(JsonAdapter):
@@ -12,8 +11,8 @@ class EventsAdapter(JsonAdapter):
     since_param = "modified_since"  # incremental runs ask only for changes since the last run
     deleted_field = "deleted"  # an item marked so was deleted at the source
 
-    def map(self, item: JsonObject) -> models.Appointment:
-        return models.Appointment(
+    def map(self, item: JsonObject) -> list[Item]:
+        return self.record(
             id=self.id_of(item),
             name=item["title"],
             start=self.time(item["start"]),  # no offset: a local time of the source's timezone

@@ -20,6 +20,7 @@ from ris_connector.adapters.sdk import (
     JsonObject,
     LinkHeader,
     NextLink,
+    Notice,
     Offset,
     PageNumber,
     Paginator,
@@ -174,8 +175,50 @@ def test_one_bad_item_is_quarantined_with_its_id_and_the_run_goes_on() -> None:
     assert _ids(got) == [EXPECTED[0], EXPECTED[3]]
     assert [(r.ref, r.type) for r in rejected] == [(EXPECTED[1], "Appointment"), (EXPECTED[2], "Appointment")]
     assert rejected[0].reason == "Appointment 2: KeyError: 'title'" and rejected[0].raw == items[1]
-    assert rejected[1].reason == "Appointment 3: ValueError: day is out of range for month"
+    assert rejected[1].reason.startswith("Appointment 3: start: ") and "(got '31.02.2026')" in rejected[1].reason
     assert isinstance(got[-1], Checkpoint)  # the list was read completely
+
+
+class Tolerant(Termine):
+    """Builds its records with self.record: a refused value costs the value."""
+
+    personal = False
+
+    def map(self, item: JsonObject) -> Any:
+        return self.record(id=self.id_of(item), name=item["title"], start=self.time(item["start"]), end=item.get("end"))
+
+
+def test_record_drops_a_refused_value_with_a_notice_and_keeps_the_record() -> None:
+    items = [
+        {"id": 1, "title": "Rat", "start": "2026-02-01T10:00", "end": "gegen Abend"},
+        {"id": 2, "title": "Rat", "start": "am 31. Februar"},
+        {"id": 3, "title": ["not", "text"], "start": "2026-02-01T10:00"},
+    ]
+    with serve_json({"/termine": {"items": items}}) as server:
+        got = preview(Tolerant, {"url": server.url("/termine")})
+    notices = [i.message for i in got if isinstance(i, Notice)]
+    records = [i for i in got if isinstance(i, models.Appointment)]
+    assert [(r.id, r.start is None, r.end is None) for r in records] == [
+        (EXPECTED[0], False, True),
+        (EXPECTED[1], True, True),
+        (EXPECTED[2], False, True),
+    ]
+    assert [n.split(": ")[1] for n in notices] == ["end", "start", "name"]
+    assert "(got 'gegen Abend'); dropped" in notices[0]
+    assert not [i for i in got if isinstance(i, Rejected)]
+
+
+def test_record_refuses_an_unknown_field_and_a_bad_id() -> None:
+    class Typo(Termine):
+        def map(self, item: JsonObject) -> Any:
+            return self.record(id=self.id_of(item), titel=item["title"])
+
+    with serve_json({"/termine": {"items": ITEMS[:1]}}) as server:
+        (rejected, _) = preview(Typo, {"url": server.url("/termine")})
+    assert (
+        isinstance(rejected, Rejected)
+        and rejected.reason == "Appointment 1: TypeError: Appointment has no field 'titel'"
+    )
 
 
 def test_personal_items_are_quarantined_without_their_values() -> None:

@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import Field
 
-from ris_connector import AdapterContext, AdapterOptions, models
-from ris_connector.adapters.sdk import Get, JsonAdapter, JsonObject, Tombstone
+from ris_connector import AdapterContext, AdapterOptions
+from ris_connector.adapters.sdk import Get, Item, JsonAdapter, JsonObject, Tombstone
 from ris_connector.errors import ConfigError
 
 #: ZMS process status -> normalized appointment status; GONE: the appointment no longer exists.
@@ -73,11 +73,11 @@ class ZmsAdapter(JsonAdapter[ZmsOptions]):
         for pid in self.options.process_ids:
             yield Get(self.url("appointment/"), {"processId": str(pid), "authKey": self.keys[pid]}, item=pid)
 
-    def map(self, item: JsonObject) -> models.Appointment | Tombstone:
+    def map(self, item: JsonObject) -> list[Item] | Tombstone:
         status = str(item.get("status") or "")
         if status in GONE:
             return self.tombstone(item)
-        return models.Appointment(
+        return self.record(
             id=self.id_of(item),
             name=item.get("serviceName"),
             service=item.get("serviceName"),

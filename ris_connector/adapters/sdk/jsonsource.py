@@ -79,6 +79,7 @@ class JsonAdapter(DeclaredSource[OptionsT]):
             if len(seen) >= self.max_pages:
                 raise PaginationLoop(f"{self.type} list: more than {self.max_pages} pages", url=request.url)
             seen.add(request.key)
+            self.reading = request.url
             try:
                 response = self.ctx.http.get(request.url, params=request.params)
             except HttpStatusError as exc:
@@ -128,10 +129,8 @@ class JsonAdapter(DeclaredSource[OptionsT]):
         return self.mapped(item, item)
 
     def _modified(self, item: Mapping[str, Any]) -> datetime | None:
-        try:
-            return self.time(value_at(item, self.modified_field or ""))
-        except ValueError:
-            return None  # unreadable: map it, rather than lose a change
+        when = self.time(value_at(item, self.modified_field or ""))
+        return when if isinstance(when, datetime) else None  # unreadable: map it, rather than lose a change
 
 
 def decode_json(response: HttpResponse) -> Any:

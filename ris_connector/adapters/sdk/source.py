@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from ris_connector.adapters.base import Adapter, Built, Checkpoint, Item, OptionsT, Tombstone, quarantine
+from ris_connector.adapters.base import Adapter, Built, Checkpoint, Item, Notice, OptionsT, Tombstone, quarantine
 from ris_connector.adapters.sdk.window import DateWindow
 from ris_connector.errors import ConfigError
+from ris_connector.models import RECORD_TYPES
 from ris_connector.normalize import canonical_url, parse_datetime, urn
 from ris_connector.normalize.ids import is_url
+from ris_connector.normalize.records import INVALID_VALUE, validate_record
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,9 @@ class DeclaredSource(Adapter[OptionsT]):
     personal: ClassVar[bool] = False
     """The items are about persons: quarantine keeps only their id, reasons name no values."""
 
+    reading: str | None = None
+    """What is being read (the URL of the page): named by the engine if the run fails unexpectedly."""
+
     @classmethod
     def requires_full_run(cls, options: OptionsT) -> bool:
         """A source with neither a change filter nor a date window is read whole every run."""
@@ -87,9 +92,33 @@ class DeclaredSource(Adapter[OptionsT]):
         """The item is deleted at the source."""
         return Tombstone(self.id_of(item), self.type)
 
-    def time(self, value: Any) -> datetime | None:
-        """A date-time of the source; one without an offset is a local time of the source's timezone."""
-        return parse_datetime(value, self.ctx.source.timezone)
+    def time(self, value: Any) -> Any:
+        """A date-time of the source; one without an offset is a local time of the source's timezone.
+
+        A value that cannot be read is returned as it is: :meth:`record` then drops it with a
+        counted notice (a model built directly refuses it, which quarantines the item).
+        """
+        try:
+            return parse_datetime(value, self.ctx.source.timezone)
+        except (ValueError, TypeError, OverflowError):
+            return value
+
+    def record(self, **fields: Any) -> list[Item]:
+        """The record of :attr:`type` with ``fields``; a value the model refuses costs that value.
+
+        The refused value is left out and counted as an ``invalid-value`` notice (for
+        ``personal`` sources without the value); a refused id or required field raises, which
+        quarantines the item. An unknown field name is a mistake of the adapter: TypeError.
+        """
+        cls = RECORD_TYPES[self.type]
+        known = set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise TypeError(f"{self.type} has no field {', '.join(map(repr, unknown))}")
+        record, dropped = validate_record(cls, fields)
+        shown = (lambda d: f"{d.field}: dropped") if self.personal else str
+        notices: list[Item] = [Notice(INVALID_VALUE, f"{self.type} {record.id}: {shown(d)}") for d in dropped]
+        return [*notices, record]
 
     def url(self, path: str | None = None) -> str:
         """The source's ``url`` with ``path`` (default: :attr:`path`) appended."""

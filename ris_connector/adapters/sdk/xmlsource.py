@@ -47,6 +47,7 @@ class XmlDocumentAdapter(DeclaredSource[OptionsT]):
 
     def read(self, get: Get, since: datetime | None) -> Iterator[Item]:
         """The record elements of the document ``get`` names, mapped."""
+        self.reading = get.url
         response = self.ctx.http.get(get.url, params=get.params or None)
         body = memoryview(response.content)
         chunks = (bytes(body[i : i + _CHUNK]) for i in range(0, len(body), _CHUNK))

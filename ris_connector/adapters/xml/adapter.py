@@ -46,6 +46,8 @@ class XmlAdapter(Adapter[XmlOptions]):
         self.builder = RecordBuilder.for_source(self.mapping, ctx, self.name)
         self.plan = XmlPlan(self.builder)
         self._seen_repeated: set[str] = set()
+        self.reading: str | None = None
+        """The export being read (named if the run fails unexpectedly)."""
 
     @classmethod
     def requires_full_run(cls, options: XmlOptions) -> bool:
@@ -76,6 +78,7 @@ class XmlAdapter(Adapter[XmlOptions]):
 
     def _url(self, template: str, window: Window) -> Iterator[Item]:
         url = window.fill(template)
+        self.reading = url
         started = self.ctx.clock.now()
         response = self.ctx.http.get(url)
         body = memoryview(response.content)
@@ -92,6 +95,7 @@ class XmlAdapter(Adapter[XmlOptions]):
         self, stream: str, chunks: Callable[[], Iterable[bytes]], url: str | None, charset: str | None
     ) -> Iterator[Item]:
         where = f"[{self.ctx.source.name}] {url or stream}"
+        self.reading = url or stream
         encoding = None if self.mapping.encoding == "auto" else self.mapping.encoding
         xml = XmlStream(chunks(), self.mapping.record_tags(), charset=charset, encoding=encoding, where=where)
         positions: dict[str, int] = {}
