@@ -10,7 +10,8 @@ query; or a compiled regular expression, matched whole) to what the server answe
 Faults are fields of the reply, so one vocabulary covers every test: ``delay`` (seconds before
 the status line: read timeouts, concurrency), ``drop`` (read the request, close without an
 answer), ``truncate`` (promise the whole body, send only part, close), ``pace`` (a body trickled
-in small writes), and a body given as an iterable (chunked transfer). The helpers
+in small writes), a body given as an iterable (chunked transfer), and ``raw`` (the answer's
+bytes exactly as given, for the fuzz tests' servers that lie in their status line or headers). The helpers
 :func:`status`, :func:`delay`, :func:`drop`, :func:`truncate`, :func:`redirect` and
 :func:`sequence` (a different answer per request: "fail twice, then succeed") build them.
 
@@ -109,6 +110,9 @@ class Reply:
     """Announce the whole body, send only this many bytes, then close."""
     pace: tuple[int, float] | None = None
     """(bytes per write, seconds between writes): a body trickled slowly."""
+    raw: bytes | None = None
+    """The answer byte for byte (status line, headers, body as a broken server writes them:
+    any status line, a Content-Length that lies, raw bytes in headers), then the connection closes."""
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Reply:
@@ -402,6 +406,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._hang_up()
             return
         served = self.server.owner._answering(request, reply.status)
+        if reply.raw is not None:
+            self._write([(reply.raw, len(reply.raw))], served)
+            self.wfile.flush()
+            self._hang_up()
+            return
         self.send_response(reply.status)
         if reply.content_type is not None and reply.status not in _NO_BODY:
             self.send_header("Content-Type", reply.content_type)

@@ -119,3 +119,14 @@ def test_ipv6() -> None:
     with serve_json({"/x": {"ok": 1}}, host="::1") as server:
         assert server.base_url.startswith("http://[::1]:")
         assert requests.get(server.url("/x"), timeout=5).json() == {"ok": 1}
+
+
+def test_raw_replies_are_sent_byte_for_byte() -> None:
+    lying = Reply(raw=b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\nshort")
+    odd = Reply(raw=b"HTTP/1.1 299 Fine\r\nContent-Length: 2\r\nX-Name: M\xfcller\r\n\r\nok")
+    with serve_bytes({"/lying": lying, "/odd": odd}) as server, _client(server, max_attempts=1) as client:
+        with pytest.raises(errors.ConnectionFailed):
+            client.get(server.url("/lying"))
+        answer = requests.get(server.url("/odd"), timeout=5)
+    assert (answer.status_code, answer.reason, answer.content) == (299, "Fine", b"ok")
+    assert answer.headers["X-Name"] == "M\xfcller"
