@@ -24,7 +24,7 @@ from ris_connector.adapters.sdk.window import Window, has_window, window_for
 from ris_connector.adapters.soap.transport import CoreTransport, SoapLimits
 from ris_connector.errors import ConfigError, InvalidPayload, SourceError, UnsafeXml, redact_url
 from ris_connector.logsafe import safe_text
-from ris_connector.mapping import Mapping, OperationSpec, Place, RecordBuilder, RecordSpec, load_mapping
+from ris_connector.mapping import Mapping, MappingPlan, OperationSpec, Place, RecordSpec, load_mapping
 from ris_connector.mapping.paths import element_text, object_values
 from ris_connector.models import Record
 from ris_connector.xmlsafe import local_name, safe_parser
@@ -70,7 +70,7 @@ class SoapAdapter(Adapter[SoapOptions]):
         self.mapping: Mapping = load_mapping(options.mapping)
         if not self.mapping.operations:
             raise ConfigError(f"mapping {self.mapping.source_file}: no [[operation]] for SOAP")
-        self.builder = RecordBuilder.for_source(self.mapping, ctx, self.name)
+        self.plan = MappingPlan.for_source(self.mapping, ctx, self.name)
         self._collected: dict[str, list[tuple[str, Any]]] = {}
         self._seen_repeated: set[str] = set()
         self._wsdl_warnings: list[str] = []
@@ -276,11 +276,12 @@ class SoapAdapter(Adapter[SoapOptions]):
     def _map(self, spec: RecordSpec, result: Any, needed: set[str], args: dict[str, Any]) -> Iterator[Item]:
         objects = object_values(result, spec.result) if spec.result else _as_list(result)
         for position, obj in enumerate(objects, 1):
-            place = Place(url=None, position=position, root=result, params=args)
-            if not isinstance(obj, dict) or not self.builder.matches(spec, obj, place):
+            built = None
+            if isinstance(obj, dict):
+                built = self.plan.object_item(spec, obj, Place(url=None, position=position, root=result, params=args))
+            if built is None:
                 continue
-            notices: list[Notice] = []
-            item = self.builder.build(spec, obj, place, notices)
+            item, notices = built
             if isinstance(item, Record):
                 if spec.type in needed and item.provenance and item.provenance.original_id:
                     self._collected.setdefault(spec.type, []).append((item.provenance.original_id, obj))

@@ -11,8 +11,7 @@ from pydantic import Field
 from ris_connector.adapters.base import Adapter, AdapterContext, AdapterOptions, Checkpoint, Item, Notice
 from ris_connector.adapters.sdk.window import Window, has_window, window_for
 from ris_connector.errors import ConfigError, SourceError
-from ris_connector.mapping import Mapping, Place, RecordBuilder, load_mapping
-from ris_connector.mapping.compiled import XmlPlan
+from ris_connector.mapping import Mapping, MappingPlan, Place, load_mapping
 from ris_connector.xmlsafe import XmlStream
 
 _CHUNK = 1024 * 1024
@@ -43,8 +42,7 @@ class XmlAdapter(Adapter[XmlOptions]):
         self.mapping: Mapping = load_mapping(options.mapping)
         if not self.mapping.xml_records():
             raise ConfigError(f"mapping {self.mapping.source_file}: no [[record]] with an 'element' for XML")
-        self.builder = RecordBuilder.for_source(self.mapping, ctx, self.name)
-        self.plan = XmlPlan(self.builder)
+        self.plan = MappingPlan.for_source(self.mapping, ctx, self.name)
         self._seen_repeated: set[str] = set()
         self.reading: str | None = None
         """The export being read (named if the run fails unexpectedly)."""
