@@ -20,7 +20,7 @@ from ris_connector.adapters.base import Item, Notice, OptionsT
 from ris_connector.adapters.sdk.source import DeclaredSource, Get
 from ris_connector.errors import SourceError
 from ris_connector.mapping.paths import element_to_dict, xml_values
-from ris_connector.xmlsafe import XmlStream
+from ris_connector.xmlsafe import DecodeReport, XmlStream
 
 _CHUNK = 1024 * 1024
 
@@ -60,15 +60,19 @@ class XmlDocumentAdapter(DeclaredSource[OptionsT]):
             if exc.url is None:
                 exc.url = response.url
             raise
-        report = xml.report
-        if report.control_characters:
-            yield Notice(
-                "control-characters",
-                f"{response.url}: removed {report.control_characters} illegal control characters",
-                report.control_characters,
-            )
-        if report.relabelled:
-            yield Notice("encoding-label", f"{response.url}: labelled {report.label}, read as {report.read_as}")
+        yield from decoding_notices(xml.report, response.url)
 
 
-__all__ = ["XmlDocumentAdapter"]
+def decoding_notices(report: DecodeReport, where: str) -> list[Notice]:
+    """The repairs the hardened decoder made to a document: removed control characters, an
+    encoding label that lied."""
+    notices = []
+    if report.control_characters:
+        removed = report.control_characters
+        notices.append(Notice("control-characters", f"{where}: removed {removed} illegal control characters", removed))
+    if report.relabelled:
+        notices.append(Notice("encoding-label", f"{where}: labelled {report.label}, read as {report.read_as}"))
+    return notices
+
+
+__all__ = ["XmlDocumentAdapter", "decoding_notices"]

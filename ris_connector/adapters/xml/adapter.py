@@ -8,8 +8,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from ris_connector.adapters.base import Adapter, AdapterContext, AdapterOptions, Checkpoint, Item, Notice
+from ris_connector.adapters.base import Adapter, AdapterContext, AdapterOptions, Checkpoint, Item
 from ris_connector.adapters.sdk.window import Window, has_window, window_for
+from ris_connector.adapters.sdk.xmlsource import decoding_notices
 from ris_connector.errors import ConfigError, SourceError
 from ris_connector.mapping import Mapping, MappingPlan, Place, load_mapping
 from ris_connector.xmlsafe import XmlStream
@@ -106,15 +107,7 @@ class XmlAdapter(Adapter[XmlOptions]):
             if exc.url is None and url:
                 exc.url = url
             raise
-        report = xml.report
-        if report.control_characters:
-            yield Notice(
-                "control-characters",
-                f"{url or stream}: removed {report.control_characters} illegal control characters",
-                report.control_characters,
-            )
-        if report.relabelled:
-            yield Notice("encoding-label", f"{url or stream}: labelled {report.label}, read as {report.read_as}")
+        yield from decoding_notices(xml.report, url or stream)
         if url is None:
             yield Checkpoint.watermark(stream, self.ctx.clock.now())
 
