@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -42,21 +41,32 @@ def run_measured(
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
 ) -> Measured:
-    """Run ``args``; kill it after ``timeout`` seconds; cap its address space at ``memory_mb``."""
+    """Run ``args``; kill it after ``timeout`` seconds; cap its address space at ``memory_mb``.
 
-    def limit() -> None:  # in the child, before exec
-        cap = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-
+    A small Python between this process and ``args`` sets the cap, runs ``args`` and reports its
+    peak RSS from ``wait4``. Measured directly, the child of a large process (pytest after many
+    tests) would report the parent's pages: Linux keeps the peak of the memory image replaced at
+    ``exec``, and a forked (or vforked) child starts on the parent's.
+    """
+    cap = memory_mb * 1024 * 1024
+    wrapper = (
+        "import os, resource, subprocess, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))\n"
+        "proc = subprocess.Popen(sys.argv[2:])\n"
+        "_, status, usage = os.wait4(proc.pid, 0)\n"
+        "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+        "sys.exit(os.waitstatus_to_exitcode(status) % 256)\n"
+    )
+    peak_file = tempfile.NamedTemporaryFile(delete=False)  # noqa: SIM115 - read after the child ends
+    peak_file.close()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
         proc = subprocess.Popen(
-            list(args),
+            [sys.executable, "-c", wrapper, peak_file.name, *args],
             stdout=out,
             stderr=err,
             env=dict(env) if env is not None else None,
             cwd=cwd,
-            preexec_fn=limit,
             start_new_session=True,
         )
         timed_out = threading.Event()
@@ -69,9 +79,12 @@ def run_measured(
         timer = threading.Timer(timeout, kill)
         timer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            _, status, _ = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
+        with open(peak_file.name, encoding="ascii") as peak:
+            peak_kb = float(peak.read() or 0)
+        os.unlink(peak_file.name)
         proc.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.monotonic() - started
         out.seek(0)
@@ -81,7 +94,7 @@ def run_measured(
             out.read().decode("utf-8", errors="replace"),
             err.read().decode("utf-8", errors="replace"),
             seconds,
-            usage.ru_maxrss / 1024,
+            peak_kb / 1024,
             timed_out.is_set(),
         )
 
