@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ris_connector.models import Record
@@ -63,6 +64,16 @@ class Checkpoint:
     """How many entries the list held, where the adapter counts them (entries it skipped as
     copies of objects already yielded included). None: the records of ``type`` (or of every
     type) yielded since the last checkpoint are counted."""
+
+    @classmethod
+    def watermark(
+        cls, stream: str, started: datetime, *, type: str | None = None, size: int | None = None, **state: Any
+    ) -> Checkpoint:
+        """The checkpoint of a stream read completely from ``started`` on (take it from
+        ``ctx.clock.now()`` before the first request): the next incremental run starts there,
+        minus the overlap (:meth:`~ris_connector.adapters.base.AdapterContext.since`). ``state``
+        adds JSON values."""
+        return cls(stream, {"watermark": started.isoformat(), **state}, type=type, size=size)
 
 
 Item = Record | Tombstone | Rejected | Notice | MissingReference | Checkpoint
