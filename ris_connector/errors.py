@@ -137,6 +137,12 @@ class PaginationLoop(SourceError):
     """A list's pagination does not end (a page seen before, or endless pages)."""
 
 
+class LimitExceeded(SourceError):
+    """A run reached one of its bounds (``max_run_time``, ``max_pages_per_list``,
+    ``max_records_per_list``, an adapter's size limit): what was read is kept, the run is
+    incomplete and deletes nothing. Not transient: the same source meets the same bound again."""
+
+
 class DataError(RisError):
     """One record cannot be normalized. It is quarantined with this message as the reason."""
 
