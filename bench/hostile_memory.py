@@ -11,8 +11,11 @@ killed at ``--timeout`` still has a figure) is the CLI's own.
 
 Cases (sizes as in the issue unless a flag says otherwise):
 
-* ``non-objects``  one OParl list page of 6 MB whose entries are ``[]``, not objects
+* ``non-objects``  one OParl list page of 6 MB whose entries are numbers, not objects
+* ``non-object-arrays``  the same with empty arrays (``[]``), which cost most memory decoded
 * ``big-pages``    12 pages of 95 MB, 10 papers a page whose names fill it
+* ``big-pages-raised``  the same with ``max_page_bytes = 100 MiB`` (after; before: the same run):
+  what batching by bytes holds when an operator lets such pages in
 * ``endless``      a ``next`` chain without end, 10 fresh papers a page (``--endless-pages``
   caps it in both trees: ``max_pages`` before, ``max_pages_per_list`` after)
 * ``ics-hourly``   a 250 KB iCalendar feed of events that repeat hourly without end
@@ -45,7 +48,9 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 CASES = (
     "non-objects",
+    "non-object-arrays",
     "big-pages",
+    "big-pages-raised",
     "endless",
     "ics-hourly",
     "slow-url",
@@ -176,7 +181,8 @@ class Bench:
 
         self.stops: list[Callable[[], None]] = []
         self.oparl: dict[str, HostileOParl] = {
-            "non-objects": HostileOParl(NonObjects(6_000_000)),
+            "non-objects": HostileOParl(NonObjects(6_000_000, b"7")),
+            "non-object-arrays": HostileOParl(NonObjects(6_000_000, b"[]")),
             "big-pages": HostileOParl(BigPages(args.big_pages, 95_000_000, per_page=10)),
             "endless": HostileOParl(Endless(per_page=10)),
             "deep-json": HostileOParl(Deep()),
@@ -213,8 +219,12 @@ class Bench:
         db = str(folder / "bench.db")
         timeout = self.args.timeout
         new = (tree / "ris_connector" / "sync" / "ownership.py").exists()  # the per-run bounds exist
-        if case in ("non-objects", "big-pages", "deep-json"):
+        if case in ("non-objects", "non-object-arrays", "big-pages", "deep-json"):
             return ["sync", "--oparl", self.oparl[case].system_url, "--db", db, "--json"], timeout
+        if case == "big-pages-raised":
+            key = "max_page_bytes = 104857600\n" if new else ""
+            url = self.oparl["big-pages"].system_url
+            return self._config(folder, db, f'adapter = "oparl"\nurl = "{url}"\n{key}'), timeout
         if case == "endless":
             cap = self.args.endless_pages
             key = f"max_pages_per_list = {cap}" if new else f"max_pages = {cap}"
@@ -284,9 +294,10 @@ def main() -> None:
                     argv, timeout = bench.argv(case, tree, Path(folder))
                     result = _run(tree, argv, timeout)
                     extra = ""
-                    if case in bench.oparl:
-                        extra = f", {bench.oparl[case].pages_served} list pages served"
-                        bench.oparl[case].pages_served = 0
+                    server = bench.oparl.get(case.replace("-raised", ""))
+                    if server is not None:
+                        extra = f", {server.pages_served} list pages served"
+                        server.pages_served = 0
                 outcome = (_outcome(result) + extra).replace("|", "/")
                 print(
                     f"| {case} | {name} | {result['seconds']:.1f} | {result['peak_mb']:.0f} | {outcome} |", flush=True

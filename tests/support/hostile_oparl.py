@@ -48,26 +48,28 @@ class Papers:
 
 
 class NonObjects(Papers):
-    """One page of about ``size`` bytes whose entries are empty arrays, not objects."""
+    """One page of about ``size`` bytes whose entries are ``entry`` (JSON text), not objects."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, entry: bytes = b"7") -> None:
         super().__init__()
-        self.count = size // 3
+        self.entry = entry
+        self.count = size // (len(entry) + 1)
 
     def page(self, n: int, base: str) -> tuple[Iterator[bytes], int | None]:
-        head, tail = b'{"data":[', b'[]],"links":{}}'
-        per = _PIECE // 3
+        head, tail = b'{"data":[', self.entry + b'],"links":{}}'
+        item = self.entry + b","
+        per = max(1, _PIECE // len(item))
 
         def pieces() -> Iterator[bytes]:
             yield head
             left = self.count - 1
             while left > 0:
                 k = min(per, left)
-                yield b"[]," * k
+                yield item * k
                 left -= k
             yield tail
 
-        return pieces(), len(head) + 3 * (self.count - 1) + len(tail)
+        return pieces(), len(head) + len(item) * (self.count - 1) + len(tail)
 
 
 class BigPages(Papers):

@@ -293,6 +293,7 @@ class OParlAdapter(Adapter):
                 yield from self.normalizer.items(obj, expected="Body", url=page.url)
                 if isinstance(obj, dict) and obj.get("deleted") is not True and isinstance(obj.get("id"), str):
                     bodies.append(obj)
+            page.data.clear()  # the decoded page is not held while the next one loads
             if self.ctx.list_budget.exhausted:
                 break
         yield from paginator.notices
@@ -432,6 +433,7 @@ class OParlAdapter(Adapter):
                     continue
                 yield from self.normalizer.items(obj, expected=expected, body=run.body, url=page.url)
             yield from self._drain()
+            page.data.clear()  # the decoded page is not held while the next one loads
             if all_known:
                 break  # newest first: a page of known objects means the older ones are known too
             if self.ctx.list_budget.exhausted:

@@ -199,11 +199,11 @@ class Paginator:
         return planned is not None and not planned
 
     def _window(self) -> int:
-        """As many pages ahead as ``ahead_bytes`` holds of pages like the first (at least one):
-        up to ``window`` until trust is earned, then up to 256."""
+        """As many pages ahead as ``ahead_bytes`` holds of pages like the first (none if the
+        first is larger): up to ``window`` until trust is earned, then up to 256."""
         if self._fetch_later is None or not self.ahead_bytes or not self._first_size:
             return self.window
-        fits = max(1, self.ahead_bytes // self._first_size)
+        fits = self.ahead_bytes // self._first_size
         return min(fits, _MAX_WINDOW) if self.trust.earned else min(fits, self.window)
 
     def top_up(self) -> None:
