@@ -38,7 +38,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,54 +69,26 @@ def _child(argv: list[str]) -> int:
     return cli(argv)
 
 
-def _vm_hwm_mb(pid: int) -> float | None:
-    try:
-        text = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return None
-
-
 def _run(tree: Path, argv: list[str], timeout: float) -> dict[str, Any]:
     """Run the CLI with ``argv`` from ``tree``: exit status, seconds, peak RSS, its JSON output."""
+    from peakrss import measured_run
+
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    started = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(
-            [sys.executable, __file__, "--child", *argv], env=env, cwd=str(tree), stdout=out, stderr=err
-        )
-        peak = 0.0
-        killed = False
-        while proc.poll() is None:
-            peak = max(peak, _vm_hwm_mb(proc.pid) or 0.0)
-            if time.monotonic() - started > timeout:
-                proc.kill()
-                killed = True
-                proc.wait()
-                break
-            time.sleep(0.05)
-        seconds = time.monotonic() - started
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode("utf-8", "replace")
-        stderr = err.read(200_000).decode("utf-8", "replace")
+    done = measured_run([sys.executable, __file__, "--child", *argv], env=env, cwd=str(tree), timeout=timeout)
     report: dict[str, Any] = {}
-    start = stdout.find("{")
+    start = done.stdout.find("{")
     if start >= 0:
         try:
-            report = json.loads(stdout[start:])
+            report = json.loads(done.stdout[start:])
         except json.JSONDecodeError:
             report = {}
     return {
-        "exit": "killed" if killed else proc.returncode,
-        "seconds": seconds,
-        "peak_mb": peak,
+        "exit": "killed" if done.returncode is None else done.returncode,
+        "seconds": done.seconds,
+        "peak_mb": done.peak_mb,
         "report": report,
-        "traceback": "Traceback" in stderr,
-        "stderr_tail": stderr.strip().splitlines()[-1] if stderr.strip() else "",
+        "traceback": "Traceback" in done.stderr,
+        "stderr_tail": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "",
     }
 
 
@@ -258,7 +229,7 @@ class Bench:
         env = {**os.environ, "PYTHONPATH": str(tree)}
         url = self.oparl["one-paper"].system_url
         subprocess.run(
-            [sys.executable, "-m", "ris_connector", "sync", "--oparl", url, "--db", db, "--quiet"],
+            [sys.executable, "-m", "ris_connector", "-q", "sync", "--oparl", url, "--db", db],
             env=env,
             cwd=str(tree),
             capture_output=True,

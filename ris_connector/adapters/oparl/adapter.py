@@ -184,7 +184,7 @@ class OParlAdapter(Adapter):
             return self.ctx.http.get(self._url(url), accept_status=accept, max_bytes=limit, **kwargs)
         except ResponseTooLarge as exc:
             raise LimitExceeded(
-                f"answer larger than {limit} bytes ({setting}); the run is incomplete", url=exc.url or url
+                f"answer exceeds {limit} bytes ({setting}); the run is incomplete", url=exc.url or url
             ) from None
 
     def _decode(self, resp: HttpResponse) -> Any:
