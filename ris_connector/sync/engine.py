@@ -733,7 +733,7 @@ class SyncEngine:
         except (NotFound, ForbiddenUrl) as exc:
             delivered = True
             self._gone(target, referrer, str(exc))
-        except TransientError:
+        except (TransientError, LimitExceeded):  # no word about the object: the run stops
             raise
         except SourceError as exc:
             delivered = True

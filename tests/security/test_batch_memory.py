@@ -68,11 +68,9 @@ def page_of_non_objects() -> Iterator[HostileOParl]:
 
 
 def _sync_measured(server: HostileOParl, tmp_path: Path, *extra: str) -> tuple[int | None, float, str]:
-    done = measured_run(
-        [sys.executable, "-m", "ris_connector", "sync", "--oparl", server.system_url, "--db", str(tmp_path / "s.db")]
-        + list(extra),
-        timeout=600,
-    )
+    db = str(tmp_path / "s.db")
+    argv = [sys.executable, "-m", "ris_connector", "sync", "--oparl", server.system_url, "--db", db, *extra]
+    done = measured_run(argv)
     return done.returncode, done.peak_mb, done.stdout + done.stderr
 
 

@@ -88,6 +88,21 @@ def test_max_run_time_stops_the_run_at_the_next_item_and_keeps_what_was_read(tmp
         assert store.live_counts("stadt").get("Paper", 0) >= 2  # committed before the stop
 
 
+def test_max_run_time_while_fetching_references_records_nothing_as_missing(tmp_path: Path) -> None:
+    """References no list holds are fetched one by one; a run stopped among them neither marks
+    the rest missing nor deletes anything."""
+    with HostileOParl(Papers(), object_delay=0.4) as server:
+        targets = [f"{server.base_url}/oparl/object/{n}" for n in range(20)]
+        server.papers.objects = [paper(f"{server.base_url}/oparl/paper/1", relatedPaper=targets)]
+        config = _config(tmp_path, server.system_url, 'max_run_time = "2s"')
+        status, report = cli_json("sync", "--config", str(config), "--full", timeout=60)
+    assert status == 3 and "max_run_time" in report["errors"][0]
+    assert report["totals"]["deleted"] == 0
+    with SQLiteStore(tmp_path / "ris.db") as store:
+        assert store.missing_references("stadt") == []
+        assert 1 <= store.live_counts("stadt")["Paper"] < 21  # the list and some references, kept
+
+
 def _hourly_feed(events: int) -> str:
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//bounds//DE"]
     for n in range(events):

@@ -3,7 +3,8 @@
 For the per-run bounds of issue 14: huge pages, pages of non-objects, endless ``next`` chains
 with fresh ids, slow pages, ids on foreign hosts. One System, one Body, one list (``paper``);
 the list's pages are built by a :class:`Papers` scenario and streamed in pieces, so a 95 MB
-page costs the server no 95 MB.
+page costs the server no 95 MB. ``/oparl/object/{n}`` answers a paper of that id (after
+``object_delay`` seconds): the target of references that no list holds.
 
     with HostileOParl(Endless(per_page=10)) as server:
         server.system_url   # http://127.0.0.1:PORT/oparl/system
@@ -178,6 +179,9 @@ class _Handler(BaseHTTPRequestHandler):
                         self.wfile.write(piece)
                 if length is None:
                     self.wfile.write(b"0\r\n\r\n")
+            elif parts.path.startswith("/oparl/object/"):
+                time.sleep(owner.object_delay)
+                self._json(paper(base + parts.path, name="einzeln geholt"))
             else:
                 self._json({"error": "not found"}, 404)
         except (ConnectionError, TimeoutError):
@@ -195,10 +199,11 @@ class _Handler(BaseHTTPRequestHandler):
 class HostileOParl:
     """Serves :class:`Papers` as the paper list of a one-Body OParl system."""
 
-    def __init__(self, papers: Papers, *, delay: float = 0.0) -> None:
+    def __init__(self, papers: Papers, *, delay: float = 0.0, object_delay: float = 0.0) -> None:
         self.papers = papers
         self.delay = delay
         """Seconds each list page waits before it is sent."""
+        self.object_delay = object_delay
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self
         self._lock = threading.Lock()
