@@ -17,6 +17,11 @@ source are the adapter's options::
     ignore_changes = ['Stand: \\d\\d\\.\\d\\d\\.\\d{4}']   # volatile text (docs/changes.md)
     [source.http]
     read_timeout = 300
+
+    [output]                          # optional: who publishes the OParl output (its System)
+    name = "Ratsinformationen Musterstadt"
+    contactEmail = "opendata@musterstadt.de"
+    license = "https://www.govdata.de/dl-de/by-2-0"
 """
 
 from __future__ import annotations
@@ -29,10 +34,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic.alias_generators import to_camel
 
 from ris_connector.errors import ConfigError
 from ris_connector.http import HttpSettings
 from ris_connector.normalize.times import get_timezone
+from ris_connector.urlsafe import is_safe_url
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -197,13 +204,45 @@ def source_from_mapping(raw: Mapping[str, Any], defaults: Mapping[str, Any] | No
         raise ConfigError(f"source {where!r}: {problems}") from None
 
 
+class OutputConfig(BaseModel):
+    """The ``[output]`` table: who publishes the OParl output, stated by its System.
+
+    Keys are the System's OParl attribute names (``contactEmail``; ``contact_email`` works too).
+    A fact given here wins over the one source's System; with several sources only these are
+    stated (see the OParl output documentation, ``docs/outputs/oparl.md``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+    name: str | None = None
+    contact_email: str | None = None
+    contact_name: str | None = None
+    license: str | None = Field(None, description="URL of the licence the data is published under.")
+    website: str | None = Field(None, description="URL of the publisher's website.")
+    vendor: str | None = Field(None, description="URL of the vendor of the software.")
+    product: str | None = Field(None, description="URL of the software product.")
+    web: str | None = Field(None, description="URL of an HTML view of the System.")
+
+    @field_validator("license", "website", "vendor", "product", "web")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None and not is_safe_url(value):
+            raise ValueError(f"must be an http(s) URL, got {value[:80]!r}")
+        return value
+
+    def facts(self) -> dict[str, str]:
+        """The stated facts by OParl attribute name (``contactEmail``...), empty ones left out."""
+        return {k: v for k, v in self.model_dump(by_alias=True).items() if isinstance(v, str) and v.strip()}
+
+
 class FileConfig(BaseModel):
-    """A configuration file: the database and the sources."""
+    """A configuration file: the database, the sources and the output's publisher."""
 
     model_config = ConfigDict(frozen=True)
 
     db: str | None = None
     sources: list[SourceConfig]
+    output: OutputConfig = Field(default_factory=OutputConfig)
 
 
 def load_config(path: str | Path) -> FileConfig:
@@ -215,7 +254,7 @@ def load_config(path: str | Path) -> FileConfig:
         raise ConfigError(f"configuration file not found: {file}") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read configuration {file}: {exc}") from None
-    unknown = set(data) - {"db", "defaults", "source", "sources"}
+    unknown = set(data) - {"db", "defaults", "source", "sources", "output"}
     if unknown:
         raise ConfigError(f"{file}: unknown top-level keys: {', '.join(sorted(unknown))}")
     tables = data.get("source", []) + data.get("sources", [])
@@ -232,4 +271,14 @@ def load_config(path: str | Path) -> FileConfig:
         raise ConfigError(f"{file}: db must be a string")
     if db and not db.startswith(("postgresql://", "postgres://", "sqlite:///")) and not Path(db).is_absolute():
         db = str(file.parent / db)
-    return FileConfig(db=db, sources=sources)
+    return FileConfig(db=db, sources=sources, output=_output(file, data.get("output", {})))
+
+
+def _output(file: Path, raw: object) -> OutputConfig:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{file}: [output] must be a table")
+    try:
+        return OutputConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{file}: [output]: {problems}") from None

@@ -139,8 +139,9 @@ class PaginationLoop(SourceError):
 
 class LimitExceeded(SourceError):
     """A run reached one of its bounds (``max_run_time``, ``max_pages_per_list``,
-    ``max_records_per_list``, an adapter's size limit): what was read is kept, the run is
-    incomplete and deletes nothing. Not transient: the same source meets the same bound again."""
+    ``max_records_per_list``, an adapter's bound such as OParl ``max_page_bytes`` or iCalendar
+    ``max_records``): what was read is kept, the run is incomplete and deletes nothing. Not
+    transient: the same source meets the same bound again."""
 
 
 class DataError(RisError):

@@ -169,10 +169,15 @@ def test_adapters_lists_oparl(capsys) -> None:
 
 
 def test_demo_runs(tmp_path: Path, capsys) -> None:
-    status, out, _ = cli(["demo", "--db", str(tmp_path / "demo.db"), "--scale", "0.005", "--json"], capsys)
+    status, out, _ = cli(
+        ["demo", "--db", str(tmp_path / "demo.db"), "--scale", "0.005", "--port", "0", "--json"], capsys
+    )
     assert status == 0
-    report = json.loads(out)
-    assert report["status"] == "complete" and report["totals"]["created"] > 100
+    tour = json.loads(out)
+    load, update = tour["load"], tour["update"]
+    assert load["status"] == "complete" and load["full"] and load["totals"]["created"] > 100
+    assert update["status"] == "complete" and not update["full"] and update["totals"]["created"] == 1
+    assert all(f"--db {tmp_path / 'demo.db'}" in command for command in tour["next"])
     with SQLiteStore(tmp_path / "demo.db") as store:
         assert any(True for _ in store.iter_rows(type_name="Meeting"))
 

@@ -342,12 +342,12 @@ def test_tzid_spellings_map_to_berlin(tzid: str) -> None:
     assert str(get_timezone(tzid)) == "Europe/Berlin"
 
 
-def test_readme_example_config_is_valid(tmp_path: Path) -> None:
+def test_documented_example_config_is_valid(tmp_path: Path) -> None:
     from ris_connector.adapters.registry import load_adapter
     from ris_connector.config import load_config
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### iCalendar feeds", 1)[1]
+    page = (Path(__file__).resolve().parents[1] / "docs" / "sources" / "icalendar.md").read_text(encoding="utf-8")
+    section = page.split("## Reading a feed", 1)[1]
     example = section.split("```toml\n", 1)[1].split("```", 1)[0]
     (tmp_path / "ics.toml").write_text(example, encoding="utf-8")
     sources = load_config(tmp_path / "ics.toml").sources

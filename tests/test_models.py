@@ -16,9 +16,9 @@ from ris_connector.models import RECORD_TYPES, Meeting, Paper
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_twelve_record_types() -> None:
+def test_thirteen_record_types() -> None:
     assert set(RECORD_TYPES) == {
-        "Body", "LegislativeTerm", "Organization", "Person", "Membership", "Meeting",
+        "System", "Body", "LegislativeTerm", "Organization", "Person", "Membership", "Meeting",
         "AgendaItem", "Paper", "Consultation", "File", "Location", "Appointment",
     }  # fmt: skip
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,23 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write the package and say what to do next."""
+    """Write the package and print the commands that install and test it."""
     target = create_adapter_package(args.name, Path(args.dir), force=args.force)
     module = names(args.name)["module"]
-    print(f"created {target}/ ({module}/adapter.py, tests/, pyproject.toml, README.md)", file=sys.stderr)
-    print(f"next: pip install -e {target} && python -m pytest {target}/tests", file=sys.stderr)
+    print(f"created {target}/ ({module}/adapter.py, tests/, pyproject.toml, README.md)")
+    print("next:")
+    for command, comment in next_steps(args.name, target):
+        print(f"  {command:<50}  # {comment}")
     return EXIT_OK
+
+
+def next_steps(name: str, target: Path) -> list[tuple[str, str]]:
+    """The commands (and what each does) from a new package to a passing kit test."""
+    return [
+        (
+            f"pip install -e {shlex.quote(f'{target}[test]')}",
+            "the package, its entry point and the test kit (vcrpy, pytest)",
+        ),
+        ("ris-connector adapters", f"lists {name}"),
+        (f"python -m pytest {shlex.quote(str(target / 'tests'))}", "the kit, replaying the recorded cassette offline"),
+    ]

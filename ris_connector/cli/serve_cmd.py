@@ -11,7 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ris_connector.celery.settings import FleetSettings
 from ris_connector.cli.common import EXIT_OK, add_db_argument, open_db
+from ris_connector.config import load_config
 from ris_connector.errors import ConfigError
 from ris_connector.outputs.mount import with_operations
 from ris_connector.outputs.oparl import OParlApp, create_app, export_static
@@ -54,7 +56,16 @@ def register(sub: Any) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--system-name", default="ris-connector", help="name of the OParl System object")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="sources file: its [output] table names the publisher, its db the store (default: $RIS_CONFIG)",
+    )
+    p.add_argument(
+        "--system-name",
+        default=None,
+        help="name of the OParl System object (default: [output] name, else the one source's, else ris-connector)",
+    )
     p.add_argument(
         "--files",
         metavar="DIR",
@@ -102,13 +113,21 @@ def _check_files(args: argparse.Namespace) -> None:
         raise ConfigError(f"--files: no such directory: {args.files}")
 
 
-def _app(store: Store, args: argparse.Namespace) -> OParlApp:
+def _open(args: argparse.Namespace) -> tuple[Store, dict[str, str]]:
+    """The store and the publisher's System facts ([output]) of ``--config``, else ``RIS_CONFIG``."""
+    path = args.config or FleetSettings.from_env().config
+    config = load_config(path) if path else None
+    return open_db(args, config.db if config else None), config.output.facts() if config else {}
+
+
+def _app(store: Store, args: argparse.Namespace, publisher: dict[str, str]) -> OParlApp:
     return create_app(
         store,
         base_url=args.base_url,
         system_name=args.system_name,
         body_names=_body_names(args.body_name),
         files_dir=args.files,
+        publisher=publisher,
     )
 
 
@@ -149,14 +168,14 @@ def run_serve(args: argparse.Namespace) -> int:
     settings = ServerSettings(
         threads=args.threads, channel_timeout=args.channel_timeout, connection_limit=args.connection_limit
     )
-    store = open_db(args)
+    store, publisher = _open(args)
 
     def ready(server: WsgiServer) -> None:
         url = (args.base_url or server.url).rstrip("/")
         print(f"OParl 1.1 endpoint: {url}/system (Ctrl-C stops)", file=sys.stderr, flush=True)
         print(f"status page: {url}/status, metrics: {url}/metrics", file=sys.stderr, flush=True)  # i18-ops
 
-    app = with_operations(_app(store, args), store)  # + /metrics and /status (i18-ops)
+    app = with_operations(_app(store, args, publisher), store)  # + /metrics and /status (i18-ops)
     try:
         serve_app(app, args.host, args.port, settings, on_ready=ready, verbose=args.verbose > 0)
     finally:
@@ -167,9 +186,9 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_export_oparl(args: argparse.Namespace) -> int:
     """Write the static tree."""
     _check_files(args)
-    store = open_db(args)
+    store, publisher = _open(args)
     try:
-        app = _app(store, args)
+        app = _app(store, args, publisher)
         count = export_static(app, args.out, args.base_url)
     finally:
         store.close()

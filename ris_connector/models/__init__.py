@@ -1,4 +1,4 @@
-"""Normalized record types: the OParl 1.1 object model plus Appointment."""
+"""Normalized record types: the OParl 1.1 object model (System included) plus Appointment."""
 
 from __future__ import annotations
 
@@ -17,12 +17,14 @@ from ris_connector.models.oparl import (
     Organization,
     Paper,
     Person,
+    System,
 )
 
 #: Short type name -> record class, in dependency order.
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.TYPE: cls
     for cls in (
+        System,
         Body,
         LegislativeTerm,
         Organization,
@@ -67,4 +69,5 @@ __all__ = [
     "Person",
     "Provenance",
     "Record",
+    "System",
 ]

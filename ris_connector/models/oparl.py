@@ -1,4 +1,4 @@
-"""The eleven OParl 1.1 object types as normalized records.
+"""The twelve OParl 1.1 object types as normalized records.
 
 Embedded objects are flattened: where OParl embeds a File, Location, AgendaItem, Consultation,
 Membership or LegislativeTerm, the parent holds the child's id and the child is a record of
@@ -15,6 +15,31 @@ from pydantic import AwareDatetime, Field
 
 from ris_connector.models.base import Record
 from ris_connector.urlsafe import URL, URL_LIST, URL_OR_TEXT
+
+
+class System(Record):
+    """What an OParl server says about itself: its name, operator, contact, licence, software.
+
+    Kept so that the OParl output can pass these facts on. ``body`` (the Body list URL in OParl)
+    is not kept: the store's Bodies name their System in ``Body.system``.
+    """
+
+    TYPE: ClassVar[str] = "System"
+    URL_FIELDS: ClassVar[dict[str, str]] = {
+        **Record.URL_FIELDS,
+        "website": URL,
+        "vendor": URL_OR_TEXT,
+        "product": URL_OR_TEXT,
+        "other_oparl_versions": URL_LIST,
+    }
+    type: Literal["System"] = "System"
+    oparl_version: str | None = Field(None, description="The OParl version the server implements (schema URL).")
+    other_oparl_versions: list[str] = Field(default_factory=list)
+    contact_email: str | None = None
+    contact_name: str | None = None
+    website: str | None = None
+    vendor: str | None = Field(None, description="The software vendor (a URL; some servers write text).")
+    product: str | None = Field(None, description="The software product (a URL; some servers write text).")
 
 
 class Body(Record):

@@ -8,7 +8,18 @@ from datetime import datetime
 from ris_connector.models import MeetingStatus
 
 _CANCELLED = re.compile(
-    r"\b(abgesagt|absage|entf[äa]llt|entfallen|f[äa]llt\s+aus|ausgefallen|storniert|aufgehoben|cancel+ed)\b",
+    r"\b(abgesagt|absage|entf[äa]llt|entfallen|f[äa]llt\s+aus|ausgefallen|storniert|aufgehoben|cancel+ed"
+    r"|findet\s+nicht\s+statt)\b",
+    re.IGNORECASE,
+)
+#: A remark beside the meeting (a calendar event's description) states a cancellation only when
+#: it says the meeting itself does not take place: "findet die Sitzung ... nicht statt",
+#: "Die Sitzung ... entfällt". A bare "entfällt" there may be one agenda item's.
+_MEETING = r"\w*(?:sitzung|termin|veranstaltung|versammlung)"
+_SAME_SENTENCE = r"(?:[^.!?\n]|(?<=\d)\.)"  # a period after a digit (12.03., 3. Sitzung) ends no sentence
+_REMARK_CANCELLED = re.compile(
+    rf"\b{_MEETING}\b{_SAME_SENTENCE}{{0,120}}?\b(?:abgesagt|entf[äa]llt|f[äa]llt\s+aus|ausgefallen|nicht\s+statt(?:finden)?)\b"
+    rf"|\bfindet\b{_SAME_SENTENCE}{{0,120}}?\b{_MEETING}\b{_SAME_SENTENCE}{{0,120}}?\bnicht\s+statt\b",
     re.IGNORECASE,
 )
 _POSTPONED = re.compile(r"\b(verschoben|vertagt|verlegt\s+auf|neuer\s+termin|postponed)\b", re.IGNORECASE)
@@ -41,19 +52,26 @@ def status_from_text(text: str | None) -> MeetingStatus | None:
     return None
 
 
+def remark_cancels(text: str | None) -> bool:
+    """Whether a free-text remark beside a meeting says that the meeting does not take place."""
+    return bool(text) and _REMARK_CANCELLED.search(text or "") is not None
+
+
 def meeting_status(
     *,
     now: datetime,
     cancelled: bool | None = None,
     meeting_state: str | None = None,
     name: str | None = None,
+    remark: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
     has_invitation: bool = False,
     has_protocol: bool = False,
 ) -> MeetingStatus:
-    """Derive the normalized status of a meeting."""
-    if cancelled:
+    """Derive the normalized status of a meeting (``remark``: a free text beside it, such as a
+    calendar description, which counts only when it cancels the meeting outright)."""
+    if cancelled or remark_cancels(remark):
         return MeetingStatus.CANCELLED
     for text in (meeting_state, name):
         stated = status_from_text(text)

@@ -3,7 +3,7 @@
 Subclass :class:`AdapterContract` in a test module (pytest finds the rest through this
 package's ``pytest11`` plugin), or call :func:`verify_adapter` with a :class:`KitSpec`.
 Recorded HTTP exchanges replay offline (vcrpy, ``record_mode="none"``); ``python -m pytest
---ris-record`` re-records them. Needs the ``testing`` extra: ``pip install 'ris-connector[testing]'``.
+--ris-record`` re-records them. Needs the ``kit`` extra: ``pip install 'ris-connector[kit]'``.
 """
 
 from ris_connector.testing.contract import AdapterContract, KitResult, verify_adapter

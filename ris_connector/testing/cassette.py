@@ -24,7 +24,7 @@ def _vcr(record_mode: str, passthrough: Callable[[], str | None], secrets: tuple
     try:
         import vcr
     except ImportError as exc:  # pragma: no cover - the kit's extra installs it
-        raise ConfigError("the adapter test kit needs vcrpy: pip install 'ris-connector[testing]'") from exc
+        raise ConfigError("the adapter test kit needs vcrpy: pip install 'ris-connector[kit]'") from exc
 
     def keep(request: Any) -> Any:
         """Requests to the kit's own fault proxy go to the network (127.0.0.1), not the cassette."""

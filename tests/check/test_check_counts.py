@@ -65,7 +65,7 @@ def test_real_wuppertal_recording() -> None:
     codes = {w["code"]: w["count"] for w in report.notices}
     assert codes["oparl-q15-unlisted-reference"] == 3 and codes["oparl-vendor"] == 1
     assert sorted(m["reason"] for m in report.missing) == ["HTTP 404: not found"] * 3
-    assert report.records == {"Body": 1, "File": 3, "Meeting": 1}
+    assert report.records == {"Body": 1, "File": 3, "Meeting": 1, "System": 1}
     assert [f.verdict for f in report.filters if f.list == "meeting"] == ["honoured"]
 
 

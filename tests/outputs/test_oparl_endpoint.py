@@ -70,8 +70,9 @@ def test_every_served_object_validates(filled_store: SQLiteStore) -> None:
     assert types == {"System", "Body"} | published
     assert "Appointment" not in types
     # Every object served is linked back to the store record it came from.
-    stored = {o["originalId"] for o in seen.objects if "originalId" in o}
-    assert stored == {e.id for e in index.entries.values() if not e.synthetic}
+    stored = {o["ris:originalId"] for o in seen.objects if "ris:originalId" in o}
+    systems = {r.id for r in filled_store.iter_rows(type_name="System")}  # the one source's System
+    assert stored == {e.id for e in index.entries.values() if not e.synthetic} | systems
 
 
 def test_urn_source_gets_a_made_up_body_named_by_config(tmp_path: Path) -> None:
@@ -86,7 +87,7 @@ def test_urn_source_gets_a_made_up_body_named_by_config(tmp_path: Path) -> None:
     assert body["id"] == f"http://oparl.example/body/{url_key(synthetic_body_id(SOURCE))}"
     assert problems(body) == []
     assert status == 200 and meetings["pagination"]["totalElements"] == 2
-    agenda = next(m for m in meetings["data"] if m["originalId"].endswith(":mt1"))["agendaItem"]
+    agenda = next(m for m in meetings["data"] if m["ris:originalId"].endswith(":mt1"))["agendaItem"]
     assert [(a["number"], a["order"]) for a in agenda] == [("1", 0), ("2", 1)]
 
 
@@ -122,8 +123,8 @@ def test_appointments_are_never_published(tmp_path: Path) -> None:
     for needle in (APPOINTMENT_ID, APPOINTMENT_TEXT, "Appointment", "Personalausweis"):
         assert needle not in text and needle not in static, needle
     # The appointment's place is a Location of its own and is published, without a link back.
-    place = next(o for o in seen.objects if o.get("originalId", "").endswith(":l2"))
-    assert set(place) == {"id", "type", "description", "created", "modified", "originalId"}
+    place = next(o for o in seen.objects if o.get("ris:originalId", "").endswith(":l2"))
+    assert set(place) == {"id", "type", "description", "created", "modified", "ris:originalId"}
 
 
 def test_mounted_under_a_prefix_builds_urls_from_the_request(tmp_path: Path) -> None:

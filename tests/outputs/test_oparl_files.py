@@ -77,9 +77,8 @@ def test_mirrored_files_are_served_from_the_output(oparl_server: Callable[..., O
             obj = requests.get(f"{base}/file/{key}", timeout=10).json()
             assert problems(obj) == []
             source = rows[mirrored[0]]
-            assert obj["originalDownloadUrl"] == source["downloadUrl"] and obj.get("originalAccessUrl") == source.get(
-                "accessUrl"
-            )
+            assert obj["ris:originalDownloadUrl"] == source["downloadUrl"]
+            assert obj.get("ris:originalAccessUrl") == source.get("accessUrl")
             assert obj["downloadUrl"].startswith(f"{base}/file/{key}/download/")
             assert obj["accessUrl"].startswith(f"{base}/file/{key}/access/")
             # the mirror's change raised the File's published modified (the app noticed without restart)
@@ -109,7 +108,7 @@ def test_mirrored_files_are_served_from_the_output(oparl_server: Callable[..., O
 
             # a File the mirror never checked keeps the source's URLs and has no download route
             plain = requests.get(f"{base}/file/{url_key(left_out)}", timeout=10).json()
-            assert plain["downloadUrl"] == rows[left_out]["downloadUrl"] and "originalDownloadUrl" not in plain
+            assert plain["downloadUrl"] == rows[left_out]["downloadUrl"] and "ris:originalDownloadUrl" not in plain
             assert requests.get(f"{base}/file/{url_key(left_out)}/download/x.pdf", timeout=10).status_code == 404
 
             # a poller asking for changes since before the mirror run gets the mirrored Files ...
@@ -118,20 +117,20 @@ def test_mirrored_files_are_served_from_the_output(oparl_server: Callable[..., O
             embedded: list[dict[str, Any]] = []
             for body in app.index().bodies:
                 page = requests.get(f"{base}/body/{body.key}/file", params=after, timeout=10)
-                polled |= {o["originalId"] for o in page.json()["data"]}
+                polled |= {o["ris:originalId"] for o in page.json()["data"]}
                 # ... and the Meetings that embed them, whose embedded copies changed too
                 meetings = requests.get(f"{base}/body/{body.key}/meeting", params=after, timeout=10)
                 for m in meetings.json()["data"]:
                     embedded += [f for f in [*m.get("auxiliaryFile", []), m.get("invitation")] if f]
             assert polled == set(mirrored)
             assert embedded and all(f["downloadUrl"].startswith(base) for f in embedded)
-            assert all(f["originalId"] in mirrored for f in embedded)
+            assert all(f["ris:originalId"] in mirrored for f in embedded)
 
             # every object still validates against the OParl 1.1 schema, every document URL answers
             seen = walk(f"{base}/system", base, skip=_is_document(base))
             bad = {o["id"]: problems(o) for o in seen.objects if problems(o)}
             assert not bad, dict(list(bad.items())[:3])
-            files = {o["originalId"]: o for o in seen.objects if o.get("type", "").endswith("/File")}
+            files = {o["ris:originalId"]: o for o in seen.objects if o.get("type", "").endswith("/File")}
             assert set(files) == set(ids)
             for fid in mirrored:
                 expected = mirror.path_for(fid)
@@ -172,7 +171,7 @@ def test_only_recorded_blobs_of_published_files_are_served(tmp_path: Path) -> No
             assert requests.get(f"{base}/file/{url_key(APPOINTMENT_ID)}/download/x.pdf", timeout=10).status_code == 404
             assert requests.get(f"{base}/appointment/{url_key(APPOINTMENT_ID)}", timeout=10).status_code == 404
             obj = requests.get(f"{base}/file/{url_key(file_id)}", timeout=10).json()
-            assert not obj["accessUrl"].startswith(base) and "originalAccessUrl" not in obj
+            assert not obj["accessUrl"].startswith(base) and "ris:originalAccessUrl" not in obj
             for path in (
                 f"/file/{url_key(file_id)}/download/x",
                 "/file/../../secret.txt/download",
@@ -228,7 +227,7 @@ def test_a_changed_document_changes_etag_bytes_and_modified(tmp_path: Path) -> N
             del files.files["/docs/einladung.pdf"]
             assert mirror.run().failed_total == 1
             third = requests.get(url, timeout=10).json()
-            assert third["downloadUrl"] == record.download_url and "originalDownloadUrl" not in third
+            assert third["downloadUrl"] == record.download_url and "ris:originalDownloadUrl" not in third
             assert third["modified"] == "2024-06-04T08:00:00+00:00"
             assert requests.get(second["downloadUrl"], timeout=10).status_code == 404
 
@@ -244,7 +243,7 @@ def test_serve_and_export_commands_with_files(oparl_server: Callable[..., OParlS
     assert main(["export-oparl", "--db", str(db), "--out", str(out), "--base-url", base, "--files", str(dest)]) == 0
     for file_id, source_url in sources.items():
         obj = json.loads((out / "file" / url_key(file_id) / "index.json").read_text(encoding="utf-8"))
-        assert obj["originalDownloadUrl"] == source_url
+        assert obj["ris:originalDownloadUrl"] == source_url
         upstream = requests.get(source_url, timeout=10).content
         for attr in ("accessUrl", "downloadUrl"):
             assert obj[attr].startswith(base + "/")
@@ -283,7 +282,7 @@ def test_documents_that_could_run_script_are_never_shown_inline(tmp_path: Path) 
         assert FileMirror(store, tmp_path / "files", http=HttpSettings(**FAST_HTTP)).run().downloaded == 1
         with serve_wsgi(create_app(store, files_dir=tmp_path / "files")) as base:
             obj = requests.get(f"{base}/file/{url_key(record.id)}", timeout=10).json()
-            assert obj["originalAccessUrl"] == record.access_url and "originalDownloadUrl" not in obj
+            assert obj["ris:originalAccessUrl"] == record.access_url and "ris:originalDownloadUrl" not in obj
             shown = requests.get(obj["accessUrl"], timeout=10)
     assert shown.content == page and shown.headers["Content-Type"] == "text/html"
     assert shown.headers["Content-Disposition"].startswith("attachment;")

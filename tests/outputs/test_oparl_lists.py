@@ -54,7 +54,7 @@ def _list(app: OParlApp, name: str, **params: str) -> dict[str, Any]:
 
 
 def _origins(page: dict[str, Any]) -> list[str]:
-    return [o.get("originalId", o["id"]) for o in page["data"]]
+    return [o.get("ris:originalId", o["id"]) for o in page["data"]]
 
 
 def test_filters_use_the_stores_change_times(rounds: SQLiteStore) -> None:
@@ -69,7 +69,7 @@ def test_filters_use_the_stores_change_times(rounds: SQLiteStore) -> None:
     assert _origins(_list(app, "organization", created_since=_iso(T0), created_until=_iso(T0))) == [
         urn("Organization", "o1")
     ]
-    meeting = next(m for m in _list(app, "meeting")["data"] if m["originalId"] == MEETING_ID)
+    meeting = next(m for m in _list(app, "meeting")["data"] if m["ris:originalId"] == MEETING_ID)
     assert (meeting["created"], meeting["modified"]) == (_iso(T0), _iso(T1))
     assert meeting["name"] == "Sondersitzung des Bauausschusses"
 
@@ -138,10 +138,10 @@ def test_plain_pages_are_linked_by_path(oparl_server: Any, tmp_path: Path) -> No
 
 def test_omit_internal_leaves_out_embedded_objects(rounds: SQLiteStore) -> None:
     app = create_app(rounds, base_url=BASE)
-    full = next(m for m in _list(app, "meeting")["data"] if m["originalId"] == MEETING_ID)
+    full = next(m for m in _list(app, "meeting")["data"] if m["ris:originalId"] == MEETING_ID)
     assert {"agendaItem", "location", "invitation", "resultsProtocol"} <= set(full)
     page = _list(app, "meeting", omit_internal="true")
-    lean = next(m for m in page["data"] if m["originalId"] == MEETING_ID)
+    lean = next(m for m in page["data"] if m["ris:originalId"] == MEETING_ID)
     assert not {"agendaItem", "location", "invitation", "resultsProtocol"} & set(lean)
     assert lean["organization"] == full["organization"]
     assert "omit_internal=true" in page["links"]["self"]

@@ -15,7 +15,8 @@ mappings, which are what publishing as OParl means:
 * ``AgendaItem.order``, where R1 has none, is the item's position in its meeting's agenda;
 * ``File.accessUrl``, where R1 has none, is its downloadUrl (then externalServiceUrl, web).
 
-Beyond these, the second store holds only the made-up Bodies.
+Beyond these, the second store holds only the made-up Bodies and the output's System, whose
+facts are those of the first store's System when it has one (one source).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _content(record: Record) -> dict[str, Any]:
 
 
 def _expected(first: SQLiteStore, app: OParlApp, base: str) -> dict[str, dict[str, Any]]:
-    rows = [r for r in first.iter_rows() if r.type != "Appointment"]
+    rows = [r for r in first.iter_rows() if r.type not in ("Appointment", "System")]
     live_bodies = {r.id for r in rows if r.type == "Body"}
     bodies_of: dict[str, list[str]] = {}
     for r in rows:
@@ -101,9 +102,18 @@ def test_round_trip_reproduces_the_records(filled_store: SQLiteStore, tmp_path: 
         assert report.total("quarantined") == 0
         assert report.missing_references == 0
         expected = _expected(filled_store, app, base)
-        actual = {r.id: _content(r.to_record()) for r in second.iter_rows()}
+        actual = {r.id: _content(r.to_record()) for r in second.iter_rows() if r.type != "System"}
         made_up = {app.url_for(e.id, base) for e in app.index().entries.values() if e.synthetic}
+        (served_system,) = [r.data for r in second.iter_rows(type_name="System")]
     assert set(actual) == set(expected) | made_up
+    assert served_system["id"] == f"{base}/system"
+    source_systems = [r.data for r in filled_store.iter_rows(type_name="System")]
+    facts = ("name", "contactEmail", "contactName", "license", "website", "vendor", "product", "web")
+    if source_systems:  # the one source's facts pass through
+        assert {k: served_system.get(k) for k in facts} == {k: source_systems[0].get(k) for k in facts}
+        assert served_system.get("license")
+    else:
+        assert served_system["name"] == "ris-connector"
     assert all(actual[u]["type"] == "Body" for u in made_up)
     differences = {
         url: {
@@ -116,5 +126,5 @@ def test_round_trip_reproduces_the_records(filled_store: SQLiteStore, tmp_path: 
     }
     assert not differences, dict(list(differences.items())[:3])
     assert len(expected) >= 5  # guards against comparing two empty stores
-    published = {row.type for row in filled_store.iter_rows()} - {"Appointment"}
+    published = {row.type for row in filled_store.iter_rows()} - {"Appointment", "System"}
     assert published <= {d["type"] for d in expected.values()} | {"Body"}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from ics_server import IcsServer
 from replay import REAL, changes, export, last_seq, sync
 from sources import count_raw
@@ -25,8 +24,16 @@ def _sync_twice(tmp_path: Path) -> tuple[Path, list[dict[str, int]], int]:
         seq = last_seq(db)
         second = sync(db, "--ics", server.url(PATH), "--name", "teststadt")
     assert first.returncode == second.returncode == 0
-    assert first.warnings() == second.warnings() == {}
+    # The export ends its lines with a bare LF and puts an empty line after every event; both
+    # are read as they are meant and counted (docs/sources/icalendar.md).
+    assert first.warnings() == second.warnings() == _line_repairs()
     return db, [first.report["totals"], second.report["totals"]], seq
+
+
+def _line_repairs() -> dict[str, int]:
+    data = FEED.read_bytes()
+    blank = sum(1 for line in data.split(b"\n") if not line.strip())
+    return {"ics-line-ends": data.count(b"\n") - data.count(b"\r\n"), "ics-blank-line": blank}
 
 
 def test_every_event_stored_and_second_run_is_silent(tmp_path: Path) -> None:
@@ -45,11 +52,6 @@ def test_every_event_stored_and_second_run_is_silent(tmp_path: Path) -> None:
     assert livestream["description"].endswith("kurz vor Sitzungsbeginn freigeschaltet.")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="meeting 2024104796 says 'findet die Sitzung ... nicht statt' (does not take place) and is "
-    "stored as 'held'; the German status words miss this phrase - not assigned to an engineer yet",
-)
 def test_meeting_that_does_not_take_place_is_cancelled(tmp_path: Path) -> None:
     db, _, _ = _sync_twice(tmp_path)
     meeting = next(m for m in export(db, "Meeting") if m["id"].endswith(":2024104796"))

@@ -184,7 +184,7 @@ def test_outputs_check_again_data_stored_without_the_engine(tmp_path: Path) -> N
         store.apply(batch)
         with serving(create_app(store)) as http:
             seen = walk(f"{http.url}/system", http.url)
-        assert any(d.get("originalId") == file["id"] for d in seen.objects)
+        assert any(d.get("ris:originalId") == file["id"] for d in seen.objects)
         _no_hostile_text(seen.texts())
         _no_hostile_text("\n".join(json.dumps(e.to_json_dict()) for e in store.changes()))
         row = store.get(str(meeting["id"]))

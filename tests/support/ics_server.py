@@ -53,10 +53,22 @@ class IcsServer:
         self._server.hits = {}
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-    def put(self, path: str, text: str | bytes, content_type: str = "text/calendar; charset=utf-8") -> str:
-        """Serve ``text`` at ``path`` (CRLF line ends as RFC 5545 wants); returns its URL."""
+    def put(
+        self,
+        path: str,
+        text: str | bytes,
+        content_type: str = "text/calendar; charset=utf-8",
+        *,
+        line_end: str = "\r\n",
+        encoding: str = "utf-8",
+    ) -> str:
+        """Serve ``text`` at ``path``; returns its URL.
+
+        Text gets ``line_end`` (CRLF as RFC 5545 wants, or what a broken server sends) and is
+        encoded in ``encoding``; bytes are served exactly as given.
+        """
         if isinstance(text, str):
-            text = "\r\n".join(text.strip("\n").split("\n")).encode("utf-8") + b"\r\n"
+            text = (line_end.join(text.strip("\n").split("\n")) + line_end).encode(encoding)
         self._server.feeds[path] = (text, content_type)
         return self.url(path)
 

@@ -53,3 +53,8 @@ def problems(obj: dict[str, Any]) -> list[str]:
         extra = set(obj) - TOMBSTONE_KEYS
         return [f"tombstone with other attributes: {sorted(extra)}"] if extra else []
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator(type_name(obj)).iter_errors(obj)]
+
+
+def schema(type_name: str) -> dict[str, Any]:
+    """The 1.1 JSON Schema of one type (``"Meeting"``), as in the fixture."""
+    return _registry()[1][type_name]

@@ -28,7 +28,7 @@ class Walk:
 
 def _urls(value: Any, base: str, key: str = "") -> list[str]:
     if isinstance(value, str):
-        return [value] if key != "originalId" and value.startswith(base + "/") else []
+        return [value] if not key.startswith("ris:") and value.startswith(base + "/") else []
     if isinstance(value, list):
         return [u for v in value for u in _urls(v, base, key)]
     if isinstance(value, dict):

@@ -20,6 +20,10 @@ CATEGORIES       keyword                               keyword; the first one is
 ORGANIZER        -                                     organizer (CN, else the address)
 =============== ===================================== ==========================================
 
+Values are read through :class:`EventReader`: a value that cannot be read (a GEO that is no
+``lat;lon``, a URL that is no http(s) URL, an ORGANIZER without name or address) is dropped
+and counted as a notice, never the event.
+
 Committees are not derived from SUMMARY: its wording varies too much between councils to
 build Organization records from it reliably; the SUMMARY stays the meeting's name.
 """
@@ -32,7 +36,11 @@ import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
+from ris_connector.adapters.ics import values
+from ris_connector.adapters.ics.contentline import Prop
 from ris_connector.adapters.ics.eventtimes import EventTime
+from ris_connector.adapters.ics.feedtext import Event
+from ris_connector.adapters.ics.notes import Notes
 from ris_connector.models import (
     Appointment,
     AppointmentStatus,
@@ -42,10 +50,14 @@ from ris_connector.models import (
     Provenance,
 )
 from ris_connector.normalize.ids import is_url, urn
-from ris_connector.normalize.status import meeting_status, status_from_text
-from ris_connector.normalize.text import clean_text
+from ris_connector.normalize.status import meeting_status, remark_cancels, status_from_text
+from ris_connector.normalize.text import clean_text, strip_controls
 
 _TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+#: STATUS values of RFC 5545 (VEVENT, VTODO, VJOURNAL).
+STATUSES = frozenset(
+    {"TENTATIVE", "CONFIRMED", "CANCELLED", "NEEDS-ACTION", "COMPLETED", "IN-PROCESS", "DRAFT", "FINAL"}
+)
 
 
 def location_key(text: str) -> str:
@@ -53,12 +65,12 @@ def location_key(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold().translate(_TRANSLIT)
     slug = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode())
     slug = slug.strip("-")[:120]
-    return slug or "h-" + hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+    return slug or "h-" + hashlib.blake2b(text.encode("utf-8", errors="replace"), digest_size=8).hexdigest()
 
 
 def native_id_without_uid(start_raw: str, summary: str) -> str:
     """Stable id for an event without UID: a hash of DTSTART and SUMMARY as written."""
-    digest = hashlib.blake2b(f"{start_raw}\x1f{summary}".encode(), digest_size=10).hexdigest()
+    digest = hashlib.blake2b(f"{start_raw}\x1f{summary}".encode(errors="replace"), digest_size=10).hexdigest()
     return f"nouid-{digest}"
 
 
@@ -72,65 +84,112 @@ def is_placeholder_end(start: EventTime, end: EventTime) -> bool:
     return local_end.date() == midnight_after and local_end.time().replace(microsecond=0) == datetime.min.time()
 
 
-def text(event: Any, name: str) -> str | None:
-    """A text property, cleaned (placeholders and control characters removed)."""
-    value = event.get(name)
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return clean_text(str(value)) if value is not None else None
+class EventReader:
+    """The values of one event as the mapping needs them; an unreadable value is dropped with a
+    counted notice. For appointments (personal data) examples name the property, not the value."""
 
+    def __init__(self, event: Event, notes: Notes, ref: str, *, personal: bool) -> None:
+        self.event = event
+        self.notes = notes
+        self.ref = ref
+        self.personal = personal
+        self._noted: set[tuple[str, int, str]] = set()
 
-def categories(event: Any) -> list[str]:
-    """CATEGORIES values (one or several properties, comma lists) in order, without duplicates."""
-    prop = event.get("CATEGORIES")
-    props = prop if isinstance(prop, list) else [prop] if prop is not None else []
-    out: list[str] = []
-    for p in props:
-        values = getattr(p, "cats", None) or [str(p)]
-        for v in values:
-            cleaned = clean_text(str(v))
-            if cleaned and cleaned not in out:
-                out.append(cleaned)
-    return out
+    def note(self, code: str, prop: Prop, count: int = 1, detail: str = "") -> None:
+        """Count a notice about ``prop`` (and ``detail``) once per event, not per occurrence."""
+        key = (code, id(prop), detail)
+        if key not in self._noted:
+            self._noted.add(key)
+            self.notes.add(code, self.example(prop), count)
 
+    def example(self, prop: Prop) -> str:
+        """Where a notice about ``prop`` comes from (with the value unless personal)."""
+        return f"{self.ref}: {prop.name}" if self.personal else f"{self.ref}: {prop.name} {prop.value[:60]!r}"
 
-def organizer(event: Any) -> str | None:
-    """The ORGANIZER's common name, else its address without ``mailto:``."""
-    prop = event.get("ORGANIZER")
-    if prop is None:
+    def text(self, name: str) -> str | None:
+        """A TEXT property unescaped and cleaned (placeholders and control characters removed)."""
+        prop = self.event.first(name)
+        return None if prop is None else self._clean(values.text(prop.value), prop)
+
+    def _clean(self, value: str, prop: Prop) -> str | None:
+        if not value.isprintable():
+            value, removed = strip_controls(value)
+            if removed:
+                self.note("ics-control-characters", prop, removed, detail=value)
+        return clean_text(value)
+
+    def categories(self) -> list[str]:
+        """CATEGORIES values (one or several properties, comma lists) in order, without duplicates."""
+        out: list[str] = []
+        for prop in self.event.all("CATEGORIES"):
+            for item in values.text_list(prop.value):
+                cleaned = self._clean(item, prop)
+                if cleaned and cleaned not in out:
+                    out.append(cleaned)
+        return out
+
+    def organizer(self) -> str | None:
+        """The ORGANIZER's common name, else its address without ``mailto:``."""
+        prop = self.event.first("ORGANIZER")
+        if prop is None:
+            return None
+        cn = prop.param("CN")
+        address = re.sub(r"^mailto:", "", prop.value.strip(), flags=re.IGNORECASE)
+        name = self._clean(cn if cn else address, prop)
+        if name is None:
+            self.note("ics-bad-organizer", prop)
+        return name
+
+    def web(self) -> str | None:
+        """URL, if it is an absolute http(s) URL (some feeds escape it as text)."""
+        prop = self.event.first("URL")
+        if prop is None:
+            return None
+        value = values.text(prop.value).strip()
+        if value and is_url(value) and value.isprintable():
+            return value
+        self.note("ics-bad-url", prop)
         return None
-    cn = prop.params.get("CN") if hasattr(prop, "params") else None
-    if cn:
-        return clean_text(str(cn))
-    return clean_text(re.sub(r"^mailto:", "", str(prop), flags=re.IGNORECASE))
+
+    def geo(self) -> dict[str, Any] | None:
+        """GEO as a GeoJSON Point (longitude first), if readable."""
+        prop = self.event.first("GEO")
+        if prop is None:
+            return None
+        try:
+            lat, lon, repaired = values.geo(prop.value)
+        except ValueError:
+            self.note("ics-bad-geo", prop)
+            return None
+        if repaired:
+            self.note("ics-geo-repaired", prop)
+        return {"type": "Point", "coordinates": [lon, lat]}
+
+    def status(self) -> str | None:
+        """STATUS as written; a value RFC 5545 does not know is kept and counted."""
+        prop = self.event.first("STATUS")
+        state = self.text("STATUS")
+        if prop is not None and state and state.upper() not in STATUSES:
+            self.note("ics-unknown-status", prop)
+        return state
 
 
-def web(event: Any) -> str | None:
-    """URL, if it is an absolute http(s) URL."""
-    value = text(event, "URL")
-    return value if value and is_url(value) else None
-
-
-def location(event: Any, source: str, provenance: Provenance) -> Location | None:
+def location(reader: EventReader, source: str, provenance: Provenance) -> Location | None:
     """A Location record for LOCATION (and GEO), or None without a LOCATION text."""
-    place = text(event, "LOCATION")
+    place = reader.text("LOCATION")
     if not place:
         return None
-    geo = event.get("GEO")
-    geojson = None
-    if geo is not None and hasattr(geo, "latitude"):
-        geojson = {"type": "Point", "coordinates": [float(geo.longitude), float(geo.latitude)]}
     return Location(
         id=urn(source, "Location", location_key(place)),
         name=place,
         description=place,
-        geojson=geojson,
+        geojson=reader.geo(),
         provenance=provenance.model_copy(update={"original_id": place}),
     )
 
 
 def meeting(
-    event: Any,
+    reader: EventReader,
     rid: str,
     start: EventTime,
     end: EventTime | None,
@@ -139,31 +198,38 @@ def meeting(
     provenance: Provenance,
 ) -> Meeting:
     """A Meeting from a RIS calendar event."""
-    name = text(event, "SUMMARY")
-    state = text(event, "STATUS")
+    name = reader.text("SUMMARY")
+    state = reader.status()
     cancelled = True if state and state.upper() == "CANCELLED" else None
     start_value = start.value
     end_value = end.value if end else None
+    description = reader.text("DESCRIPTION")
     return Meeting(
         id=rid,
         name=name,
         meeting_state=state,
         cancelled=cancelled,
         status=meeting_status(
-            now=now, cancelled=cancelled, meeting_state=state, name=name, start=start_value, end=end_value
+            now=now,
+            cancelled=cancelled,
+            meeting_state=state,
+            name=name,
+            remark=description,
+            start=start_value,
+            end=end_value,
         ),
         start=start_value,
         end=end_value,
         location=place.id if place else None,
-        web=web(event),
-        description=text(event, "DESCRIPTION"),
-        keyword=categories(event),
+        web=reader.web(),
+        description=description,
+        keyword=reader.categories(),
         provenance=provenance,
     )
 
 
 def appointment(
-    event: Any,
+    reader: EventReader,
     rid: str,
     start: EventTime,
     end: EventTime | None,
@@ -171,29 +237,32 @@ def appointment(
     provenance: Provenance,
 ) -> Appointment:
     """An Appointment from a booking-system event (personal data: never logged)."""
-    name = text(event, "SUMMARY")
-    state = (text(event, "STATUS") or "").upper()
+    name = reader.text("SUMMARY")
+    state = (reader.status() or "").upper()
     status = {
         "CANCELLED": AppointmentStatus.CANCELLED,
         "CONFIRMED": AppointmentStatus.CONFIRMED,
         "TENTATIVE": AppointmentStatus.SCHEDULED,
     }.get(state, AppointmentStatus.SCHEDULED)
-    if status is not AppointmentStatus.CANCELLED and status_from_text(name) is MeetingStatus.CANCELLED:
+    description = reader.text("DESCRIPTION")
+    if status is not AppointmentStatus.CANCELLED and (
+        status_from_text(name) is MeetingStatus.CANCELLED or remark_cancels(description)
+    ):
         status = AppointmentStatus.CANCELLED
-    cats = categories(event)
+    cats = reader.categories()
     return Appointment(
         id=rid,
         name=name,
-        description=text(event, "DESCRIPTION"),
+        description=description,
         start=start.value,
         end=end.value if end else None,
         all_day=start.all_day,
         status=status,
         location=place.id if place else None,
         location_text=place.name if place else None,
-        organizer=organizer(event),
+        organizer=reader.organizer(),
         service=cats[0] if cats else None,
         keyword=cats,
-        web=web(event),
+        web=reader.web(),
         provenance=provenance,
     )

@@ -1,121 +1,150 @@
-"""RRULE expansion in a bounded window.
+"""The occurrences of a recurring event inside the run's window.
 
-A recurring event becomes one record per occurrence between ``window_start`` and
-``window_end`` (by default one year back and two years ahead of the run). Occurrences are
-computed on local wall time - a weekly 17:00 meeting stays at 17:00 across DST - and each is
-localized explicitly. ``EXDATE`` removes occurrences, ``RDATE`` adds them; an event in the feed
-with the same UID and a ``RECURRENCE-ID`` replaces the occurrence it names (the adapter does that).
+A recurring event becomes one record per occurrence between ``Window.start`` and ``Window.end``
+(by default one year back and two years ahead of the run). Each RRULE is expanded by
+:mod:`.rrule` on local wall time - a weekly 17:00 meeting stays at 17:00 across DST - starting
+at the window (not at DTSTART) and with at most ``max_work`` steps; each occurrence is then
+localized. ``EXDATE`` removes occurrences, ``RDATE`` adds them; an event in the feed with the
+same UID and a ``RECURRENCE-ID`` replaces the occurrence it names (the adapter does that).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
 
-from dateutil.rrule import rrulestr
-
-from ris_connector.adapters.ics.eventtimes import EventTime, ZoneResolver, event_time
-from ris_connector.errors import DataError
+from ris_connector.adapters.ics.eventtimes import EventTime, WallTime, ZoneResolver, wall_times
+from ris_connector.adapters.ics.feedtext import Event
+from ris_connector.adapters.ics.notes import Notes
+from ris_connector.adapters.ics.rrule import Rule, expand, parse_rule
 from ris_connector.normalize.times import localize
+
+#: Margin around the window for the wall-time walk: the wall time of the window's start in
+#: the event's zone is exact; around a DST change a wall time shortly before it can still be
+#: an instant inside (real zones shift by at most two hours). ``accept`` filters exactly.
+_MARGIN = timedelta(hours=3)
 
 
 @dataclass(frozen=True)
 class Window:
-    """The span in which recurrences are expanded, and the most occurrences per event."""
+    """The span in which recurrences are expanded and the bounds of one event's expansion."""
 
     start: datetime
     end: datetime
     max_occurrences: int
+    max_work: int
 
 
-def occurrences(event: Any, start: EventTime, resolver: ZoneResolver, window: Window) -> tuple[list[EventTime], bool]:
-    """The occurrence starts of a recurring event inside ``window``; True if cut at the limit."""
-    rules = event.get("RRULE")
-    rules = rules if isinstance(rules, list) else [rules]
-    wall = start.value.astimezone(start.zone).replace(tzinfo=None)
-    found: dict[datetime, EventTime] = {}
-    truncated = False
-    for rule in rules:
-        text = _rule_text(rule, start)
+@dataclass
+class Occurrences:
+    """The occurrence starts, whether a bound cut them (``limit``, ``work``), and the work."""
+
+    starts: list[EventTime] = field(default_factory=list)
+    cut: str | None = None
+    work: int = 0
+
+
+def rules(event: Event, notes: Notes, ref: str) -> list[Rule]:
+    """The readable RRULEs of an event; each unreadable one is counted (``ics-bad-rrule``)."""
+    found: list[Rule] = []
+    for prop in event.all("RRULE"):
         try:
-            rr = rrulestr(text, dtstart=wall, ignoretz=True)
-        except (ValueError, TypeError) as exc:
-            raise DataError(f"RRULE {text!r} cannot be expanded: {exc}") from None
-        lower = window.start.astimezone(start.zone).replace(tzinfo=None) - timedelta(days=1)
-        upper = window.end.astimezone(start.zone).replace(tzinfo=None) + timedelta(days=1)
-        for naive in rr.xafter(lower, inc=True):
-            if naive > upper:
-                break
-            occ = _make(naive, start)
-            if window.start <= occ.value <= window.end:
-                if len(found) >= window.max_occurrences:
-                    truncated = True
-                    break
-                found[occ.value] = occ
-    for prop_name in ("RDATE",):
-        for extra in _date_list(event.get(prop_name), resolver, start):
-            if window.start <= extra.value <= window.end:
-                found.setdefault(extra.value, extra)
-    for excluded in _date_list(event.get("EXDATE"), resolver, start):
-        found.pop(excluded.value, None)
-    return [found[k] for k in sorted(found)], truncated
+            found.append(parse_rule(prop.value))
+        except ValueError as exc:
+            notes.add("ics-bad-rrule", f"{ref}: {str(exc)[:120]}")
+    return found
 
 
-def _make(naive: datetime, start: EventTime) -> EventTime:
+def occurrences(
+    event: Event,
+    rule_list: list[Rule],
+    start: WallTime,
+    resolver: ZoneResolver,
+    notes: Notes,
+    ref: str,
+    window: Window,
+) -> Occurrences:
+    """The occurrence starts of a recurring event inside ``window``, sorted.
+
+    EXDATEs are read first, so that ``max_occurrences`` counts occurrences that remain; the
+    occurrences held are pruned to the earliest ``max_occurrences`` as rules and RDATEs add
+    to them, so memory stays bounded whatever the event lists.
+    """
+    zone = start.zone
+    lower = _wall_of(window.start - _MARGIN, zone)
+    upper = _wall_of(window.end + _MARGIN, zone)
+    limit = window.max_occurrences
+    excluded: set[datetime] = set()
+    for prop in event.all("EXDATE"):
+        for value in wall_times(prop, resolver, notes, ref, zone):
+            resolved = _resolve(value, notes, ref, "EXDATE")
+            if resolved is not None:
+                excluded.add(resolved.value)
+
+    def accept(wall: datetime) -> bool:
+        value = _make(wall, start).value
+        return window.start <= value <= window.end and value not in excluded
+
+    found: dict[datetime, EventTime] = {}
+    out = Occurrences()
+    for rule in rule_list:
+        if rule.until is not None and rule.until_utc and zone is not timezone.utc:
+            rule = rule.with_until(_until_wall(rule.until, zone))
+        budget = window.max_work - out.work
+        expansion = expand(rule, start.wall, lower, upper, limit=limit, max_work=max(budget, 1), accept=accept)
+        out.work += expansion.work
+        out.cut = out.cut or expansion.cut
+        for wall in expansion.starts:
+            occurrence = _make(wall, start)
+            found[occurrence.value] = occurrence
+        _prune(found, limit, out)
+        if out.cut == "work":
+            break
+    for prop in event.all("RDATE"):
+        for extra in wall_times(prop, resolver, notes, ref, zone):
+            resolved = _resolve(extra, notes, ref, "RDATE")
+            if resolved is not None and window.start <= resolved.value <= window.end:
+                if resolved.value not in excluded:
+                    found.setdefault(resolved.value, resolved)
+                if len(found) > 2 * limit:
+                    _prune(found, limit, out)
+    _prune(found, limit, out)
+    out.starts = [found[k] for k in sorted(found)]
+    return out
+
+
+def _prune(found: dict[datetime, EventTime], limit: int, out: Occurrences) -> None:
+    """Keep the earliest ``limit`` occurrences; more means the event was cut (``limit``)."""
+    if len(found) > limit:
+        for key in sorted(found)[limit:]:
+            del found[key]
+        out.cut = out.cut or "limit"
+
+
+def _wall_of(moment: datetime, zone: tzinfo) -> datetime:
+    return moment.astimezone(zone).replace(tzinfo=None)
+
+
+def _until_wall(until: datetime, zone: tzinfo) -> datetime:
+    """A UTC UNTIL as wall time of ``zone``; far from today it only needs to stay far."""
+    try:
+        return _wall_of(until.replace(tzinfo=timezone.utc), zone)
+    except (OverflowError, ValueError):
+        return until
+
+
+def _make(naive: datetime, start: WallTime) -> EventTime:
     if start.zone is timezone.utc:
         return EventTime(naive.replace(tzinfo=timezone.utc), start.all_day, start.zone)
     return EventTime(localize(naive, start.zone), start.all_day, start.zone)
 
 
-def _rule_text(rule: Any, start: EventTime) -> str:
-    """The RRULE as text, with UNTIL turned into the event's local wall time (naive)."""
-    parts = dict(rule)
-    until = parts.get("UNTIL")
-    if until:
-        value = until[0] if isinstance(until, list) else until
-        if isinstance(value, datetime):
-            if value.tzinfo is not None:
-                value = value.astimezone(start.zone).replace(tzinfo=None)
-        elif isinstance(value, date):
-            value = datetime.combine(value, time(23, 59, 59))
-        parts["UNTIL"] = [value]
-    fields = []
-    for key, val in parts.items():
-        values = val if isinstance(val, list) else [val]
-        fields.append(f"{key}={','.join(_rule_value(v) for v in values)}")
-    return "RRULE:" + ";".join(fields)
+def _resolve(value: WallTime, notes: Notes, ref: str, what: str) -> EventTime | None:
+    try:
+        return value.resolve()
+    except (ValueError, OverflowError):
+        notes.add("ics-bad-recurrence-date", f"{ref}: {what} {value.wall:%Y-%m-%d} out of range")
+        return None
 
 
-def _rule_value(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.strftime("%Y%m%dT%H%M%S")
-    if isinstance(value, date):
-        return value.strftime("%Y%m%d")
-    to_ical = getattr(value, "to_ical", None)
-    if callable(to_ical):
-        out = to_ical()
-        return out.decode() if isinstance(out, bytes) else str(out)
-    return str(value)
-
-
-def _date_list(prop: Any, resolver: ZoneResolver, start: EventTime) -> Iterator[EventTime]:
-    """EXDATE/RDATE values (one or several properties, each with one or more dates)."""
-    if prop is None:
-        return
-    props = prop if isinstance(prop, list) else [prop]
-    for p in props:
-        tzid = p.params.get("TZID") if hasattr(p, "params") else None
-        for item in getattr(p, "dts", []):
-            value = item.dt
-            if isinstance(value, datetime) and value.tzinfo is not None and not tzid:
-                yield EventTime(value.astimezone(timezone.utc), False, timezone.utc)
-            elif isinstance(value, datetime):
-                zone = resolver.zone(str(tzid) if tzid else None, value.tzinfo) if tzid else start.zone
-                yield EventTime(localize(value.replace(tzinfo=None), zone), False, zone)
-            elif isinstance(value, date):
-                yield EventTime(localize(datetime.combine(value, time()), start.zone), True, start.zone)
-
-
-__all__ = ["Window", "event_time", "occurrences"]
+__all__ = ["Occurrences", "Window", "occurrences", "rules"]

@@ -278,6 +278,11 @@ class OParlAdapter(Adapter):
             got = short_type(system.get("type")) if isinstance(system, dict) else type(system).__name__
             raise InvalidPayload(f"expected an OParl System object, got {got}", url=resp.url)
         self._learn_system(system, resp.url)
+        # The System's own facts (licence, contact, vendor...) are kept for the OParl output.
+        has_id = isinstance(system.get("id"), str) and system["id"].strip()
+        yield from self.normalizer.items(
+            system if has_id else {**system, "id": resp.url}, expected="System", url=resp.url
+        )
         yield Notice("oparl-vendor", f"vendor profile {self.vendor.name}, OParl {self.version}")
         for code, message in self.vendor.notes:
             yield Notice(code, message)

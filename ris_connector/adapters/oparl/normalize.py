@@ -32,6 +32,7 @@ from ris_connector.models import (
     Paper,
     Person,
     Record,
+    System,
 )
 from ris_connector.normalize.ids import canonical_url, is_url, repair_url, short_type, type_from_url, url_id
 from ris_connector.normalize.status import meeting_status
@@ -336,6 +337,27 @@ class OParlNormalizer:
         return Parent(rid, type_name, dates)
 
     # --- per type ----------------------------------------------------------------
+    def _system(
+        self,
+        o: dict[str, Any],
+        rid: str,
+        r: FieldReader,
+        body: str | None,
+        parent: Parent | None,
+        out: list[Item | _Seen],
+    ) -> dict[str, Any]:
+        # ``body`` (the Body list URL) is left out: Bodies name their System.
+        return dict(  # System
+            id=rid,
+            oparl_version=r.text(o.get("oparlVersion"), "oparlVersion"),
+            other_oparl_versions=r.refs(o.get("otherOparlVersions", o.get("otherOParlVersions")), "otherOparlVersions"),
+            contact_email=r.text(o.get("contactEmail"), "contactEmail"),
+            contact_name=r.text(o.get("contactName"), "contactName"),
+            website=r.url(o.get("website"), "website"),
+            vendor=r.text(o.get("vendor"), "vendor"),
+            product=r.text(o.get("product"), "product"),
+        )
+
     def _body(
         self,
         o: dict[str, Any],
@@ -509,7 +531,8 @@ class OParlNormalizer:
         return dict(  # Meeting
             id=rid,
             name=name,
-            description=r.text(o.get("description"), "description"),
+            # ``ris:description``: the same text as served by ris-connector's own OParl output.
+            description=r.text(o.get("description", o.get("ris:description")), "description"),
             meeting_state=state,
             cancelled=cancelled,
             status=meeting_status(
@@ -691,6 +714,7 @@ class OParlNormalizer:
             dict[str, Any],
         ],
     ] = {
+        "System": _system,
         "Body": _body,
         "LegislativeTerm": _legislative_term,
         "Organization": _organization,
@@ -709,6 +733,7 @@ class OParlNormalizer:
 _RECORD_TYPES: dict[str, type[Record]] = {
     cls.__name__: cls
     for cls in (
+        System,
         Body,
         LegislativeTerm,
         Organization,

@@ -7,8 +7,21 @@
 from __future__ import annotations
 
 from ris_connector.outputs.oparl.app import OParlApp, create_app
+from ris_connector.outputs.oparl.catalogue import ORIGINAL_ID, PREFIX, SOURCE_CREATED, SOURCE_MODIFIED
 from ris_connector.outputs.oparl.index import PublishIndex, synthetic_body_id, url_key
-from ris_connector.outputs.oparl.render import ORIGINAL_ID
+from ris_connector.outputs.oparl.live import LiveIndex
 from ris_connector.outputs.oparl.static import export_static
 
-__all__ = ["ORIGINAL_ID", "OParlApp", "PublishIndex", "create_app", "export_static", "synthetic_body_id", "url_key"]
+__all__ = [
+    "ORIGINAL_ID",
+    "PREFIX",
+    "SOURCE_CREATED",
+    "SOURCE_MODIFIED",
+    "LiveIndex",
+    "OParlApp",
+    "PublishIndex",
+    "create_app",
+    "export_static",
+    "synthetic_body_id",
+    "url_key",
+]

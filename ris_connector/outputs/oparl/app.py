@@ -16,8 +16,8 @@ import json
 import logging
 import math
 import os
-import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,9 +25,10 @@ from urllib.parse import parse_qsl, urlencode
 
 from ris_connector.files.blobs import BlobStore
 from ris_connector.outputs.oparl.catalogue import BODY_LISTS, PATH_WORD, TYPE_OF_WORD
-from ris_connector.outputs.oparl.documents import ACCESS, DOWNLOAD, Document, generation
+from ris_connector.outputs.oparl.documents import ACCESS, DOWNLOAD, Document
 from ris_connector.outputs.oparl.documents import serve as serve_document
 from ris_connector.outputs.oparl.index import Entry, PublishIndex
+from ris_connector.outputs.oparl.live import LiveIndex
 from ris_connector.outputs.oparl.render import Renderer, Urls
 from ris_connector.store import Store, open_store
 
@@ -133,7 +134,10 @@ class OParlApp:
     """WSGI application serving a store as an OParl 1.1 endpoint.
 
     ``base_url`` fixes the URLs in the output; without it they are built from each request
-    (scheme, host and the mount point ``SCRIPT_NAME``). Thread-safe: store reads are serialized.
+    (scheme, host and the mount point ``SCRIPT_NAME``). ``publisher``: the System facts of the
+    configuration's ``[output]`` table (OParl names: ``name``, ``contactEmail``, ``license``...);
+    ``system_name`` wins for the name. Thread-safe: each request reads an index that no other
+    thread changes meanwhile (:class:`LiveIndex`); the stores are thread-safe.
     """
 
     def __init__(
@@ -141,21 +145,20 @@ class OParlApp:
         store: Store,
         *,
         base_url: str | None = None,
-        system_name: str = "ris-connector",
+        system_name: str | None = None,
         body_names: Mapping[str, str] | None = None,
         owns_store: bool = False,
         files_dir: str | os.PathLike[str] | None = None,
+        publisher: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
         self.files = BlobStore(files_dir) if files_dir is not None else None
         self.base_url = base_url.rstrip("/") if base_url else None
         self.system_name = system_name
+        self.publisher = dict(publisher or {})
         self.body_names = dict(body_names or {})
         self._owns_store = owns_store
-        self._lock = threading.RLock()
-        self._index: PublishIndex | None = None
-        self._seq = 0
-        self._generation: str | None = None
+        self.live = LiveIndex(store, body_names=self.body_names, files=self.files)
 
     def close(self) -> None:
         """Close the store if the app opened it."""
@@ -164,17 +167,22 @@ class OParlApp:
 
     # --- snapshot ----------------------------------------------------------------
     def index(self) -> PublishIndex:
-        """The current snapshot; rebuilt when the store's change feed has moved."""
-        with self._lock:
-            latest = self._seq
-            for event in self.store.changes(after=self._seq):
-                latest = event.seq
-            mark = generation(self.store) if self.files is not None else None
-            if self._index is None or latest != self._seq or mark != self._generation:
-                self._index = PublishIndex(self.store, body_names=self.body_names, files=self.files)
-                self._seq = latest
-                self._generation = mark
-            return self._index
+        """The current index, brought up to date with the store's change feed.
+
+        It changes when a later request applies new changes: a caller that iterates it while other
+        threads serve requests uses :meth:`reading` instead.
+        """
+        return self.live.current()
+
+    @contextmanager
+    def reading(self) -> Iterator[PublishIndex]:
+        """The current index, brought up to date and unchanged while the block runs.
+
+        Do not answer requests (``get_json``) inside the block: they wait for it.
+        """
+        self.live.refresh()
+        with self.live.reading() as index:
+            yield index
 
     def document(self, path: str) -> tuple[Document, bool] | None:
         """The mirrored copy at ``/file/<key>/{access,download}[/<name>]`` and whether it is an attachment."""
@@ -183,20 +191,19 @@ class OParlApp:
             return None
         if parts[2] not in (ACCESS, DOWNLOAD):
             return None
-        index = self.index()
-        entry = index.by_url_key(parts[1])
-        if entry is None or entry.type != "File" or entry.deleted:
-            return None
-        doc = index.documents.get(entry.id)
+        with self.reading() as index:
+            entry = index.by_url_key(parts[1])
+            if entry is None or entry.type != "File" or entry.deleted:
+                return None
+            doc = index.documents.get(entry.id)
         return (doc, parts[2] == DOWNLOAD) if doc is not None else None
 
     def url_for(self, record_id: str, base_url: str | None = None) -> str | None:
         """The output URL of a store record (None if it is not published)."""
-        entry = self.index().entry(record_id)
         base = base_url or self.base_url
-        if entry is None or base is None:
-            return None
-        return Urls(base).object(entry)
+        with self.reading() as index:
+            entry = index.entry(record_id)
+            return Urls(base).object(entry) if entry is not None and base is not None else None
 
     # --- requests ----------------------------------------------------------------
     def get_json(self, path: str, query: str = "", base_url: str | None = None) -> JsonResult:
@@ -205,8 +212,8 @@ class OParlApp:
         if base is None:
             raise ValueError("no base URL: pass base_url to create_app or to get_json")
         try:
-            with self._lock:
-                return self._route(path, query, base)
+            with self.reading() as index:
+                return self._route(index, path, query, base)
         except BadRequest as exc:
             return 400, _error(str(exc))
 
@@ -231,11 +238,10 @@ class OParlApp:
         status, payload = self.get_json(path, environ.get("QUERY_STRING", ""), base)
         return _send(start_response, status, payload, head=method == "HEAD")
 
-    def _route(self, path: str, query: str, base: str) -> JsonResult:
+    def _route(self, index: PublishIndex, path: str, query: str, base: str) -> JsonResult:
         parts = [p for p in path.split("/") if p]
-        index = self.index()
         urls = Urls(base)
-        renderer = Renderer(index, self.store, urls, system_name=self.system_name)
+        renderer = Renderer(index, self.store, urls, system_name=self.system_name, publisher=self.publisher)
         page_in_path: int | None = None
         if len(parts) >= 2 and parts[-2] == "page":
             page_in_path = _positive(parts[-1], "page")
@@ -321,14 +327,16 @@ def create_app(
     store: Store | str,
     *,
     base_url: str | None = None,
-    system_name: str = "ris-connector",
+    system_name: str | None = None,
     body_names: Mapping[str, str] | None = None,
     files_dir: str | os.PathLike[str] | None = None,
+    publisher: Mapping[str, str] | None = None,
 ) -> OParlApp:
     """The WSGI application for ``store`` (a Store, a SQLite path or a ``postgresql://`` URL).
 
     ``files_dir``: the document mirror's directory (``ris-connector files --dest``); mirrored Files
-    are then served from the output's own URLs.
+    are then served from the output's own URLs. ``publisher``: the System facts of the
+    configuration's ``[output]`` table (``OutputConfig.facts()``); ``system_name`` names the System.
     """
     owns = isinstance(store, str)
     opened = open_store(store) if isinstance(store, str) else store
@@ -339,4 +347,5 @@ def create_app(
         body_names=body_names,
         owns_store=owns,
         files_dir=files_dir,
+        publisher=publisher,
     )

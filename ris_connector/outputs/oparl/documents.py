@@ -38,9 +38,9 @@ from ris_connector.urlsafe import URL
 
 log = logging.getLogger(__name__)
 
-#: Extension properties that keep the source's URLs of a File served from the output.
-ORIGINAL_ACCESS_URL = "originalAccessUrl"
-ORIGINAL_DOWNLOAD_URL = "originalDownloadUrl"
+#: Extension properties (vendor prefix ``ris:``) that keep the source's URLs of a File served from the output.
+ORIGINAL_ACCESS_URL = "ris:originalAccessUrl"
+ORIGINAL_DOWNLOAD_URL = "ris:originalDownloadUrl"
 
 #: JSON name -> kind of every URL-valued key of a published object: checked again before
 #: publishing (``ris_connector.urlsafe``), for data stored before the engine checked URLs.

@@ -32,7 +32,10 @@ def export_static(app: OParlApp, out_dir: str | Path, base_url: str) -> int:
     """Write every URL the endpoint serves without query parameters below ``out_dir``; returns the file count."""
     base = base_url.rstrip("/")
     root = Path(out_dir)
-    index = app.index()
+    with app.reading() as index:  # copied: the requests below may bring the index up to date
+        bodies = [b for b in index.bodies if not b.deleted]
+        entries = list(index.entries.values())
+        documents = [(index.entries[i], doc) for i, doc in index.documents.items()]
     urls = Urls(base)
     written = 0
 
@@ -62,17 +65,15 @@ def export_static(app: OParlApp, out_dir: str | Path, base_url: str) -> int:
         raise ValueError("the base URL must not have a query")
     write(urls.system, fetch(urls.system))
     write_list(urls.body_list)
-    for body in index.bodies:
-        if body.deleted:
-            continue
+    for body in bodies:
         for attr in BODY_LISTS:
             write_list(urls.body_attr_list(body, attr))
-    for entry in index.entries.values():
+    for entry in entries:
         url = urls.object(entry)
         write(url, fetch(url))
-    for file_id, doc in index.documents.items():
+    for file_entry, doc in documents:
         for kind in (ACCESS, DOWNLOAD):
-            url = urls.document(index.entries[file_id], kind, doc)
+            url = urls.document(file_entry, kind, doc)
             place(doc.path, root.joinpath(*url[len(base) :].strip("/").split("/")))
             written += 1
     log.info("wrote %d files below %s", written, root)
