@@ -87,6 +87,48 @@ def _codec_name(label: str | None) -> str | None:
         return None
 
 
+#: The first bytes of ``<?`` (or ``<`` and a name) in the wide encodings (XML 1.0, Appendix F).
+_SNIFF = (
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00?\x00", "utf-16-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+)
+
+
+def _sniffed(data: bytes) -> str | None:
+    """UTF-16 or UTF-32 without a byte order mark or label, told by the first character."""
+    for start, name in _SNIFF:
+        if data.startswith(start):
+            return name
+    return None
+
+
+def _usable_codec(codec: str, data: bytes) -> str:
+    """``codec``, or what the bytes say where a label cannot be followed.
+
+    A label that names no text encoding (``base64``, ``zlib``, ``rot13``) is read as UTF-8 (with
+    the cp1252 repair). UTF-16 and UTF-32 without a byte order mark: the order is read from the
+    first character (``<``); bytes that are ASCII there (the label lies) are read as UTF-8.
+    Python's ``utf-16`` decoder would raise for a stream without a BOM.
+    """
+    try:
+        info = codecs.lookup(codec)
+    except LookupError:
+        return "utf-8"
+    if not getattr(info, "_is_text_encoding", True):
+        return "utf-8"
+    if info.name in ("utf-16", "utf-32"):
+        width = 2 if info.name == "utf-16" else 4
+        lt = b"<".ljust(width, b"\x00")
+        if data.startswith(lt):
+            return info.name + "-le"
+        if data.startswith(lt[::-1]):
+            return info.name + "-be"
+        return "utf-8"
+    return codec
+
+
 @dataclass
 class DecodeReport:
     """What the decoder found: the label, how the bytes were read, control characters removed."""
@@ -154,9 +196,10 @@ class XmlDecoder:
             declared = _DECLARATION.match(data)
             label = self._charset or (declared.group(1).decode("ascii") if declared else None)
             self.report.label = label
-            codec = self._forced or _codec_name(label) or "utf-8"
+            codec = self._forced or _codec_name(label) or _sniffed(data) or "utf-8"
         if self._forced:
             codec = self._forced
+        codec = _usable_codec(codec, data)
         if codec in _REPAIRED_LABELS and not self._forced:
             self._repairing = True
             self._decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")

@@ -172,3 +172,25 @@ def test_list_pages_accept_or_explain(payload: Any) -> None:
     assert isinstance(page.data, list)
     for value in page.links.values():
         assert isinstance(value, str) and value
+
+
+def test_json_the_decoder_cannot_hold_is_repaired_or_refused_without_traceback() -> None:
+    """Found by the fuzz test: these raised RecursionError/ValueError out of the adapter."""
+    from ris_connector.adapters.oparl.jsondecode import decode_json_repairs
+
+    deep = _response(b"[" * 100_000 + b"]" * 100_000)
+    try:
+        decode_json_repairs(deep)
+    except InvalidPayload as exc:
+        assert "nested deeper" in str(exc) and exc.url == f"{BASE}/papers"
+    else:  # pragma: no cover - the assertion below explains
+        raise AssertionError("JSON nested 100,000 deep was accepted")
+    data, repairs = decode_json_repairs(_response(b'{"data": [{"size": ' + b"7" * 5000 + b', "name": "x"}]}'))
+    assert data == {"data": [{"size": None, "name": "x"}]} and repairs.huge_integers == 1
+    data, repairs = decode_json_repairs(_response(b'{"a": NaN, "b": [Infinity, -Infinity, 1e400], "c": 1.5}'))
+    assert data == {"a": None, "b": [None, None, None], "c": 1.5} and repairs.nonfinite == 4
+    data, repairs = decode_json_repairs(_response(b'{"name": "a\\ud800b", "\\udfff": [{"x": "\\ud83d\\ude00"}]}'))
+    assert data == {"name": "a\ufffdb", "\ufffd": [{"x": "\U0001f600"}]} and repairs.lone_surrogates == 2
+    json.dumps(data, ensure_ascii=False).encode("utf-8")  # storable now
+    data, repairs = decode_json_repairs(_response('{"name": "Bürgersaal"}'.encode("cp1252")))
+    assert data == {"name": "Bürgersaal"} and repairs.not_utf8

@@ -214,6 +214,24 @@ def test_ags_trimmed_and_padded(oparl_server, tmp_path) -> None:
             assert "oparl-q11-ags" in codes(report)
 
 
+# Issue 13: a real Somacos Body names two lists ``consultations`` and ``files``; they are read as
+# the spec's ``consultation`` and ``file`` lists (same streams, same records), each counted.
+def test_body_lists_under_other_names(oparl_server, tmp_path) -> None:
+    plain = oparl_server(scale=0.005)
+    odd = oparl_server(scale=0.005, quirks=["body_list_names"])
+    with SQLiteStore(tmp_path / "plain.db") as a, SQLiteStore(tmp_path / "odd.db") as b:
+        expected, report = sync(plain, a), sync(odd, b)
+        clean_run(report)
+        assert report.warnings["oparl-body-list-alias"]["count"] == 2
+        assert "'consultations' read as 'consultation'" in report.warnings["oparl-body-list-alias"]["example"]
+        for type_name in ("Consultation", "File"):
+            assert report.counts[type_name]["created"] == expected.counts[type_name]["created"] > 0, type_name
+        listed = {r.path.rsplit("/", 1)[-1] for r in odd.requests}
+        assert {"consultations", "files"} <= listed  # the lists themselves were read, not only embeddings
+        streams = set(b.stream_states("test"))
+        assert {f"{odd.body_url}|consultation", f"{odd.body_url}|file"} <= streams
+
+
 # Row 12: Sternberg answers ``limit`` with HTTP 400; detected as Sternberg, no limit is sent.
 def test_sternberg_gets_no_limit(oparl_server, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["limit_400"], vendor="sternberg")

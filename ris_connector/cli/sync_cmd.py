@@ -14,13 +14,14 @@ from ris_connector.cli.common import (
     EXIT_DEGRADED,
     EXIT_INCOMPLETE,
     EXIT_OK,
+    EXIT_USAGE,
     Progress,
     add_db_argument,
     open_db,
     print_json,
 )
 from ris_connector.config import SourceConfig, load_config, source_from_mapping
-from ris_connector.errors import ConfigError, LockedError
+from ris_connector.errors import ConfigError, LockedError, SourceError, StoreError
 from ris_connector.sync import RunReport, run_source
 from ris_connector.sync.report import COUNT_KINDS
 
@@ -117,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     sources, db = _sources(args)
     store = open_db(args, db, create=True)
     reports: list[RunReport] = []
+    misconfigured = False
     try:
         for source in sources:
             progress = Progress(source.name, enabled=not args.quiet)
@@ -132,6 +134,14 @@ def run(args: argparse.Namespace) -> int:
                 progress.done()
                 print(f"ris-connector: {exc}", file=sys.stderr)
                 report = RunReport(source.name, source.adapter, False, "", status="locked", errors=[str(exc)])
+            except (ConfigError, SourceError, StoreError) as exc:  # this source only: the next ones still run
+                progress.done()
+                if len(sources) == 1:
+                    raise
+                misconfigured = misconfigured or isinstance(exc, ConfigError)
+                kind = "configuration error: " if isinstance(exc, ConfigError) else ""
+                print(f"ris-connector: {source.name}: {kind}{exc}", file=sys.stderr)
+                report = RunReport(source.name, source.adapter, False, "", status="failed", errors=[str(exc)])
             progress.done()
             reports.append(report)
             if not args.json and not args.quiet:
@@ -144,6 +154,8 @@ def run(args: argparse.Namespace) -> int:
         store.close()
     if args.json:
         print_json(reports[0].to_json_dict() if len(reports) == 1 else combined(reports))
+    if misconfigured:
+        return EXIT_USAGE
     return _EXIT[overall_status(reports)]
 
 

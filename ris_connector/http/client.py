@@ -344,7 +344,12 @@ class HttpClient:
                 )
                 location = response.headers.get("location")
                 if status in _REDIRECTS and location:
-                    return urljoin(final_url, _location(location))
+                    try:
+                        return urljoin(final_url, _location(location))
+                    except ValueError:  # e.g. "http://[::1/x": no URL to follow (issue 13, fuzz test)
+                        raise InvalidPayload(
+                            f"HTTP {status} redirects to a URL that does not parse: {redact_url(location)}", url=url
+                        ) from None
                 return self._classify(call, response, final_url)
 
     def _check_deadline(self, call: _Call, url: str) -> None:

@@ -12,13 +12,14 @@ from urllib.parse import parse_qsl, urlsplit
 from lxml import etree
 from pydantic import ValidationError
 
-from ris_connector.adapters.base import AdapterContext, Rejected
+from ris_connector.adapters.base import AdapterContext, Notice, Rejected
 from ris_connector.clock import Clock
-from ris_connector.mapping.convert import ConvertContext, convert, present
+from ris_connector.mapping.convert import ConvertContext, PlaceholderValue, convert, present
 from ris_connector.mapping.model import FieldSpec, Mapping, RecordSpec, RelationSpec
 from ris_connector.mapping.paths import XmlLookup, element_to_dict, object_values
 from ris_connector.models import RECORD_TYPES, Meeting, Provenance, Record
 from ris_connector.normalize.ids import urn
+from ris_connector.normalize.records import INVALID_VALUE, validate_record, validation_reason
 from ris_connector.normalize.status import meeting_status
 from ris_connector.normalize.times import get_timezone
 
@@ -50,11 +51,33 @@ class Place:
         return [v for k, v in parse_qsl(urlsplit(self.url).query) if k.lower() == wanted]
 
 
-def validation_reason(exc: ValidationError) -> str:
-    """A quarantine reason naming each invalid field, its problem and (the start of) its value."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {str(e.get('input'))[:80]!r})" for e in exc.errors()
-    )
+#: Notice code of a placeholder (``N/A``, ``-``) where a value belongs: the field stays empty.
+PLACEHOLDER = "placeholder"
+#: What converting one value may raise (the converters' ValueError, and what odd values cause).
+VALUE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
+
+
+class Problems:
+    """What went wrong while one record was mapped: fatal problems, or notices of dropped values."""
+
+    def __init__(self, spec: RecordSpec, native: str, notices: list[Notice] | None) -> None:
+        self.spec = spec
+        self.native = native
+        self.fatal: list[str] = []
+        self.notices: list[Notice] = notices if notices is not None else []
+
+    def value(self, name: str, required: bool, exc: BaseException) -> None:
+        """A value of field ``name`` could not be converted: fatal if required, else dropped."""
+        if required:
+            self.fatal.append(f"{name}: {exc}")
+        else:
+            code = PLACEHOLDER if isinstance(exc, PlaceholderValue) else INVALID_VALUE
+            self.notices.append(Notice(code, f"{self.spec.type} {self.native}: {name}: {exc}; dropped"))
+
+    def empty(self, name: str, required: bool) -> None:
+        """Field ``name`` has no value: fatal if required."""
+        if required:
+            self.fatal.append(f"{name}: required but empty")
 
 
 class RecordBuilder:
@@ -127,49 +150,65 @@ class RecordBuilder:
         return None if value is None else str(value)
 
     # -- building ----------------------------------------------------------------------------
-    def build(self, spec: RecordSpec, node: Node, place: Place) -> Record | Rejected:
-        """The record ``node`` describes, or a :class:`Rejected` with the reason."""
+    def build(
+        self, spec: RecordSpec, node: Node, place: Place, notices: list[Notice] | None = None
+    ) -> Record | Rejected:
+        """The record ``node`` describes, or a :class:`Rejected` with the reason.
+
+        A value that cannot be converted costs the value, not the record: it is left out and a
+        notice appended to ``notices``. Only the native id and ``required`` fields and relations
+        quarantine the record.
+        """
         get = self._getter(node, place)
         try:
             native = self._read(node, spec.id, place, get)
-        except (ValueError, TypeError) as exc:
+        except VALUE_ERRORS as exc:
             return self.reject(spec, node, f"id: {exc}", None)
         if native is None or str(native).strip() == "":
             where = ", ".join(spec.id.path) or spec.id.param or "(id)"
             return self.reject(spec, node, f"no native id at {where}", None)
         native = str(native).strip()
         data: dict[str, Any] = {"id": urn(self.source, spec.type, native), "type": spec.type}
-        problems: list[str] = []
+        problems = Problems(spec, native, notices)
         ctx = replace(self._ctx, base_url=place.url, position=place.position)
         for name, field_spec in spec.fields.items():
             try:
                 value = self._read(node, field_spec, place, get, ctx)
-            except (ValueError, TypeError, KeyError, IndexError) as exc:
-                problems.append(f"{name}: {exc}")
+            except VALUE_ERRORS as exc:
+                problems.value(name, field_spec.required, exc)
                 continue
             if value is None or value == []:
-                if field_spec.required:
-                    problems.append(f"{name}: required but empty")
+                problems.empty(name, field_spec.required)
                 continue
             data[name] = value
         for name, relation in spec.relations.items():
             try:
                 value = self._relation(node, relation, place, get)
-            except (ValueError, TypeError) as exc:
-                problems.append(f"{name}: {exc}")
+            except VALUE_ERRORS as exc:
+                problems.value(name, relation.required, exc)
                 continue
             if value:
                 data[name] = value
-            elif relation.required:
-                problems.append(f"{name}: required but empty")
-        if problems:
-            return self.reject(spec, node, "; ".join(problems), native)
-        return self.finish(spec, node, data, native, place.url)
+            else:
+                problems.empty(name, relation.required)
+        if problems.fatal:
+            return self.reject(spec, node, "; ".join(problems.fatal), native)
+        return self.finish(spec, node, data, native, place.url, problems.notices)
 
     def finish(
-        self, spec: RecordSpec, node: Node, data: dict[str, Any], native: str | None, url: str | None
+        self,
+        spec: RecordSpec,
+        node: Node,
+        data: dict[str, Any],
+        native: str | None,
+        url: str | None,
+        notices: list[Notice] | None = None,
     ) -> Record | Rejected:
-        """The last step of every mapped record: meeting status, provenance, raw, validation."""
+        """The last step of every mapped record: meeting status, provenance, raw, validation.
+
+        A value the model refuses is dropped with a notice (see :func:`validate_record`); the
+        record is quarantined only when its identity or a ``required`` field fails.
+        """
         now = self.clock.now()
         if spec.type == Meeting.TYPE:
             data["status"] = meeting_status(
@@ -186,9 +225,12 @@ class RecordBuilder:
         if self.keep_raw:
             data["raw"] = self.raw(node)
         try:
-            return RECORD_TYPES[spec.type].model_validate(data)
+            record, dropped = validate_record(RECORD_TYPES[spec.type], data, required=spec.required_fields)
         except ValidationError as exc:
             return self.reject(spec, node, validation_reason(exc), native)
+        if notices is not None:
+            notices.extend(Notice(INVALID_VALUE, f"{spec.type} {native}: {d}") for d in dropped)
+        return record
 
     def _relation(self, node: Node, relation: RelationSpec, place: Place, get: Getter) -> str | list[str] | None:
         values: list[Any] = []

@@ -20,15 +20,14 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from ris_connector.adapters.base import Rejected
-from ris_connector.mapping.build import Place, RecordBuilder, native_text
-from ris_connector.mapping.convert import ConvertContext, convert, present, to_datetime
+from ris_connector.adapters.base import Notice, Rejected
+from ris_connector.mapping.build import VALUE_ERRORS, Place, Problems, RecordBuilder, native_text
+from ris_connector.mapping.convert import ConvertContext, convert, present, to_datetime, to_text
 from ris_connector.mapping.dateformats import Parser, parser_for
 from ris_connector.mapping.model import FieldSpec, RecordSpec, RelationSpec
 from ris_connector.mapping.paths import XmlLookup, element_matches, element_text
 from ris_connector.models import Meeting, Record
 from ris_connector.normalize.ids import urn
-from ris_connector.normalize.text import clean_text
 from ris_connector.normalize.times import get_timezone, localize
 
 #: Size of each memo (tag names, relation ids, inputs of repeated records); a full memo starts
@@ -242,8 +241,9 @@ class XmlPlan:
 
     def items(
         self, element: etree._Element, place: Place, positions: dict[str, int], seen: set[str]
-    ) -> Iterator[Record | Rejected]:
-        """What one record element yields: for each spec it matches, a record or a rejection.
+    ) -> Iterator[Record | Rejected | Notice]:
+        """What one record element yields: for each spec it matches, a record or a rejection,
+        after a notice for each value that could not be read (and was dropped).
 
         ``positions`` counts the elements per type (for ``position``); ``seen`` holds the ids of
         ``repeated`` records already yielded.
@@ -277,21 +277,30 @@ class XmlPlan:
                 continue
             kind = rec.spec.type
             position = positions[kind] = positions.get(kind, 0) + 1
+            notices: list[Notice] = []
             if rec.spec.repeated:
-                item = self._repeated(rec, element, view, place, position, seen)
-                if item is not None:
-                    yield item
-                continue
-            yield self.build(rec, element, view, place, position)
+                item = self._repeated(rec, element, view, place, position, seen, notices)
+            else:
+                item = self.build(rec, element, view, place, position, notices)
+            if item is not None:
+                yield from notices
+                yield item
 
     def _repeated(
-        self, rec: _Record, element: etree._Element, view: ElementValues, place: Place, position: int, seen: set[str]
+        self,
+        rec: _Record,
+        element: etree._Element,
+        view: ElementValues,
+        place: Place,
+        position: int,
+        seen: set[str],
+        notices: list[Notice],
     ) -> Record | Rejected | None:
         """A ``repeated`` record the first time; None again once the same values gave a record."""
         key = self._input_key(rec, view, place)
         if key is not None and key in self._ok_repeated:
             return None
-        item = self.build(rec, element, view, place, position)
+        item = self.build(rec, element, view, place, position, notices)
         if isinstance(item, Record):
             if key is not None:
                 if len(self._ok_repeated) >= _MAX_MEMO:
@@ -319,15 +328,21 @@ class XmlPlan:
         return key
 
     def build(
-        self, rec: _Record, element: etree._Element, view: ElementValues, place: Place, position: int
+        self,
+        rec: _Record,
+        element: etree._Element,
+        view: ElementValues,
+        place: Place,
+        position: int,
+        notices: list[Notice] | None = None,
     ) -> Record | Rejected:
-        """:meth:`RecordBuilder.build` for a compiled spec."""
+        """:meth:`RecordBuilder.build` for a compiled spec (dropped values noted in ``notices``)."""
         builder = self.builder
         spec = rec.spec
         url = place.url
         try:
             native = rec.id.to_value(rec.id.values(view, place), url, position)
-        except (ValueError, TypeError) as exc:
+        except VALUE_ERRORS as exc:
             return builder.reject(spec, element, f"id: {exc}", None)
         if native is None or str(native).strip() == "":
             where = ", ".join(spec.id.path) or spec.id.param or "(id)"
@@ -335,33 +350,32 @@ class XmlPlan:
         native = str(native).strip()
         source = builder.source
         data: dict[str, Any] = {"id": urn(source, spec.type, native), "type": spec.type}
-        problems: list[str] = []
+        problems = Problems(spec, native, notices)
         for field in rec.fields:
             try:
                 value = field.to_value(field.values(view, place), url, position)
-            except (ValueError, TypeError, KeyError, IndexError) as exc:
-                problems.append(f"{field.name}: {exc}")
+            except VALUE_ERRORS as exc:
+                problems.value(field.name, field.spec.required, exc)
                 continue
             if value is None or value == []:
-                if field.spec.required:
-                    problems.append(f"{field.name}: required but empty")
+                problems.empty(field.name, field.spec.required)
                 continue
             data[field.name] = value
         for name, relation in rec.relations:
             try:
                 found = relation.values(view, place)
                 ids = [self._target(relation.type, v) for v in found or ()]
-            except (ValueError, TypeError) as exc:
-                problems.append(f"{name}: {exc}")
+            except VALUE_ERRORS as exc:
+                problems.value(name, relation.spec.required, exc)
                 continue
             value = list(dict.fromkeys(ids)) if relation.spec.many else (ids[0] if ids else None)
             if value:
                 data[name] = value
-            elif relation.spec.required:
-                problems.append(f"{name}: required but empty")
-        if problems:
-            return builder.reject(spec, element, "; ".join(problems), native)
-        return builder.finish(spec, element, data, native, url)
+            else:
+                problems.empty(name, relation.spec.required)
+        if problems.fatal:
+            return builder.reject(spec, element, "; ".join(problems.fatal), native)
+        return builder.finish(spec, element, data, native, url, problems.notices)
 
 
 # -- converters ---------------------------------------------------------------------------------
@@ -390,14 +404,13 @@ def _converter(spec: FieldSpec, ctx: ConvertContext) -> Converter:
 
 
 def _text_converter(template: str | None) -> Converter:
-    def to_text(values: list[Any], _url: str | None, _position: int) -> Any:
+    def text_of(values: list[Any], _url: str | None, _position: int) -> Any:
         if not values:
             return None
-        value = values[0]
-        text = clean_text(value) if isinstance(value, str) else str(value)
-        return template.format(text) if template and text is not None else text
+        text = to_text(values[0])
+        return template.format(text) if template else text
 
-    return to_text
+    return text_of
 
 
 def _datetime_converter(spec: FieldSpec, ctx: ConvertContext) -> Converter | None:

@@ -57,8 +57,8 @@ def convert(values: list[Any], spec: FieldSpec, ctx: ConvertContext) -> Any:
     if kind == "raw":
         return value
     if kind == "text":
-        text = clean_text(value) if isinstance(value, str) else str(value)
-        return spec.template.format(text) if spec.template and text is not None else text
+        text = to_text(value)
+        return spec.template.format(text) if spec.template else text
     if kind == "url":
         text = spec.template.format(value) if spec.template else str(value)
         return urljoin(ctx.base_url, text) if ctx.base_url else text
@@ -73,6 +73,20 @@ def convert(values: list[Any], spec: FieldSpec, ctx: ConvertContext) -> Any:
     if kind == "date":
         return to_date(value, spec)
     return to_datetime(value, spec, ctx)
+
+
+class PlaceholderValue(ValueError):
+    """Text that stands for "no value" (``N/A``, ``-``, ``keine Angabe``): the field stays empty."""
+
+
+def to_text(value: Any) -> str:
+    """Cleaned text; :class:`PlaceholderValue` for a placeholder (counted, not silently empty)."""
+    if not isinstance(value, str):
+        return str(value)
+    text = clean_text(value)
+    if text is None:
+        raise PlaceholderValue(f"placeholder {value.strip()[:40]!r}")
+    return text
 
 
 def to_bool(value: Any, spec: FieldSpec) -> bool:

@@ -9,6 +9,7 @@ export of known shape needs only such a file, no Python code.
 from __future__ import annotations
 
 import sys
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -113,6 +114,12 @@ class RecordSpec(_Strict):
     @classmethod
     def _listify(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
+
+    @cached_property
+    def required_fields(self) -> frozenset[str]:
+        """Fields and relations marked ``required``: the record is quarantined if they fail."""
+        specs: dict[str, FieldSpec] = {**self.fields, **self.relations}
+        return frozenset(name for name, spec in specs.items() if spec.required)
 
     @field_validator("id", mode="before")
     @classmethod

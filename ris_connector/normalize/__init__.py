@@ -4,6 +4,7 @@ The helpers re-exported here are part of the public adapter API.
 """
 
 from ris_connector.normalize.ids import canonical_url, urn
+from ris_connector.normalize.records import record_items, validate_record
 from ris_connector.normalize.text import clean_text
 from ris_connector.normalize.times import format_query_datetime, get_timezone, parse_date, parse_datetime
 
@@ -14,5 +15,7 @@ __all__ = [
     "get_timezone",
     "parse_date",
     "parse_datetime",
+    "record_items",
     "urn",
+    "validate_record",
 ]

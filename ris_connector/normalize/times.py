@@ -17,6 +17,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
 
+#: Years a date of a council can have. Outside them a value is a placeholder (``0001-01-01``)
+#: or garbage, and near the ends of ``datetime`` conversions between time zones overflow.
+PLAUSIBLE_YEARS = (1000, 9000)
+
+
+def plausible_year(year: int) -> bool:
+    """Whether ``year`` is within :data:`PLAUSIBLE_YEARS`."""
+    return PLAUSIBLE_YEARS[0] <= year <= PLAUSIBLE_YEARS[1]
+
+
 _DOUBLE_COLON = re.compile(r"([+-]\d{2})::(\d{2})$")
 _COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 _BASIC_FORMAT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})?)?(Z)?$")

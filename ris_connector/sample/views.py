@@ -23,6 +23,7 @@ QUIRKS: frozenset[str] = frozenset(
         "file_double_slash",
         "ags_9",
         "ags_7",
+        "body_list_names",
         "limit_400",
         "thin_papers",
         "missing_mandatory",
@@ -216,6 +217,10 @@ class Renderer:
                 out["ags"] = out["ags"].lstrip("0")
             if "license_text" in q:
                 out["license"] = LICENSE_TEXT
+            if "body_list_names" in q:  # as a real Somacos Body names two of its lists
+                for spec, odd in (("consultation", "consultations"), ("file", "files")):
+                    if spec in out:
+                        out[odd] = out.pop(spec)
         elif t == "AgendaItem" and "missing_mandatory" in q:
             out["number"] = ""
         elif t == "LegislativeTerm" and "double_colon_tz" in q:

@@ -53,9 +53,11 @@ from ris_connector.errors import (
     RisError,
     SourceError,
     TransientError,
+    redact_url,
 )
 from ris_connector.http import HttpClient
 from ris_connector.jsontext import compact
+from ris_connector.logsafe import safe_text
 from ris_connector.models import NON_CONTENT_FIELDS, RECORD_TYPES, Provenance, Record
 from ris_connector.models.base import content_of, digest_of_content
 from ris_connector.store.base import READ_WHOLE_SOURCE, Store, WriteBatch
@@ -165,6 +167,31 @@ def changed_fields(
     return out
 
 
+def unexpected_error(source: str, exc: BaseException, adapter: Adapter | None) -> str:
+    """One line for an exception no part classified: the source, what it was reading, the error.
+
+    Adapters name what they read in ``reading`` (a URL, a document, an operation); the text of
+    the exception is cut short (it may quote a whole hostile value) and never raises itself.
+    """
+    reading = getattr(adapter, "reading", None) if adapter is not None else None
+    if isinstance(reading, str) and reading.startswith(("http://", "https://")):
+        reading = redact_url(reading)  # never a credential in a log line
+    where = f" while reading {reading}" if isinstance(reading, str) and reading else ""
+    try:
+        text = safe_text(" ".join(str(exc).split()))  # escaped (no forged log lines), clipped
+    except Exception:  # e.g. an integer too long to print
+        text = ""
+    return f"[{source}] failed{where}: unexpected {type(exc).__name__}" + (f": {text}" if text else "")
+
+
+def _close_quietly(adapter: Adapter, source: str) -> None:
+    """Let the adapter release its resources; a failure there must not hide the run's outcome."""
+    try:
+        adapter.close()
+    except Exception as exc:
+        log.warning("%s: adapter close failed: %s", source, type(exc).__name__)
+
+
 class _State:
     """The read-only state view an adapter gets."""
 
@@ -267,27 +294,29 @@ class SyncEngine:
         self.report = report
         self.run_id = self.store.start_run(self.config.name, self.adapter_cls.name, full=is_full, started=_iso(started))
         report.run_id = self.run_id
-        http = self._http or HttpClient(
-            self.config.url or "http://localhost/", self.config.http, source=self.config.name
-        )
-        self._sizes = ListSizes.load(self.store.kv_get(SIZES_NAMESPACE, self.config.name))
-        ctx = AdapterContext(
-            source=SourceSettings(
-                name=self.config.name,
-                timezone=self.config.timezone,
-                keep_raw=self.config.keep_raw,
-                url=self.config.url,
-            ),
-            http=http,
-            clock=self.clock,
-            state=_State(self.store, self.config.name),
-            full=is_full,
-            overlap=self.config.overlap,
-            list_budget=self._budget,
-        )
-        adapter = self.adapter_cls(ctx, self.options)
+        http: HttpClient | None = None
+        adapter: Adapter | None = None
         self._reconcile_safe = True
         try:
+            http = self._http or HttpClient(
+                self.config.url or "http://localhost/", self.config.http, source=self.config.name
+            )
+            self._sizes = ListSizes.load(self.store.kv_get(SIZES_NAMESPACE, self.config.name))
+            ctx = AdapterContext(
+                source=SourceSettings(
+                    name=self.config.name,
+                    timezone=self.config.timezone,
+                    keep_raw=self.config.keep_raw,
+                    url=self.config.url,
+                ),
+                http=http,
+                clock=self.clock,
+                state=_State(self.store, self.config.name),
+                full=is_full,
+                overlap=self.config.overlap,
+                list_budget=self._budget,
+            )
+            adapter = self.adapter_cls(ctx, self.options)
             self._consume(adapter.fetch())
             if self._list_cut is not None:  # ended early, and no checkpoint followed
                 self._cuts.append(self._list_cut)
@@ -320,16 +349,31 @@ class SyncEngine:
             report.error_classes.append(type(exc).__name__)
             self._flush_safely()
             raise
+        except Exception as exc:  # any other exception: the source fails, the process goes on
+            report.status = "failed"
+            message = unexpected_error(self.config.name, exc, adapter)
+            report.errors.append(message)
+            report.error_classes.append(type(exc).__name__)
+            log.error("%s", message)
+            log.debug("%s: traceback of the failure", self.config.name, exc_info=True)
+            self._flush_safely()
+        except BaseException as exc:  # interrupted (Ctrl-C, SystemExit): the run is closed, not left running
+            report.status = "failed"
+            report.errors.append(f"[{self.config.name}] interrupted ({type(exc).__name__})")
+            report.error_classes.append(type(exc).__name__)
+            raise
         finally:
-            adapter.close()
-            stats = http.stats
-            report.requests, report.retries, report.bytes_received = (
-                stats.requests,
-                stats.retries,
-                stats.bytes,
-            )
-            if self._http is None:
-                http.close()
+            if adapter is not None:
+                _close_quietly(adapter, self.config.name)
+            if http is not None:
+                stats = http.stats
+                report.requests, report.retries, report.bytes_received = (
+                    stats.requests,
+                    stats.retries,
+                    stats.bytes,
+                )
+                if self._http is None:
+                    http.close()
             report.finished = _iso(self.clock.now())
             report.duration_s = time.monotonic() - t0
             self.store.finish_run(
@@ -465,8 +509,11 @@ class SyncEngine:
         self.report.count(type_name, "quarantined")
         try:
             raw = json.dumps(item.raw, ensure_ascii=False, default=str)
-        except (TypeError, ValueError):
-            raw = json.dumps(repr(item.raw))
+        except (TypeError, ValueError, RecursionError):  # RecursionError: nested deeper than json goes
+            try:
+                raw = json.dumps(repr(item.raw))
+            except (ValueError, RecursionError):
+                raw = json.dumps(f"<{type(item.raw).__name__} that cannot be shown>")
         self._write().quarantine.append((item.type, item.ref, item.reason, raw))
         if item.ref:
             self._rejected.add(item.ref)

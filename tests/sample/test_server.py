@@ -223,6 +223,11 @@ def q_ags_9(srv: OParlServer) -> None:
     assert body(srv)["ags"] == "099990000"
 
 
+def q_body_list_names(srv: OParlServer) -> None:
+    got = body(srv)
+    assert "consultations" in got and "files" in got and "consultation" not in got and "file" not in got
+
+
 def q_ags_7(srv: OParlServer) -> None:
     assert body(srv)["ags"] == "9999000"
 

@@ -13,14 +13,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+from mapping_runs import Item, compiled_items, general_items
 from ristest import FIXTURES
 
-from ris_connector.adapters.base import Rejected
+from ris_connector.adapters.base import Notice
 from ris_connector.clock import FixedClock
 from ris_connector.mapping import Mapping, Place, RecordBuilder, load_mapping, parse_mapping
 from ris_connector.mapping.compiled import XmlPlan, compile_path
 from ris_connector.mapping.dateformats import _DIRECTIVES, compile_format
-from ris_connector.mapping.paths import XmlLookup, element_matches
 from ris_connector.models import Record
 from ris_connector.xmlsafe import XmlStream
 
@@ -38,43 +38,16 @@ def _builder(mapping: Mapping, *, keep_raw: bool = False) -> RecordBuilder:
     )
 
 
-def _general(builder: RecordBuilder, data: bytes, url: str | None) -> list[Record | Rejected]:
-    """The mapping interpreted element by element, spec by spec (the path before the plan)."""
-    out: list[Record | Rejected] = []
-    positions: dict[str, int] = {}
-    seen: set[str] = set()
-    for element in XmlStream([data], builder.mapping.record_tags()):
-        lookup = XmlLookup(element)
-        for spec in builder.mapping.xml_records():
-            if not any(element_matches(element, p) for p in spec.element):
-                continue
-            if not builder.matches(spec, element, Place(url=url, lookup=lookup)):
-                continue
-            positions[spec.type] = positions.get(spec.type, 0) + 1
-            item = builder.build(spec, element, Place(url=url, position=positions[spec.type], lookup=lookup))
-            if spec.repeated and isinstance(item, Record):
-                if item.id in seen:
-                    continue
-                seen.add(item.id)
-            out.append(item)
-    return out
+_general = general_items
+_compiled = compiled_items
 
 
-def _compiled(builder: RecordBuilder, data: bytes, url: str | None) -> list[Record | Rejected]:
-    plan = XmlPlan(builder)
-    positions: dict[str, int] = {}
-    seen: set[str] = set()
-    place = Place(url=url)
-    out: list[Record | Rejected] = []
-    for element in XmlStream([data], builder.mapping.record_tags()):
-        out.extend(plan.items(element, place, positions, seen))
-    return out
-
-
-def _view(items: list[Record | Rejected]) -> list[tuple[Any, ...]]:
+def _view(items: list[Item]) -> list[tuple[Any, ...]]:
     return [
         ("record", type(i).__name__, i.model_dump(mode="json"))
         if isinstance(i, Record)
+        else ("notice", i.code, i.message, i.count)
+        if isinstance(i, Notice)
         else ("rejected", i.type, i.ref, i.reason, i.raw)
         for i in items
     ]
@@ -229,22 +202,26 @@ def test_odd_export_maps_alike(keep_raw: bool, url: str | None) -> None:
     mapping = parse_mapping(tomllib.loads(ODD_MAPPING), "odd.toml")
     items = _both(mapping, ODD_EXPORT.encode("utf-8"), url, keep_raw=keep_raw)
     reasons = [i[3] for i in items if i[0] == "rejected"]
-    # the odd input really reaches the error paths (so the comparison covers them)
-    assert any("not a date-time in format" in r for r in reasons)
-    assert any("not a boolean" in r for r in reasons)
+    dropped = [i[2] for i in items if i[0] == "notice" and i[1] == "invalid-value"]
+    # the odd input really reaches the error paths (so the comparison covers them): values
+    # that cannot be read are dropped with a notice, only ids and required fields quarantine
+    assert any("start: not a date-time in format" in m and m.endswith("; dropped") for m in dropped)
+    assert any("cancelled: not a boolean" in m for m in dropped)
     assert any("required but empty" in r for r in reasons)
     assert any("no native id" in r for r in reasons)
+    assert not any("not a date-time" in r or "not a boolean" in r for r in reasons)
     persons = [i[2]["id"] for i in items if i[0] == "record" and i[1] == "Person"]
     assert persons == ["urn:ris:odd%20stadt:Person:P1", "urn:ris:odd%20stadt:Person:P2"]
-    # a repeated record met again with values that fail is still quarantined, each time
-    person_reasons = [i[3] for i in items if i[0] == "rejected" and i[1] == "Person"]
-    assert len(person_reasons) == 3 and "invalid literal for int()" in person_reasons[0]
+    # a repeated record met again with a value that fails is the same record without it:
+    # neither quarantined nor yielded again
+    assert not [i for i in items if i[0] == "rejected" and i[1] == "Person"]
 
 
-def test_unknown_timezone_in_a_field_is_a_rejection_either_way() -> None:
+def test_unknown_timezone_in_a_field_costs_the_value_either_way() -> None:
     text = ODD_MAPPING.replace('timezone = "UTC"', 'timezone = "Mars/Olympus"')
     items = _both(parse_mapping(tomllib.loads(text), "odd.toml"), ODD_EXPORT.encode("utf-8"), None)
-    assert any(i[0] == "rejected" and "unknown timezone" in i[3] for i in items)
+    assert any(i[0] == "notice" and "end: unknown timezone" in i[2] for i in items)
+    assert not any(i[0] == "rejected" and "unknown timezone" in i[3] for i in items)
 
 
 def test_paths_that_name_one_child_become_lookups() -> None:

@@ -39,14 +39,21 @@ def test_allris3_export_lands_normalized_in_the_store(allris: StaticServer, stor
     report = run_source(_source(allris), store, clock=FixedClock(NOW))
     assert report.complete and report.full
     assert {t: c["created"] for t, c in report.counts.items()} == {
-        "Meeting": 3,
+        "Meeting": 4,
         "Organization": 3,
         "AgendaItem": 3,
         "Consultation": 2,
         "Paper": 2,
     }
-    # One meeting has no date a parser could read: quarantined with its reason, the run goes on.
-    assert report.counts["Meeting"]["quarantined"] == 1
+    # One meeting has no date a parser could read: it costs the start, not the meeting (counted).
+    assert report.total("quarantined") == 0
+    assert report.warnings["invalid-value"]["count"] == 1
+    assert report.warnings["invalid-value"]["example"] == (
+        "Meeting 5004: start: not a date-time in format %Y%m%dT%H%M%SZ: 'kein Datum'; dropped"
+    )
+    undated = store.get("urn:ris:musterstadt:Meeting:5004").to_record()  # type: ignore[union-attr]
+    assert undated.start is None and undated.name == "Sitzung des Hauptausschusses"
+    assert undated.end is not None and undated.end.isoformat() == "2024-03-20T19:00:00+01:00"
     assert report.warnings["encoding-label"]["count"] == 3
 
     ha = store.get("urn:ris:musterstadt:Meeting:5001").to_record()  # type: ignore[union-attr]
@@ -154,11 +161,12 @@ def test_cli_sync_xml_with_shipped_mapping(
     assert main(["sync", "--xml", url, "--mapping", "allris3", "--db", str(db), "--json", "--name", "muster"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["counts"]["Paper"]["created"] == 2 and report["status"] == "complete"
-    # A local file works the same way; one of its four meetings has no readable date: 25 % of the
-    # meetings quarantined is above max_quarantine_fraction, so the run is degraded (exit 4).
-    assert main(["sync", "--xml", str(ALLRIS / "si010.xml"), "--mapping", "allris3", "--db", str(db), "--json"]) == 4
-    degraded = json.loads(capsys.readouterr().out)
-    assert degraded["counts"]["Meeting"]["quarantined"] == 1 and degraded["status"] == "degraded"
+    # A local file works the same way; one of its four meetings has no readable date: it is stored
+    # without its start (a counted notice), so nothing is quarantined and the run is complete.
+    assert main(["sync", "--xml", str(ALLRIS / "si010.xml"), "--mapping", "allris3", "--db", str(db), "--json"]) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert local["counts"]["Meeting"]["created"] == 4 and local["counts"]["Meeting"]["quarantined"] == 0
+    assert [w["count"] for w in local["warnings"] if w["code"] == "invalid-value"] == [1]
     # Usage errors exit with 2, a source that cannot be read with 3.
     assert main(["sync", "--xml", url, "--db", str(db)]) == 2
     assert main(["sync", "--xml", url, "--mapping", "no-such-mapping", "--db", str(db)]) == 2

@@ -21,7 +21,7 @@ from ris_connector.adapters.base import (
     MissingReference,
     Notice,
 )
-from ris_connector.adapters.oparl.jsondecode import decode_json
+from ris_connector.adapters.oparl.jsondecode import decode_json_repairs
 from ris_connector.adapters.oparl.normalize import OParlNormalizer, is_thin
 from ris_connector.adapters.oparl.pages import DECODED_FACTOR, AheadTrust, Page, Paginator, decoded_estimate, to_page
 from ris_connector.adapters.oparl.vendors import PROFILES, VendorProfile, detect_vendor
@@ -35,7 +35,7 @@ from ris_connector.errors import (
     SourceError,
 )
 from ris_connector.http import HttpResponse
-from ris_connector.normalize.ids import canonical_url, short_type, type_from_url, type_version
+from ris_connector.normalize.ids import canonical_url, is_url, short_type, type_from_url, type_version, url_id
 from ris_connector.normalize.times import format_query_datetime, get_timezone
 
 #: Body attribute -> record type of the external list, per OParl version.
@@ -48,6 +48,22 @@ LISTS_1_1 = {
     "file": "File",
     "locationList": "Location",
     "legislativeTermList": "LegislativeTerm",
+}
+#: Body attributes that real servers use for a list instead of the spec's name -> that name.
+#: ``consultations`` and ``files`` were seen on a real Somacos Body (OParl 1.1); the other
+#: plurals follow the same pattern. Read only when the spec's name is absent.
+LIST_ALIASES = {
+    "consultations": "consultation",
+    "files": "file",
+    "organizations": "organization",
+    "persons": "person",
+    "people": "person",
+    "memberships": "membership",
+    "meetings": "meeting",
+    "agendaItems": "agendaItem",
+    "papers": "paper",
+    "locations": "locationList",
+    "legislativeTerms": "legislativeTermList",
 }
 _LIST_ORDER = (
     "organization",
@@ -148,6 +164,8 @@ class OParlAdapter(Adapter):
         self.concurrency = options.concurrency or ctx.http.settings.max_connections
         self._pool: ThreadPoolExecutor | None = None
         self._trust = AheadTrust()
+        self.reading: str | None = None
+        """The URL whose answer is being read (named if the run fails unexpectedly)."""
 
     # --- HTTP -------------------------------------------------------------------
     def _url(self, url: str) -> str:
@@ -204,13 +222,16 @@ class OParlAdapter(Adapter):
                 f"{DECODED_FACTOR} x {setting} ({limit}); the run is incomplete",
                 url=resp.url,
             )
-        data, repaired = decode_json(resp)
-        if repaired:
-            self._pending_notices.append(
-                Notice(
-                    "oparl-q16-control-characters", f"{resp.url}: {repaired} raw control characters in JSON", repaired
-                )
-            )
+        data, repairs = decode_json_repairs(resp)
+        for code, count, what in (
+            ("oparl-q16-control-characters", repairs.control_characters, "raw control characters in JSON"),
+            ("oparl-json-nonfinite", repairs.nonfinite, "NaN, Infinity or overflowing numbers read as null"),
+            ("oparl-json-huge-integer", repairs.huge_integers, "integers of more than 4300 digits read as null"),
+            ("oparl-json-lone-surrogate", repairs.lone_surrogates, "strings with lone surrogates repaired"),
+            ("oparl-json-not-utf8", int(repairs.not_utf8), "body that is no UTF-8, read as cp1252"),
+        ):
+            if count:
+                self._pending_notices.append(Notice(code, f"{resp.url}: {count} {what}", count))
         return data
 
     def _page(self, url: str, expected: str, filters: dict[str, str], first: bool) -> Page:
@@ -272,6 +293,7 @@ class OParlAdapter(Adapter):
 
     # --- fetch ------------------------------------------------------------------
     def fetch(self) -> Iterator[Item]:
+        self.reading = self.system_url
         system, resp = self._get(self.system_url)
         yield from self._drain()
         if not isinstance(system, dict) or short_type(system.get("type")) != "System":
@@ -287,16 +309,17 @@ class OParlAdapter(Adapter):
         for code, message in self.vendor.notes:
             yield Notice(code, message)
         body_url = system.get("body")
-        if not isinstance(body_url, str):
+        if not isinstance(body_url, str) or not is_url(body_url):
             raise InvalidPayload("System has no body list URL", url=resp.url)
         bodies: list[dict[str, Any]] = []
         paginator = Paginator(lambda u, first: self._page(u, "Body", {}, first), **self._page_bound())
         for page in paginator.forward(body_url):
+            self.reading = page.url
             yield from page.notices
             yield from self._drain()
             for obj in page.data:
                 yield from self.normalizer.items(obj, expected="Body", url=page.url)
-                if isinstance(obj, dict) and obj.get("deleted") is not True and isinstance(obj.get("id"), str):
+                if isinstance(obj, dict) and obj.get("deleted") is not True and self.normalizer.url_id(obj.get("id")):
                     bodies.append(obj)
             page.data.clear()  # the decoded page is not held while the next one loads
             if self.ctx.list_budget.exhausted:
@@ -313,9 +336,9 @@ class OParlAdapter(Adapter):
         self.version = version
         if self.opts.vendor is None:
             self.vendor = detect_vendor(system, fetched_url)
-        claimed = system.get("id")
-        if isinstance(claimed, str):
-            claimed_c = canonical_url(claimed, scheme_for=self.scheme_for)
+        claimed = url_id(system.get("id"), scheme_for=self.scheme_for)  # None: no id, or no URL
+        if claimed is not None:
+            claimed_c = claimed
             fetched_c = canonical_url(fetched_url, scheme_for=self.scheme_for)
             if claimed_c != fetched_c:
                 suffix = _common_suffix(claimed_c, fetched_c)
@@ -331,12 +354,39 @@ class OParlAdapter(Adapter):
                         )
                     )
 
+    def _list_urls(self, body: dict[str, Any], body_id: str) -> tuple[dict[str, str], list[Notice]]:
+        """Body attribute -> list URL, for the lists this version has; odd names and values noted.
+
+        A list under a name of :data:`LIST_ALIASES` is read as the spec's list when the spec's
+        name is absent. A list whose value is no URL is skipped with a ``pagination-`` notice, so
+        the run deletes nothing for absence.
+        """
+        catalogue = LISTS_1_0 if self.version == "1.0" else LISTS_1_1
+        notices: list[Notice] = []
+        values = {n: body.get(n) for n in _LIST_ORDER if n in catalogue}
+        for alias, name in LIST_ALIASES.items():
+            if alias in body and name in values and values[name] in (None, ""):
+                values[name] = body[alias]
+                notices.append(Notice("oparl-body-list-alias", f"{body_id}: list {alias!r} read as {name!r}"))
+        urls: dict[str, str] = {}
+        for name, value in values.items():
+            if value is None or value == "":
+                continue
+            if isinstance(value, str) and is_url(value):
+                urls[name] = value
+            else:
+                shown = repr(value)[:80] if isinstance(value, str) else type(value).__name__
+                notices.append(Notice("pagination-bad-list-url", f"{body_id}: list {name} {shown} is no URL; skipped"))
+        return urls, notices
+
     def _lists(self, body: dict[str, Any], body_id: str) -> Iterator[Item]:
         catalogue = LISTS_1_0 if self.version == "1.0" else LISTS_1_1
-        names = [n for n in _LIST_ORDER if n in catalogue and isinstance(body.get(n), str) and body.get(n)]
+        urls, notices = self._list_urls(body, body_id)
+        yield from notices
+        names = list(urls)
         if self.opts.lists is not None:
             names = [n for n in names if n in self.opts.lists]
-        runs = [self._plan(body_id, name, str(body[name]), catalogue[name]) for name in names]
+        runs = [self._plan(body_id, name, urls[name], catalogue[name]) for name in names]
         for i, run in enumerate(runs):
             # The first pages of the next lists are requested while this one is read.
             for upcoming in runs[i : i + self.concurrency]:
@@ -416,6 +466,7 @@ class OParlAdapter(Adapter):
         run.first_page = None
         entries = 0  # the list's size: evidence for absence deletes (embedded copies skipped included)
         for number, page in enumerate(pages):
+            self.reading = page.url
             if waiting or tail is not paginator:
                 for run_ahead in started:
                     self._paginator(run_ahead).top_up()
@@ -424,15 +475,12 @@ class OParlAdapter(Adapter):
             yield from self._drain()
             all_known = False
             if strategy == "newest_pages" and number > 0 and page.data:
-                ids = [
-                    self.normalizer.canonical(o["id"])
-                    for o in page.data
-                    if isinstance(o, dict) and isinstance(o.get("id"), str)
-                ]
+                found = (self.normalizer.url_id(o.get("id")) for o in page.data if isinstance(o, dict))
+                ids = [i for i in found if i is not None]
                 all_known = len(self.ctx.state.known_ids(ids)) == len(page.data)
             entries += len(page.data)
             for obj in page.data:
-                if self.opts.fetch_thin and is_thin(obj):
+                if self.opts.fetch_thin and is_thin(obj) and self.normalizer.url_id(obj["id"]) is not None:
                     yield Notice("oparl-q13-thin-object", f"{obj.get('id')}: list entry without content; fetched")
                     yield from self._fetch_object(str(obj["id"]), expected, body_id=run.body)
                     continue
@@ -449,6 +497,7 @@ class OParlAdapter(Adapter):
 
     # --- single objects ---------------------------------------------------------
     def _fetch_object(self, object_id: str, expected: str | None, body_id: str | None) -> Iterator[Item]:
+        self.reading = object_id
         data, resp = self._get(object_id)
         yield from self._drain()
         if isinstance(data, list):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import math
 import re
 from collections.abc import Callable
 from datetime import date, datetime, tzinfo
@@ -13,9 +13,13 @@ from typing import Any, TypeVar
 from ris_connector.adapters.base import Notice
 from ris_connector.normalize.ids import canonical_url, is_url
 from ris_connector.normalize.text import LONGEST_PLACEHOLDER, clean_text
-from ris_connector.normalize.times import parse_date, parse_datetime
+from ris_connector.normalize.times import PLAUSIBLE_YEARS, parse_date, parse_datetime, plausible_year
 
-T = TypeVar("T")
+D = TypeVar("D", date, datetime)
+#: Integers beyond 64 bits are no size, order or position (and not every store takes them).
+_HUGE_INT = 2**63
+_TRUE = frozenset({"true", "1", "ja", "yes", "wahr"})
+_FALSE = frozenset({"false", "0", "nein", "no", "falsch"})
 #: Date-time strings a normalizer remembers (many records share created/modified stamps).
 _TIMES_CACHE = 4096
 
@@ -50,6 +54,15 @@ MIME_BY_EXTENSION = {
 }
 
 
+def show(value: Any, limit: int = 80) -> str:
+    """The start of a value for a notice: never more than ``limit`` characters, never raising."""
+    try:
+        text = repr(value[:limit] if isinstance(value, str) else value)
+    except (ValueError, RecursionError):  # an integer beyond the str conversion limit, deep nesting
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class FieldReader:
     """Reads values of one record; collects notices instead of failing on a bad field."""
 
@@ -76,7 +89,11 @@ class FieldReader:
         self.notices.append(Notice(code, f"{self.where}: {message}"))
 
     def text(self, value: Any, field: str = "") -> str | None:
-        """A cleaned string; placeholders (``"N/A"``, ``" "``, ``""``) become None (quirk 18)."""
+        """A cleaned string; placeholders (``"N/A"``, ``" "``, ``""``) become None (quirk 18).
+
+        Numbers are kept as their text; booleans, non-finite numbers and structures are
+        dropped with a notice.
+        """
         if value is None:
             return None
         if type(value) is str and len(value) > LONGEST_PLACEHOLDER and value.isprintable():
@@ -86,11 +103,17 @@ class FieldReader:
         if isinstance(value, (dict, list)):
             if isinstance(value, list) and len(value) == 1 and not isinstance(value[0], (dict, list)):
                 return self.text(value[0], field)
-            self.note("unexpected-structure", f"{field}: expected text, got {type(value).__name__}")
+            self.note("unexpected-structure", f"{field}: expected text, got {type(value).__name__}; dropped")
+            return None
+        if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
+            self.note("invalid-value", f"{field}: {show(value)} is not text; dropped")
+            return None
+        if isinstance(value, int) and abs(value) >= _HUGE_INT:
+            self.note("invalid-value", f"{field}: number of {value.bit_length()} bits is not text; dropped")
             return None
         cleaned = clean_text(value)
-        if cleaned is None and isinstance(value, str) and value:
-            self.note("oparl-q18-placeholder", f"{field}: placeholder {value!r} dropped")
+        if cleaned is None and isinstance(value, str):
+            self._placeholder(value, field)
         return cleaned
 
     def texts(self, value: Any, field: str = "") -> list[str]:
@@ -104,35 +127,46 @@ class FieldReader:
         return out
 
     def url(self, value: Any, field: str = "") -> str | None:
-        """A URL as given (repaired of spaces and ``//``), or None."""
-        text = self.text(value, field)
-        if text is None:
-            return None
-        return text
+        """A URL as given; the record model keeps only http(s) URLs (``unsafe-url`` notices)."""
+        return self.text(value, field)
 
     def ref(self, value: Any, field: str = "") -> str | None:
         """The canonical id of a referenced object given as URL; numbers are dropped (quirk 37)."""
         if value is None:
             return None
         if type(value) is str and value.startswith(("http://", "https://")):
-            return self.canonical(value)  # the common case; is_url below says the same
+            try:
+                return self.canonical(value)  # the common case; is_url below says the same
+            except ValueError:
+                self.note("invalid-reference", f"{field}: {show(value)} is not a URL; dropped")
+                return None
         if isinstance(value, dict):
             raw_id = value.get("id")
-            return self.ref(raw_id, field) if raw_id is not None else None
+            if not isinstance(raw_id, str):
+                self.note("invalid-reference", f"{field}: object without id where a reference is expected; dropped")
+                return None
+            return self.ref(raw_id, field)
         if isinstance(value, list):
             if len(value) == 1:
                 self.note("oparl-q7-array", f"{field}: one-element array where a reference is expected")
                 return self.ref(value[0], field)
-            if not value:
-                return None
+            if value:
+                self.note("invalid-reference", f"{field}: {len(value)} values where one reference is expected; dropped")
+            return None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            self.note("oparl-q37-number-reference", f"{field}: number {value!r} where a URL is expected; dropped")
+            self.note("oparl-q37-number-reference", f"{field}: number {show(value)} where a URL is expected; dropped")
             return None
         if not is_url(value):
-            if value not in ("", None) and clean_text(value) is not None:
-                self.note("invalid-reference", f"{field}: {str(value)[:80]!r} is not a URL; dropped")
+            if isinstance(value, str) and clean_text(value) is None:
+                self._placeholder(value, field)
+            else:
+                self.note("invalid-reference", f"{field}: {show(value)} is not a URL; dropped")
             return None
-        return self.canonical(str(value))
+        try:
+            return self.canonical(str(value))
+        except ValueError:
+            self.note("invalid-reference", f"{field}: {show(value)} is not a URL; dropped")
+            return None
 
     def refs(self, value: Any, field: str = "") -> list[str]:
         """References as a list; a single reference becomes a list (quirk 19/37)."""
@@ -159,58 +193,92 @@ class FieldReader:
                 except ValueError:
                     pass
                 else:
-                    if len(self.times) >= _TIMES_CACHE:
-                        self.times.clear()
-                    self.times[value] = parsed
-                    return parsed
+                    if plausible_year(parsed.year):
+                        if len(self.times) >= _TIMES_CACHE:
+                            self.times.clear()
+                        self.times[value] = parsed
+                        return parsed
         if isinstance(value, str):
             text = value.strip()
             if _DATE_ONLY.match(text):
                 self.note("oparl-q37-date-for-datetime", f"{field}: date {text!r} where a date-time is expected")
             elif _ISO_TIME.match(text) and not _OFFSET.search(text):
-                self.note("oparl-q37-naive-datetime", f"{field}: {text!r} has no UTC offset; read in {self.tz}")
+                self.note("oparl-q37-naive-datetime", f"{field}: {show(text)} has no UTC offset; read in {self.tz}")
         return self._parse(value, field, lambda v: parse_datetime(v, self.tz), "date-time")
 
     def date(self, value: Any, field: str = "") -> date | None:
         """A date; date-times in date fields are truncated to their date (quirk 17)."""
         if isinstance(value, str) and len(value.strip()) > 10:
-            self.note("oparl-q17-datetime-in-date", f"{field}: date-time {value!r} where a date is expected")
+            self.note("oparl-q17-datetime-in-date", f"{field}: date-time {show(value)} where a date is expected")
         return self._parse(value, field, parse_date, "date")
 
-    def _parse(self, value: Any, field: str, parse: Callable[[Any], T | None], what: str) -> T | None:
-        if value is None or isinstance(value, (dict, list)):
+    def _parse(self, value: Any, field: str, parse: Callable[[Any], D | None], what: str) -> D | None:
+        if value is None:
+            return None
+        if isinstance(value, (dict, list)):
+            self.note("unexpected-structure", f"{field}: expected a {what}, got {type(value).__name__}; dropped")
             return None
         if isinstance(value, str) and "::" in value:
-            self.note("oparl-q17-double-colon", f"{field}: offset written with '::' ({value!r})")
+            self.note("oparl-q17-double-colon", f"{field}: offset written with '::' ({show(value)})")
         try:
-            return parse(value)
-        except (ValueError, OverflowError):
-            self.note("invalid-value", f"{field}: {str(value)[:60]!r} is not a {what}; dropped")
+            parsed = parse(value)
+        except (ValueError, OverflowError, OSError):
+            self.note("invalid-value", f"{field}: {show(value)} is not a {what}; dropped")
             return None
+        if parsed is None:
+            if isinstance(value, str):
+                self._placeholder(value, field)
+            return None
+        if not plausible_year(parsed.year):
+            years = "-".join(map(str, PLAUSIBLE_YEARS))
+            self.note("implausible-date", f"{field}: {show(value)} is outside the years {years}; dropped")
+            return None
+        return parsed
 
     def boolean(self, value: Any, field: str = "") -> bool | None:
         """A boolean from true/false, 1/0, "true"/"ja"/"nein"."""
         if value is None or isinstance(value, bool):
             return value
-        text = str(value).strip().lower()
-        if text in {"true", "1", "ja", "yes", "wahr"}:
-            return True
-        if text in {"false", "0", "nein", "no", "falsch"}:
-            return False
-        if text not in {"", "n/a"}:
-            self.note("invalid-value", f"{field}: {value!r} is not a boolean; dropped")
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            if clean_text(text) is None:
+                self._placeholder(value, field)
+                return None
+        elif type(value) is int and value in (0, 1):
+            return value == 1
+        self.note("invalid-value", f"{field}: {show(value)} is not a boolean; dropped")
         return None
 
     def integer(self, value: Any, field: str = "") -> int | None:
-        """An integer from a number or numeric text."""
-        if value is None or isinstance(value, bool):
+        """An integer from a number or numeric text, within 64 bits."""
+        if value is None:
             return None
-        try:
-            return int(str(value).strip()) if not isinstance(value, int) else value
-        except ValueError:
-            if clean_text(value) is not None:
-                self.note("invalid-value", f"{field}: {value!r} is not an integer; dropped")
-            return None
+        number: int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and len(value) <= 40:
+            try:
+                number = int(value.strip())
+            except ValueError:
+                number = None
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        if number is not None and -_HUGE_INT < number < _HUGE_INT:
+            return number
+        if isinstance(value, str) and clean_text(value) is None:
+            self._placeholder(value, field)
+        else:
+            self.note("invalid-value", f"{field}: {show(value)} is not an integer; dropped")
+        return None
+
+    def _placeholder(self, value: str, field: str) -> None:
+        """Note a placeholder such as ``"N/A"`` given for a value (an empty string says nothing)."""
+        if value:
+            self.note("oparl-q18-placeholder", f"{field}: placeholder {show(value)} dropped")
 
     def mime_type(self, value: Any) -> str | None:
         """A MIME type; bare extensions such as ``"pdf"`` are mapped (quirk 18)."""
@@ -223,14 +291,17 @@ class FieldReader:
             return mapped
         return text.lower()
 
-    def geojson(self, value: Any) -> dict[str, Any] | None:
+    def geojson(self, value: Any, field: str = "geojson") -> dict[str, Any] | None:
         """GeoJSON if it is well-formed enough to draw; otherwise dropped (quirk 27)."""
         if value is None:
             return None
-        if not isinstance(value, dict) or not _valid_geojson(value):
-            self.note("oparl-q27-geojson", f"invalid GeoJSON dropped: {json.dumps(value, default=str)[:80]}")
-            return None
-        return value
+        try:
+            if isinstance(value, dict) and _valid_geojson(value):
+                return value
+        except RecursionError:  # collections nested deeper than the checker goes
+            pass
+        self.note("oparl-q27-geojson", f"{field}: invalid GeoJSON dropped: {show(value)}")
+        return None
 
 
 def _valid_position(pos: Any) -> bool:

@@ -17,7 +17,7 @@ import orjson
 from pydantic import ValidationError
 
 from ris_connector.adapters.base import Item, Notice, Rejected, Tombstone
-from ris_connector.adapters.oparl.fields import FieldReader, normalize_ags
+from ris_connector.adapters.oparl.fields import FieldReader, normalize_ags, show
 from ris_connector.clock import Clock
 from ris_connector.models import (
     AgendaItem,
@@ -35,7 +35,9 @@ from ris_connector.models import (
     System,
 )
 from ris_connector.normalize.ids import canonical_url, is_url, repair_url, short_type, type_from_url, url_id
+from ris_connector.normalize.records import validate_record
 from ris_connector.normalize.status import meeting_status
+from ris_connector.normalize.text import clean_text
 
 #: Keys that a "thin" list entry has (quirk 13: the real object must be fetched one by one).
 THIN_KEYS = frozenset({"id", "type", "created", "modified", "deleted"})
@@ -138,7 +140,11 @@ class OParlNormalizer:
         try:
             return hash((rid, orjson.dumps(obj)))
         except TypeError:
+            pass
+        try:
             return hash((rid, repr(obj)))
+        except (ValueError, RecursionError):  # beyond the int-to-text limit, deeper than repr goes
+            return hash((rid, id(obj)))  # never equal to another copy: normalized again
 
     # --- entry point -------------------------------------------------------------
     def items(
@@ -171,10 +177,11 @@ class OParlNormalizer:
         out: list[Item | _Seen],
     ) -> str | None:
         """Append the items for ``obj`` to ``out``; return its id (or None if rejected)."""
+        at = f"{parent.id} {field}: " if parent is not None else ""  # where an embedded object was
         if not isinstance(obj, dict):
             if isinstance(obj, str) and (ref := self.url_id(obj)) is not None:
                 return ref  # a reference where an object was expected (quirk 6)
-            out.append(Rejected(f"expected an OParl object, got {type(obj).__name__}{_on(url)}", obj, expected))
+            out.append(Rejected(f"{at}expected an OParl object, got {type(obj).__name__}{_on(url)}", obj, expected))
             return None
         raw_type = obj.get("type")
         known = self._types.get(raw_type) if type(raw_type) is str else None
@@ -191,7 +198,7 @@ class OParlNormalizer:
         if isinstance(raw_id, str) and raw_id.strip():
             checked = self.url_id(raw_id)
             if checked is None:
-                out.append(Rejected(f"id {raw_id[:80]!r} is not a URL{_on(url)}", obj, type_name or expected))
+                out.append(Rejected(f"{at}id {raw_id[:80]!r} is not a URL{_on(url)}", obj, type_name or expected))
                 return None
             rid = checked
         elif parent is not None and raw_id in (None, ""):
@@ -199,27 +206,27 @@ class OParlNormalizer:
             rid = f"{parent.id}#{suffix}"
             out.append(Notice("oparl-q24-embedded-without-id", f"{parent.id}: embedded {field} without id"))
         else:
-            out.append(Rejected(f"object without id{_on(url)}", obj, type_name or expected))
+            out.append(Rejected(f"{at}object without id{_on(url)}", obj, type_name or expected))
             return None
         if type_name is None:
             type_name = expected or type_from_url(rid)
             if obj.get("type") is not None and short_type(obj.get("type")) is None:
-                out.append(Rejected(f"unknown type {str(obj.get('type'))[:80]!r}", obj, expected, rid))
+                out.append(Rejected(f"{at}unknown type {show(obj.get('type'))}", obj, expected, rid))
                 return None
             if type_name is None:
-                out.append(Rejected("object without type", obj, None, rid))
+                out.append(Rejected(f"{at}object without type", obj, None, rid))
                 return None
             code = "oparl-q4-tombstone-without-type" if obj.get("deleted") is True else "oparl-q5-missing-type"
             out.append(Notice(code, f"{rid}: no type, read as {type_name}"))
         elif odd_uri:
             out.append(Notice("oparl-q36-type-uri", f"{rid}: type URI spelled {raw_type!r}"))
         deleted = obj.get("deleted")
-        if deleted is True or (deleted is not None and deleted is not False and str(deleted).lower() == "true"):
+        if deleted is True or (isinstance(deleted, str) and deleted.strip().lower() == "true"):
             out.append(Tombstone(rid, type_name))
             return rid
         builder = self._BUILDERS.get(type_name)
         if builder is None:
-            out.append(Rejected(f"type {type_name} is not a record type", obj, type_name, rid))
+            out.append(Rejected(f"{at}type {type_name} is not a record type", obj, type_name, rid))
             return None
         key = self._dedup_key(rid, obj) if type_name in EMBEDDABLE else None
         if key is not None and key in self._seen:
@@ -232,10 +239,12 @@ class OParlNormalizer:
             children: list[Item | _Seen] = []
             fields = builder(self, obj, rid, reader, body, parent, children)
             self._common(fields, type_name, obj, reader, body, parent, url)
-            record = _RECORD_TYPES[type_name].model_validate(fields, by_alias=False, by_name=True)
-        except (ValidationError, ValueError, TypeError) as exc:
-            out.append(Rejected(f"cannot normalize {type_name}: {exc}", obj, type_name, rid))
+            record, dropped = validate_record(_RECORD_TYPES[type_name], fields, by_name=True)
+        except (ValidationError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+            out.append(Rejected(f"cannot normalize {type_name}: {_reason(exc)}", obj, type_name, rid))
             return None
+        for value in dropped:
+            reader.note("invalid-value", str(value))
         if key is not None:
             self._seen.add(key)
         out.extend(notices)
@@ -294,11 +303,25 @@ class OParlNormalizer:
         out: list[Item | _Seen],
         index: int | None = None,
     ) -> str | None:
-        """Flatten one embedded object (or take a URL given instead, quirk 6); return its id."""
+        """Flatten one embedded object (or take a URL given instead, quirk 6); return its id.
+
+        Anything else (a number, a list of several, text that is no URL) is dropped with a notice.
+        """
         if value is None or value == "" or value == {}:
             return None
         if isinstance(value, str):
-            return self.url_id(value)
+            rid = self.url_id(value)
+            if rid is None:
+                code = "invalid-reference" if clean_text(value) is not None else "oparl-q18-placeholder"
+                out.append(Notice(code, f"{owner.id}: {field}: {show(value)} is not a URL; dropped"))
+            return rid
+        if isinstance(value, list) and len(value) == 1 and index is None:
+            out.append(Notice("oparl-q7-array", f"{owner.id}: {field}: one-element array where an object is expected"))
+            return self._embed(value[0], expected, field, owner, body, out)
+        if not isinstance(value, dict):
+            what = f"{len(value)} values" if isinstance(value, list) else show(value)
+            out.append(Notice("invalid-value", f"{owner.id}: {field}: {what} where an object is expected; dropped"))
+            return None
         return self._object(value, expected, body, None, owner, field, index, out)
 
     def _embed_list(
@@ -680,7 +703,11 @@ class OParlNormalizer:
         text = r.url(value, field)
         if text is None:
             return None
-        repaired = repair_url(text)
+        try:
+            repaired = repair_url(text)
+        except ValueError:
+            r.note("invalid-value", f"{field}: {show(text)} is not a URL; dropped")
+            return None
         if repaired != text:
             code = "oparl-q8-double-slash" if "//" in text.split("://", 1)[-1] else "oparl-q37-url-characters"
             r.note(code, f"{field} repaired: {text[:100]!r}")
@@ -695,11 +722,11 @@ class OParlNormalizer:
         parent: Parent | None,
         out: list[Item | _Seen],
     ) -> dict[str, Any]:
-        geo = o.get("geojson") if "geojson" in o else o.get("geometry")
+        geo_field = "geojson" if "geojson" in o else "geometry"
         return dict(  # Location
             id=rid,
             description=r.text(o.get("description"), "description"),
-            geojson=r.geojson(geo),
+            geojson=r.geojson(o.get(geo_field), geo_field),
             street_address=r.text(o.get("streetAddress"), "streetAddress"),
             room=r.text(o.get("room"), "room"),
             postal_code=r.text(o.get("postalCode"), "postalCode"),
@@ -747,6 +774,15 @@ _RECORD_TYPES: dict[str, type[Record]] = {
         Location,
     )
 }
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as a quarantine reason (never raising, never huge)."""
+    try:
+        text = str(exc)
+    except (ValueError, RecursionError):
+        text = ""
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -23,10 +23,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from ris_connector.adapters.base import LIST_CUT, Notice
-from ris_connector.normalize.ids import canonical_url
+from ris_connector.normalize.ids import canonical_url, is_url
 
 
 @dataclass
@@ -65,15 +65,50 @@ def to_page(url: str, payload: Any, expected: str | None) -> Page:
         notice = Notice("oparl-q2-array-page", f"{url}: array instead of a list page")
         return Page(url, payload, {}, [notice])
     if isinstance(payload, dict) and isinstance(payload.get("data"), list):
-        links = payload.get("links") if isinstance(payload.get("links"), dict) else {}
-        clean = {k: v for k, v in (links or {}).items() if isinstance(v, str) and v}
+        notices: list[Notice] = []
+        clean = _links(url, payload.get("links"), notices)
         pagination = payload.get("pagination")
         total = pagination.get("totalPages") if isinstance(pagination, dict) else None
-        return Page(url, payload["data"], clean, total_pages=total if type(total) is int else None)
+        return Page(url, payload["data"], clean, notices, total_pages=total if type(total) is int else None)
     if isinstance(payload, dict) and "id" in payload:
         notice = Notice("oparl-q3-object-page", f"{url}: a single {expected or 'object'} instead of a list page")
         return Page(url, [payload], {}, [notice])
     raise ValueError("neither a list page, an array nor an object")
+
+
+#: Links the walk follows; one that is unusable may cut the list short.
+_WALKED = ("next", "prev", "last")
+
+
+def _links(url: str, links: Any, notices: list[Notice]) -> dict[str, str]:
+    """The usable links of a page: absolute http(s) URLs (relative ones resolved against ``url``).
+
+    A walked link that is no URL (a number, an object, text that does not parse) is left out
+    with a ``pagination-bad-link`` notice: the list may end early, so nothing is deleted for
+    absence after this run.
+    """
+    if not isinstance(links, dict):
+        return {}
+    clean: dict[str, str] = {}
+    for rel, value in links.items():
+        if value is None or value == "":
+            continue
+        target = value.strip() if isinstance(value, str) else None
+        if target and not target.lower().startswith(("http://", "https://")):
+            try:
+                resolved = urljoin(url, target)
+            except ValueError:
+                resolved = ""
+            if rel in _WALKED and is_url(resolved):
+                message = f"{url}: links.{rel} {target[:80]!r} is relative; resolved"
+                notices.append(Notice("oparl-relative-link", message))
+            target = resolved
+        if target and is_url(target):
+            clean[str(rel)] = target
+        elif rel in _WALKED:
+            shown = repr(value)[:80] if isinstance(value, str) else type(value).__name__
+            notices.append(Notice("pagination-bad-link", f"{url}: links.{rel} {shown} is no URL; not followed"))
+    return clean
 
 
 def with_filters(url: str, filters: Mapping[str, str]) -> tuple[str, bool]:

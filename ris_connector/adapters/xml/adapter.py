@@ -47,6 +47,8 @@ class XmlAdapter(Adapter):
         self.builder = RecordBuilder.for_source(self.mapping, ctx, self.name)
         self.plan = XmlPlan(self.builder)
         self._seen_repeated: set[str] = set()
+        self.reading: str | None = None
+        """The export being read (named if the run fails unexpectedly)."""
 
     @classmethod
     def requires_full_run(cls, options: AdapterOptions) -> bool:
@@ -80,6 +82,7 @@ class XmlAdapter(Adapter):
 
     def _url(self, template: str, window: Window) -> Iterator[Item]:
         url = window.fill(template)
+        self.reading = url
         started = self.ctx.clock.now()
         response = self.ctx.http.get(url)
         body = memoryview(response.content)
@@ -96,6 +99,7 @@ class XmlAdapter(Adapter):
         self, stream: str, chunks: Callable[[], Iterable[bytes]], url: str | None, charset: str | None
     ) -> Iterator[Item]:
         where = f"[{self.ctx.source.name}] {url or stream}"
+        self.reading = url or stream
         encoding = None if self.mapping.encoding == "auto" else self.mapping.encoding
         xml = XmlStream(chunks(), self.mapping.record_tags(), charset=charset, encoding=encoding, where=where)
         positions: dict[str, int] = {}
