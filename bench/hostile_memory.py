@@ -2,8 +2,8 @@
 
 Every case is one ``ris-connector`` command (``sync`` or ``push``) run in a fresh child process
 that imports ris_connector from the tree given (``PYTHONPATH``), against servers on 127.0.0.1
-that run in this process. The child's peak RSS (VmHWM, polled by this process so that a run
-killed at ``--timeout`` still has a figure) is the CLI's own.
+that run in this process. The child's peak RSS (VmHWM, polled by ``tests/support/measured.py``
+so that a run killed at ``--timeout`` still has a figure) is the CLI's own.
 
     python bench/hostile_memory.py                                   # this tree
     python bench/hostile_memory.py --tree before=/tmp/old-main --tree after=.
@@ -71,10 +71,11 @@ def _child(argv: list[str]) -> int:
 
 def _run(tree: Path, argv: list[str], timeout: float) -> dict[str, Any]:
     """Run the CLI with ``argv`` from ``tree``: exit status, seconds, peak RSS, its JSON output."""
-    from peakrss import measured_run
+    from measured import run_measured
 
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    done = measured_run([sys.executable, __file__, "--child", *argv], env=env, cwd=str(tree), timeout=timeout)
+    argv = [sys.executable, __file__, "--child", *argv]
+    done = run_measured(argv, env=env, cwd=str(tree), timeout=timeout, memory_mb=32_768)
     report: dict[str, Any] = {}
     start = done.stdout.find("{")
     if start >= 0:
@@ -85,7 +86,7 @@ def _run(tree: Path, argv: list[str], timeout: float) -> dict[str, Any]:
     return {
         "exit": "killed" if done.returncode is None else done.returncode,
         "seconds": done.seconds,
-        "peak_mb": done.peak_mb,
+        "peak_mb": done.peak_rss_mb,
         "report": report,
         "traceback": "Traceback" in done.stderr,
         "stderr_tail": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "",

@@ -11,13 +11,12 @@ measured here with generous bounds; the figures are in ``bench/hostile_memory.py
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hostile_oparl import BigPages, HostileOParl, NonObjects
-from peakrss import measured_run
+from measured import cli, run_measured
 
 from ris_connector.config import source_from_mapping
 from ris_connector.store import SQLiteStore
@@ -69,9 +68,8 @@ def page_of_non_objects() -> Iterator[HostileOParl]:
 
 def _sync_measured(server: HostileOParl, tmp_path: Path, *extra: str) -> tuple[int | None, float, str]:
     db = str(tmp_path / "s.db")
-    argv = [sys.executable, "-m", "ris_connector", "sync", "--oparl", server.system_url, "--db", db, *extra]
-    done = measured_run(argv)
-    return done.returncode, done.peak_mb, done.stdout + done.stderr
+    done = run_measured(cli("sync", "--oparl", server.system_url, "--db", db, *extra), timeout=600)
+    return done.returncode, done.peak_rss_mb, done.stdout + done.stderr
 
 
 def test_a_6_mb_page_of_non_objects_stays_within_400_mb(page_of_non_objects: HostileOParl, tmp_path: Path) -> None:

@@ -1,5 +1,10 @@
 """Run a command in a child process with a time limit and an address-space cap, and report its
-exit status, output, wall time and peak RSS (``os.wait4``'s rusage of exactly that child).
+exit status, output, wall time and peak RSS.
+
+The peak is the child's ``VmHWM`` (Linux), polled while it runs: its high-water mark since
+``exec``. ``ru_maxrss`` of ``os.wait4`` is only the fallback for a child too short to be polled:
+a child started with ``preexec_fn`` is forked, and its ``ru_maxrss`` includes the parent's memory
+at fork time (a pytest process late in a full suite: 400 MB).
 
 Used by the hostile-input tests and by ``bench/ics_hostile.py``: a hang is killed at
 ``timeout`` (its process group), a memory blow-up ends at ``memory_mb`` of address space
@@ -19,6 +24,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,18 @@ class Measured:
     seconds: float
     peak_rss_mb: float
     timed_out: bool
+
+
+def vm_hwm_mb(pid: int) -> float | None:
+    """The peak RSS of process ``pid`` since its ``exec``, in MB (None once it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
 
 
 def run_measured(
@@ -68,10 +86,24 @@ def run_measured(
 
         timer = threading.Timer(timeout, kill)
         timer.start()
+        peaks: list[float] = []
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.is_set():
+                peak = vm_hwm_mb(proc.pid)
+                if peak is not None and peak > 0:
+                    peaks.append(peak)
+                done.wait(0.02)
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
+            done.set()
             timer.cancel()
+        poller.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.monotonic() - started
         out.seek(0)
@@ -81,7 +113,7 @@ def run_measured(
             out.read().decode("utf-8", errors="replace"),
             err.read().decode("utf-8", errors="replace"),
             seconds,
-            usage.ru_maxrss / 1024,
+            max(peaks) if peaks else usage.ru_maxrss / 1024,
             timed_out.is_set(),
         )
 
