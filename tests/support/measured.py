@@ -1,10 +1,5 @@
 """Run a command in a child process with a time limit and an address-space cap, and report its
-exit status, output, wall time and peak RSS.
-
-The peak is the child's ``VmHWM`` (Linux), polled while it runs: its high-water mark since
-``exec``. ``ru_maxrss`` of ``os.wait4`` is only the fallback for a child too short to be polled:
-a child started with ``preexec_fn`` is forked, and its ``ru_maxrss`` includes the parent's memory
-at fork time (a pytest process late in a full suite: 400 MB).
+exit status, output, wall time and peak RSS (``os.wait4``'s rusage of exactly that child).
 
 Used by the hostile-input tests and by ``bench/ics_hostile.py``: a hang is killed at
 ``timeout`` (its process group), a memory blow-up ends at ``memory_mb`` of address space
@@ -15,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -24,7 +18,6 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -40,18 +33,6 @@ class Measured:
     timed_out: bool
 
 
-def vm_hwm_mb(pid: int) -> float | None:
-    """The peak RSS of process ``pid`` since its ``exec``, in MB (None once it is gone)."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return None
-
-
 def run_measured(
     args: Sequence[str],
     *,
@@ -60,21 +41,32 @@ def run_measured(
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
 ) -> Measured:
-    """Run ``args``; kill it after ``timeout`` seconds; cap its address space at ``memory_mb``."""
+    """Run ``args``; kill it after ``timeout`` seconds; cap its address space at ``memory_mb``.
 
-    def limit() -> None:  # in the child, before exec
-        cap = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-
+    A small Python between this process and ``args`` sets the cap, runs ``args`` and reports its
+    peak RSS from ``wait4``. Measured directly, the child of a large process (pytest after many
+    tests) would report the parent's pages: Linux keeps the peak of the memory image replaced at
+    ``exec``, and a forked (or vforked) child starts on the parent's.
+    """
+    cap = memory_mb * 1024 * 1024
+    wrapper = (
+        "import os, resource, subprocess, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))\n"
+        "proc = subprocess.Popen(sys.argv[2:])\n"
+        "_, status, usage = os.wait4(proc.pid, 0)\n"
+        "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+        "sys.exit(os.waitstatus_to_exitcode(status) % 256)\n"
+    )
+    peak_file = tempfile.NamedTemporaryFile(delete=False)  # noqa: SIM115 - read after the child ends
+    peak_file.close()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
         proc = subprocess.Popen(
-            list(args),
+            [sys.executable, "-c", wrapper, peak_file.name, *args],
             stdout=out,
             stderr=err,
             env=dict(env) if env is not None else None,
             cwd=cwd,
-            preexec_fn=limit,
             start_new_session=True,
         )
         timed_out = threading.Event()
@@ -86,24 +78,13 @@ def run_measured(
 
         timer = threading.Timer(timeout, kill)
         timer.start()
-        peaks: list[float] = []
-        done = threading.Event()
-
-        def poll() -> None:
-            while not done.is_set():
-                peak = vm_hwm_mb(proc.pid)
-                if peak is not None and peak > 0:
-                    peaks.append(peak)
-                done.wait(0.02)
-
-        poller = threading.Thread(target=poll, daemon=True)
-        poller.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            _, status, _ = os.wait4(proc.pid, 0)
         finally:
-            done.set()
             timer.cancel()
-        poller.join()
+        with open(peak_file.name, encoding="ascii") as peak:
+            peak_kb = float(peak.read() or 0)
+        os.unlink(peak_file.name)
         proc.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.monotonic() - started
         out.seek(0)
@@ -113,7 +94,7 @@ def run_measured(
             out.read().decode("utf-8", errors="replace"),
             err.read().decode("utf-8", errors="replace"),
             seconds,
-            max(peaks) if peaks else usage.ru_maxrss / 1024,
+            peak_kb / 1024,
             timed_out.is_set(),
         )
 
