@@ -14,14 +14,18 @@ Two things are swapped so that the examples run here, and only these: the sample
 address ``http://127.0.0.1:8765`` (what ``python -m ris_connector.sample`` serves) becomes the
 address of the sample server this module starts, and ``ris-connector demo`` gets ``--port 0``.
 
-The README's adapter example is ``docs/examples/events_adapter.py``, and it passes the kit.
+The adapter example of "Write an adapter" is ``docs/examples/`` (the adapter, its kit test and
+the items its local server serves): exactly what ``ris-connector new-adapter events`` writes, and
+it passes the kit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import io
+import json
 import os
 import re
 import shutil
@@ -30,6 +34,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,12 +47,14 @@ from ris_connector.adapters.registry import load_adapter
 from ris_connector.config import load_config
 from ris_connector.mapping.model import parse_mapping
 from ris_connector.sample.server import OParlServer
-from ris_connector.testing import KitSpec, verify_adapter
+from ris_connector.scaffold import create_adapter_package
+from ris_connector.testing import verify_adapter
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-EXAMPLE = ROOT / "docs" / "examples" / "events_adapter.py"
-CASSETTE = ROOT / "ris_connector" / "scaffold" / "template" / "cassette.yaml.tmpl"
+EXAMPLES = ROOT / "docs" / "examples"
+EXAMPLE = EXAMPLES / "events_adapter.py"
+EXAMPLE_TEST = EXAMPLES / "test_events_kit.py"
 SAMPLE = "http://127.0.0.1:8765"
 BLOCK = re.compile(
     r"^<!-- test: (?P<how>[^>]*?) -->[ \t]*\n(?:[ \t]*\n)*"
@@ -221,24 +228,35 @@ def test_the_docs_show_the_tested_adapter_example() -> None:
     page = (ROOT / "docs" / "write-an-adapter.md").read_text(encoding="utf-8")
     shown = re.findall(r"```python\n(.*?)```", page, flags=re.S)
     assert EXAMPLE.read_text(encoding="utf-8") in shown
+    assert EXAMPLE_TEST.read_text(encoding="utf-8") in shown
 
 
-def test_the_example_adapter_passes_the_kit(tmp_path: Path) -> None:
-    spec_file = importlib.util.spec_from_file_location("events_adapter_example", EXAMPLE)
+def test_new_adapter_writes_the_documented_example(tmp_path: Path) -> None:
+    """What the page shows is what ``ris-connector new-adapter events`` writes: an adapter of at
+    most 25 lines and a test of at most 20, on the SDK and the shared test servers."""
+    pkg = create_adapter_package("events", tmp_path)
+    example, test = EXAMPLE.read_text(encoding="utf-8"), EXAMPLE_TEST.read_text(encoding="utf-8")
+    assert (pkg / "ris_events" / "adapter.py").read_text(encoding="utf-8") == example
+    assert (pkg / "tests" / "test_events_kit.py").read_text(encoding="utf-8") == test
+    items = json.loads((pkg / "tests" / "events.json").read_text(encoding="utf-8"))
+    assert items == json.loads((EXAMPLES / "events.json").read_text(encoding="utf-8"))
+    assert len(example.splitlines()) <= 25 and len(test.splitlines()) <= 20
+
+
+def _load(path: Path, name: str) -> Any:
+    spec_file = importlib.util.spec_from_file_location(name, path)
     assert spec_file is not None and spec_file.loader is not None
     module = importlib.util.module_from_spec(spec_file)
     spec_file.loader.exec_module(module)
-    cassette = tmp_path / "events.yaml"
-    cassette.write_text(CASSETTE.read_text(encoding="utf-8"), encoding="utf-8")
-    spec = KitSpec(
-        adapter="events",
-        adapter_class=module.EventsAdapter,
-        source={"name": "events-test", "url": "{base}/appointments"},
-        cassette=cassette,
-        faults=("http-500", "html-200", "invalid-payload"),
-    )
-    result = verify_adapter(spec, tmp_path / "kit")
+    return module
+
+
+def test_the_example_adapter_passes_the_kit(tmp_path: Path) -> None:
+    adapter = _load(EXAMPLE, "events_adapter_example").EventsAdapter
+    spec = _load(EXAMPLE_TEST, "events_kit_example").TestEventsKit.kit_spec()
+    result = verify_adapter(dataclasses.replace(spec, adapter_class=adapter, pyproject=None), tmp_path / "kit")
     # not installed, so only the entry-point check may fail, and it says why
     assert set(result.failed) <= {"entry-point", "import-offline"}, result.failed
     assert all("entry point 'events'" in p for p in result.problems["entry-point"])
     assert len(result.scenario.runs["first full run"].records) == 4
+    assert len(result.problems) == 12 + 5  # every check ran, the five faults included

@@ -32,8 +32,11 @@ def clean_imports() -> Iterator[None]:
         del sys.modules[name]
 
 
-def _kit(pkg: Path, name: str, tmp_path: Path, *, faults: bool = False) -> KitResult:
-    """Run the kit on the generated package the way its own test module configures it."""
+def _kit(
+    pkg: Path, name: str, tmp_path: Path, *, faults: bool = False, cassette: Path | None = None, record: bool = False
+) -> KitResult:
+    """Run the kit on the generated package the way its own test module configures it
+    (with ``cassette``: replaying it, or recording it with ``record``)."""
     sys.path.insert(0, str(pkg))
     cls = importlib.import_module(f"ris_{name}.adapter").__dict__[f"{name.capitalize()}Adapter"]
     spec_file = importlib.util.spec_from_file_location(f"gen_{name}_test", pkg / "tests" / f"test_{name}_kit.py")
@@ -41,10 +44,10 @@ def _kit(pkg: Path, name: str, tmp_path: Path, *, faults: bool = False) -> KitRe
     module = importlib.util.module_from_spec(spec_file)
     spec_file.loader.exec_module(module)
     spec = getattr(module, f"Test{name.capitalize()}Kit").kit_spec()
-    spec = dataclasses.replace(spec, adapter_class=cls, pyproject=pkg / "pyproject.toml")
+    spec = dataclasses.replace(spec, adapter_class=cls, pyproject=pkg / "pyproject.toml", cassette=cassette)
     if not faults:
         spec = dataclasses.replace(spec, faults=())
-    return verify_adapter(spec, tmp_path / "kit")
+    return verify_adapter(spec, tmp_path / "kit", record=record)
 
 
 def _break(pkg: Path, name: str, old: str, new: str) -> None:
@@ -59,7 +62,7 @@ def test_new_adapter_command_creates_a_package_that_passes_the_kit(tmp_path: Pat
     pkg = tmp_path / "adapters" / "scaffoldok"
     assert (pkg / "pyproject.toml").is_file() and (pkg / "README.md").is_file()
     assert 'scaffoldok = "ris_scaffoldok.adapter:ScaffoldokAdapter"' in (pkg / "pyproject.toml").read_text()
-    assert (pkg / "tests" / "cassettes" / "scaffoldok.yaml").is_file()
+    assert (pkg / "tests" / "scaffoldok.json").is_file()  # the items its local copy of the source serves
     result = _kit(pkg, "scaffoldok", tmp_path, faults=True)
     assert result.failed == {}
     assert len(result.problems) == 12 + 5
@@ -72,12 +75,7 @@ def test_new_adapter_command_creates_a_package_that_passes_the_kit(tmp_path: Pat
 
 def test_kit_fails_when_ids_contain_the_title(tmp_path: Path, clean_imports: None) -> None:
     pkg = create_adapter_package("brokenids", tmp_path)
-    _break(
-        pkg,
-        "brokenids",
-        'urn(self.ctx.source.name, "Appointment", raw["id"])',
-        "urn(self.ctx.source.name, \"Appointment\", f\"{raw['id']}-{raw.get('title', '')}\")",
-    )
+    _break(pkg, "brokenids", "id=self.id_of(item),", "id=self.id_of(f\"{item['id']}-{item.get('title', '')}\"),")
     result = _kit(pkg, "brokenids", tmp_path)
     assert set(result.failed) == {"ids-no-text"}, result.failed
     text = "\n".join(result.failed["ids-no-text"])
@@ -87,7 +85,18 @@ def test_kit_fails_when_ids_contain_the_title(tmp_path: Path, clean_imports: Non
 
 def test_kit_fails_when_local_times_are_read_as_utc(tmp_path: Path, clean_imports: None) -> None:
     pkg = create_adapter_package("brokentz", tmp_path)
-    _break(pkg, "brokentz", "tz = self.ctx.source.timezone", 'tz = "UTC"')
+    _break(
+        pkg,
+        "brokentz",
+        "from ris_connector.adapters.sdk",
+        "from ris_connector import normalize\nfrom ris_connector.adapters.sdk",
+    )
+    _break(
+        pkg,
+        "brokentz",
+        "    def map(",
+        '    def time(self, value):\n        return normalize.parse_datetime(value, "UTC")\n\n    def map(',
+    )
     result = _kit(pkg, "brokentz", tmp_path)
     assert set(result.failed) == {"datetimes"}, result.failed
     text = "\n".join(result.failed["datetimes"])
@@ -103,9 +112,10 @@ def test_kit_fails_when_end_is_before_start(tmp_path: Path, clean_imports: None)
     _break(
         pkg,
         "brokenend",
-        'end=parse_datetime(raw.get("end"), tz)',
-        'end=parse_datetime(raw.get("start"), tz) - timedelta(hours=1)',
+        "from ris_connector.adapters.sdk",
+        "from datetime import timedelta\n\nfrom ris_connector.adapters.sdk",
     )
+    _break(pkg, "brokenend", 'end=self.time(item.get("end"))', 'end=self.time(item["start"]) - timedelta(hours=1)')
     result = _kit(pkg, "brokenend", tmp_path)
     assert "datetimes" in result.failed
     assert any(
@@ -116,11 +126,23 @@ def test_kit_fails_when_end_is_before_start(tmp_path: Path, clean_imports: None)
 
 def test_kit_fails_when_the_watermark_moves_backwards(tmp_path: Path, clean_imports: None) -> None:
     pkg = create_adapter_package("brokenwm", tmp_path)
+    # The SDK checkpoints; this adapter replaces its watermark by where the run started reading.
     _break(
         pkg,
         "brokenwm",
-        'Checkpoint(stream, {"watermark": started.isoformat()})',
-        'Checkpoint(stream, {"watermark": (since or started).isoformat()})',
+        "    def map(",
+        "    def fetch(self):\n"
+        "        since = self.ctx.since(self.stream_name)\n"
+        "        for item in super().fetch():\n"
+        "            broken = since and isinstance(item, Checkpoint)\n"
+        '            yield Checkpoint(item.stream, {"watermark": since.isoformat()}) if broken else item\n\n'
+        "    def map(",
+    )
+    _break(
+        pkg,
+        "brokenwm",
+        "from ris_connector.adapters.sdk",
+        "from ris_connector import Checkpoint\nfrom ris_connector.adapters.sdk",
     )
     result = _kit(pkg, "brokenwm", tmp_path)
     assert set(result.failed) == {"watermarks-forward"}, result.failed
@@ -132,13 +154,8 @@ def test_kit_fails_when_the_watermark_moves_backwards(tmp_path: Path, clean_impo
 
 def test_kit_fails_when_the_incremental_run_is_no_subset(tmp_path: Path, clean_imports: None) -> None:
     pkg = create_adapter_package("brokeninc", tmp_path)
-    _break(
-        pkg,
-        "brokeninc",
-        "yield from self._record(raw)",
-        "yield from self._record(raw if ctx.full else {**raw, 'id': f\"new-{raw['id']}\"})",
-    )
-    _break(pkg, "brokeninc", 'params = {"modified_since": since.isoformat()} if since else None', "params = None")
+    _break(pkg, "brokeninc", "id=self.id_of(item),", "id=self.id_of(item if self.ctx.full else f\"new-{item['id']}\"),")
+    _break(pkg, "brokeninc", 'since_param = "modified_since"', 'since_param = "ignored_by_the_server"')
     result = _kit(pkg, "brokeninc", tmp_path)
     assert "incremental-subset" in result.failed, result.failed
     assert (
@@ -149,8 +166,18 @@ def test_kit_fails_when_the_incremental_run_is_no_subset(tmp_path: Path, clean_i
 
 def test_kit_fails_when_an_unrecorded_request_is_made(tmp_path: Path, clean_imports: None) -> None:
     pkg = create_adapter_package("brokenrec", tmp_path)
-    _break(pkg, "brokenrec", "resp = ctx.http.get(url, params=params)", 'resp = ctx.http.get(url, params={"x": "1"})')
-    result = _kit(pkg, "brokenrec", tmp_path)
+    cassette = tmp_path / "brokenrec.yaml"
+    recorded = _kit(pkg, "brokenrec", tmp_path / "record", cassette=cassette, record=True)
+    assert recorded.failed == {} and cassette.is_file()
+    _break(
+        pkg,
+        "brokenrec",
+        '    since_param = "modified_since"',
+        '    since_param = "modified_since"\n    params = {"x": "1"}',
+    )
+    for name in [m for m in sys.modules if m.startswith("ris_brokenrec")]:
+        del sys.modules[name]
+    result = _kit(pkg, "brokenrec", tmp_path / "replay", cassette=cassette)
     assert "runs-complete" in result.failed
     assert "Can't play back this request" in result.failed["runs-complete"][0]
 

@@ -58,7 +58,7 @@ def list_adapters() -> list[AdapterInfo]:
         version = dist.version if dist is not None else None
         try:
             cls = load_adapter(ep.name)
-            out.append(AdapterInfo(ep.name, ep.value, dist_name, version, cls.description))
+            out.append(AdapterInfo(ep.name, ep.value, dist_name, version, cls.describe()))
         except ConfigError as exc:
             out.append(AdapterInfo(ep.name, ep.value, dist_name, version, "", error=str(exc)))
     return out

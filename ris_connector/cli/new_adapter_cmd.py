@@ -39,5 +39,5 @@ def next_steps(name: str, target: Path) -> list[tuple[str, str]]:
             "the package, its entry point and the test kit (vcrpy, pytest)",
         ),
         ("ris-connector adapters", f"lists {name}"),
-        (f"python -m pytest {shlex.quote(str(target / 'tests'))}", "the kit, replaying the recorded cassette offline"),
+        (f"python -m pytest {shlex.quote(str(target / 'tests'))}", "the test kit, against a local copy of the source"),
     ]

@@ -1,6 +1,6 @@
 """Declarative mappings (TOML) from XML exports and SOAP results to normalized records."""
 
-from ris_connector.mapping.build import Place, RecordBuilder
+from ris_connector.mapping.compiled import MappingPlan
 from ris_connector.mapping.model import (
     FieldSpec,
     Mapping,
@@ -11,13 +11,14 @@ from ris_connector.mapping.model import (
     parse_mapping,
     shipped_mappings,
 )
+from ris_connector.mapping.readers import Place
 
 __all__ = [
     "FieldSpec",
     "Mapping",
+    "MappingPlan",
     "OperationSpec",
     "Place",
-    "RecordBuilder",
     "RecordSpec",
     "RelationSpec",
     "load_mapping",

@@ -1,111 +1,73 @@
-"""A mapping compiled once per XML adapter: record elements mapped with dict look-ups.
+"""The one interpreter of a mapping: compiled once per adapter, used by the XML and SOAP adapters.
 
-:class:`RecordBuilder` interprets the mapping per element and per spec: every ``when``,
-``unless``, field and relation walks its path again. :class:`XmlPlan` does the same work with
-the decisions taken up front. Each record element's children are read once into a dict
-(local name -> texts); a path that is one child name becomes a dict look-up, every other path
-(``a/b``, ``@attr``, ``..``, ``/root``) goes through :class:`XmlLookup` as before. Converters are
-chosen per field when the plan is built (``strptime`` formats precompiled, see
-:mod:`dateformats`). The result is the same record or rejection, with the same reason, as
-:meth:`RecordBuilder.build`; tests map the same exports both ways and compare.
+:class:`MappingPlan` takes the decisions of a mapping up front: paths compiled (one child name
+becomes a dict look-up), converters chosen per field (:func:`compile_converter`), conditions
+reduced to sets of names where they can be. It maps XML record elements (:meth:`MappingPlan.items`)
+and SOAP result objects (:meth:`MappingPlan.object_item`) alike; only how the values are read
+differs (:mod:`ris_connector.mapping.readers`).
+
+What one source object gives: a record, or a :class:`~ris_connector.adapters.base.Rejected` with
+the reason; and a :class:`~ris_connector.adapters.base.Notice` for every value that could not be
+read and was dropped. A value that cannot be converted costs the value, not the record; only
+the native id and ``required`` fields and relations quarantine the record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import datetime, timezone, tzinfo
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
-from zoneinfo import ZoneInfo
 
 from lxml import etree
+from pydantic import ValidationError
 
-from ris_connector.adapters.base import Notice, Rejected
-from ris_connector.mapping.build import VALUE_ERRORS, Place, Problems, RecordBuilder, native_text
-from ris_connector.mapping.convert import ConvertContext, convert, present, to_datetime, to_text
-from ris_connector.mapping.dateformats import Parser, parser_for
-from ris_connector.mapping.model import FieldSpec, RecordSpec, RelationSpec
-from ris_connector.mapping.paths import XmlLookup, element_matches, element_text
-from ris_connector.models import Meeting, Record
+from ris_connector.adapters.base import AdapterContext, Notice, Rejected
+from ris_connector.clock import Clock
+from ris_connector.mapping.convert import (
+    ConvertContext,
+    Converter,
+    PlaceholderValue,
+    compile_converter,
+    present,
+)
+from ris_connector.mapping.model import FieldSpec, Mapping, RecordSpec, RelationSpec
+from ris_connector.mapping.paths import element_matches, element_to_dict
+from ris_connector.mapping.readers import MAX_MEMO, ElementValues, ObjectValues, Path, Place, View, compile_path
+from ris_connector.models import RECORD_TYPES, Meeting, Provenance, Record
 from ris_connector.normalize.ids import urn
-from ris_connector.normalize.times import get_timezone, localize
+from ris_connector.normalize.records import INVALID_VALUE, validate_record, validation_reason
+from ris_connector.normalize.status import meeting_status
+from ris_connector.normalize.times import get_timezone
 
-#: Size of each memo (tag names, relation ids, inputs of repeated records); a full memo starts
-#: again, so memory stays bounded whatever the export holds.
-_MAX_MEMO = 4096
-#: A compiled path: (True, child name) for a direct child, (False, path) for anything else.
-Path = tuple[bool, str]
-#: A converter of a field's present values: (values, export URL, position) -> value.
-Converter = Callable[[list[Any], "str | None", int], Any]
-
-
-def compile_path(path: str) -> Path:
-    """``(True, name)`` when ``path`` names one direct child element, else ``(False, path)``."""
-    if path.startswith("/") or ".." in path:
-        return (False, path)
-    segments = [s for s in path.split("/") if s and s != "."]
-    if len(segments) == 1 and not segments[0].startswith("@"):
-        return (True, segments[0])
-    return (False, path)
+#: Notice code of a placeholder (``N/A``, ``-``) where a value belongs: the field stays empty.
+PLACEHOLDER = "placeholder"
+#: What converting one value may raise (the converters' ValueError, and what odd values cause).
+VALUE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
+#: Source object: an lxml element or a dict/list tree.
+Node = Any
 
 
-class ElementValues:
-    """The values of one record element: its children's texts by local name, read once."""
+class Problems:
+    """What went wrong while one record was mapped: fatal problems, or notices of dropped values."""
 
-    __slots__ = ("_lookup", "element", "kids", "present")
+    def __init__(self, spec: RecordSpec, native: str, notices: list[Notice] | None) -> None:
+        self.spec = spec
+        self.native = native
+        self.fatal: list[str] = []
+        self.notices: list[Notice] = notices if notices is not None else []
 
-    def __init__(self, element: etree._Element, names: dict[str, str], nulls: frozenset[str]) -> None:
-        self.element = element
-        self._lookup: XmlLookup | None = None
-        kids: dict[str, list[str]] = {}
-        present: set[str] = set()
-        for child in element:
-            tag = child.tag
-            if not isinstance(tag, str):
-                continue
-            name = names.get(tag)
-            if name is None:
-                if len(names) >= _MAX_MEMO:
-                    names.clear()  # a hostile export may invent a new tag per element
-                name = names[tag] = tag.rsplit("}", 1)[-1]
-            if not name:
-                continue
-            if len(child):
-                text = element_text(child)
-            else:
-                raw = child.text
-                text = raw.strip() or None if raw is not None else None
-            found = kids.get(name)
-            if found is None:
-                found = kids[name] = []
-            if text is not None:
-                found.append(text)
-                if text not in nulls:
-                    present.add(name)
-        self.kids = kids
-        self.present = present
-        """Names of the children with a value that is not one of the mapping's null values."""
+    def value(self, name: str, required: bool, exc: BaseException) -> None:
+        """A value of field ``name`` could not be converted: fatal if required, else dropped."""
+        if required:
+            self.fatal.append(f"{name}: {exc}")
+        else:
+            code = PLACEHOLDER if isinstance(exc, PlaceholderValue) else INVALID_VALUE
+            self.notices.append(Notice(code, f"{self.spec.type} {self.native}: {name}: {exc}; dropped"))
 
-    @property
-    def lookup(self) -> XmlLookup:
-        """The general path reader for this element (created on first use)."""
-        if self._lookup is None:
-            self._lookup = XmlLookup(self.element)
-        return self._lookup
-
-    def get(self, path: Path) -> list[str]:
-        """The non-empty text values at a compiled path."""
-        simple, key = path
-        if simple:
-            return self.kids.get(key) or []
-        return self.lookup(key)
-
-
-def _has_value(view: ElementValues, paths: tuple[Path, ...], nulls: frozenset[str], every: bool) -> bool:
-    """Whether every (``every``) or any of the paths has a value that is not in ``nulls``."""
-    if every:
-        return all(any(v not in nulls for v in view.get(p)) for p in paths)
-    return any(any(v not in nulls for v in view.get(p)) for p in paths)
+    def empty(self, name: str, required: bool) -> None:
+        """Field ``name`` has no value: fatal if required."""
+        if required:
+            self.fatal.append(f"{name}: required but empty")
 
 
 class _Field:
@@ -121,27 +83,19 @@ class _Field:
         self.nulls = frozenset(ctx.null_values if spec.null_values is None else spec.null_values)
         self.every = spec.convert in ("list", "join")
         self.param = spec.param
-        self.to_value: Converter = _converter(spec, ctx)
+        self.to_value: Converter = compile_converter(spec, ctx)
 
-    def values(self, view: ElementValues, place: Place) -> list[Any]:
-        """The present values, as :meth:`RecordBuilder._read` collects them.
-
-        A single-valued field (not ``list``/``join``) gets only its first value: the one its
-        converter reads.
-        """
+    def values(self, view: View, place: Place) -> list[Any]:
+        """The present values: every path's for ``list``/``join``, else those of the first path
+        that has any (the converter reads the first); the call argument or URL parameter last."""
         if self.spec.value is not None:
             return [self.spec.value]
-        nulls = self.nulls
         values: list[Any] = []
         if self.every:
             for path in self.paths:
-                values.extend(v for v in view.get(path) if v not in nulls)
+                values.extend(view.values(path, self.nulls))
         else:
-            kids = view.kids
-            for simple, key in self.paths:
-                for v in kids.get(key, ()) if simple else view.lookup(key):
-                    if v not in nulls:
-                        return [v]
+            values = view.first(self.paths, self.nulls)
         if not values and self.param:
             values = present(place.param(self.param), self.spec, self.ctx)
         return values
@@ -161,15 +115,14 @@ class _Relation:
         self.nulls = frozenset(ctx.null_values if spec.null_values is None else spec.null_values)
         self.plain_nulls = frozenset(ctx.null_values)
 
-    def values(self, view: ElementValues, place: Place) -> list[Any] | None:
+    def values(self, view: View, place: Place) -> list[Any] | None:
         """The native ids the relation names (None: its ``when`` does not hold)."""
         spec = self.spec
-        if self.when and not _has_value(view, self.when, self.plain_nulls, every=True):
+        if self.when and not view.has(self.when, self.plain_nulls, every=True):
             return None
         values: list[Any] = [spec.value] if spec.value is not None else []
-        nulls = self.nulls
         for path in self.paths:
-            values.extend(v for v in view.get(path) if v not in nulls)
+            values.extend(view.values(path, self.nulls))
             if values and not spec.many:
                 break
         if not values and spec.param:
@@ -207,6 +160,20 @@ class _Record:
         self.relations = tuple((name, _Relation(r, ctx)) for name, r in spec.relations.items())
         self.positional = any(f.spec.convert == "position" for f in (self.id, *self.fields))
 
+    def matches(self, view: View, nulls: frozenset[str]) -> bool:
+        """Whether the object passes the spec's ``when``/``unless`` conditions."""
+        present = view.present
+        names = self.when_names
+        if names is not None and present is not None:
+            if not names <= present:
+                return False
+        elif not view.has(self.when, nulls, every=True):
+            return False
+        names = self.unless_names
+        if names is not None and present is not None:
+            return names.isdisjoint(present)
+        return not view.has(self.unless, nulls, every=False)
+
 
 def _names(paths: tuple[Path, ...]) -> frozenset[str] | None:
     """The child names when every path is one, else None (the paths are read one by one)."""
@@ -215,30 +182,56 @@ def _names(paths: tuple[Path, ...]) -> frozenset[str] | None:
     return None
 
 
-class XmlPlan:
-    """The XML record specs of a builder's mapping, compiled: maps record elements to items."""
+class MappingPlan:
+    """The record specs of a mapping, compiled for one source: maps source objects to items."""
 
-    def __init__(self, builder: RecordBuilder) -> None:
-        self.builder = builder
-        ctx = builder.context
+    def __init__(
+        self, mapping: Mapping, *, source: str, adapter: str, timezone: str, clock: Clock, keep_raw: bool = False
+    ) -> None:
+        self.mapping = mapping
+        self.source = source
+        self.adapter = adapter
+        self.clock = clock
+        self.keep_raw = keep_raw
+        ctx = ConvertContext(
+            tz=get_timezone(mapping.timezone or timezone),
+            z_is_utc=mapping.z_is_utc,
+            null_values=tuple(mapping.null_values),
+        )
+        self.context = ctx
+        """The converters' defaults of this mapping and source (no URL, position 0)."""
         self._nulls = frozenset(ctx.null_values)
-        self.records = tuple(_Record(spec, ctx) for spec in builder.mapping.xml_records())
+        self._compiled = {id(spec): _Record(spec, ctx) for spec in mapping.records}
+        self.records = tuple(self._compiled[id(spec)] for spec in mapping.xml_records())
         self._names: dict[str, str] = {}
         self._ok_repeated: set[tuple[Any, ...]] = set()
         self._targets: dict[tuple[str, str], str] = {}
 
+    @classmethod
+    def for_source(cls, mapping: Mapping, ctx: AdapterContext, adapter: str) -> MappingPlan:
+        """The plan a mapped adapter (XML, SOAP) uses for the source in ``ctx``."""
+        return cls(
+            mapping,
+            source=ctx.source.name,
+            adapter=adapter,
+            timezone=ctx.source.timezone,
+            clock=ctx.clock,
+            keep_raw=ctx.source.keep_raw,
+        )
+
     def _target(self, kind: str, native: Any) -> str:
         """The id a relation value names; text values memoized (committees recur in every meeting)."""
         if not isinstance(native, str):
-            return urn(self.builder.source, kind, native_text(native))
+            return urn(self.source, kind, native_text(native))
         key = (kind, native)
         found = self._targets.get(key)
         if found is None:
-            if len(self._targets) >= _MAX_MEMO:
+            if len(self._targets) >= MAX_MEMO:
                 self._targets.clear()
-            found = self._targets[key] = urn(self.builder.source, kind, native_text(native))
+            found = self._targets[key] = urn(self.source, kind, native_text(native))
         return found
 
+    # -- XML -----------------------------------------------------------------------------------
     def items(
         self, element: etree._Element, place: Place, positions: dict[str, int], seen: set[str]
     ) -> Iterator[Record | Rejected | Notice]:
@@ -250,7 +243,6 @@ class XmlPlan:
         """
         nulls = self._nulls
         view = ElementValues(element, self._names, nulls)
-        present = view.present
         at: dict[str, bool] = {}
         for rec in self.records:
             matched = False
@@ -261,19 +253,7 @@ class XmlPlan:
                 if hit:
                     matched = True
                     break
-            if not matched:
-                continue
-            names = rec.when_names
-            if names is not None:
-                if not names <= present:
-                    continue
-            elif not _has_value(view, rec.when, nulls, every=True):
-                continue
-            names = rec.unless_names
-            if names is not None:
-                if not names.isdisjoint(present):
-                    continue
-            elif _has_value(view, rec.unless, nulls, every=False):
+            if not matched or not rec.matches(view, nulls):
                 continue
             kind = rec.spec.type
             position = positions[kind] = positions.get(kind, 0) + 1
@@ -303,7 +283,7 @@ class XmlPlan:
         item = self.build(rec, element, view, place, position, notices)
         if isinstance(item, Record):
             if key is not None:
-                if len(self._ok_repeated) >= _MAX_MEMO:
+                if len(self._ok_repeated) >= MAX_MEMO:
                     self._ok_repeated.clear()
                 self._ok_repeated.add(key)
             if item.id in seen:
@@ -311,9 +291,9 @@ class XmlPlan:
             seen.add(item.id)
         return item
 
-    def _input_key(self, rec: _Record, view: ElementValues, place: Place) -> tuple[Any, ...] | None:
+    def _input_key(self, rec: _Record, view: View, place: Place) -> tuple[Any, ...] | None:
         """Everything a build reads: equal keys give equal records (the position aside)."""
-        if self.builder.keep_raw or rec.spec.type == Meeting.TYPE or rec.positional:
+        if self.keep_raw or rec.spec.type == Meeting.TYPE or rec.positional:
             return None  # the raw element, the clock-derived status, the position are more than the key
         try:
             parts: list[Any] = [place.url, tuple(rec.id.values(view, place))]
@@ -327,29 +307,39 @@ class XmlPlan:
             return None  # unhashable or unreadable: build it, the build reports what is wrong
         return key
 
+    # -- SOAP ----------------------------------------------------------------------------------
+    def object_item(self, spec: RecordSpec, obj: Any, place: Place) -> tuple[Record | Rejected, list[Notice]] | None:
+        """The record (or rejection) a SOAP result object gives under ``spec``, with the notices
+        of dropped values; None when it does not pass the spec's ``when``/``unless``."""
+        rec = self._compiled[id(spec)]
+        view = ObjectValues(obj, place.root)
+        if not rec.matches(view, self._nulls):
+            return None
+        notices: list[Notice] = []
+        return self.build(rec, obj, view, place, place.position, notices), notices
+
+    # -- building --------------------------------------------------------------------------------
     def build(
         self,
         rec: _Record,
-        element: etree._Element,
-        view: ElementValues,
+        node: Node,
+        view: View,
         place: Place,
         position: int,
         notices: list[Notice] | None = None,
     ) -> Record | Rejected:
-        """:meth:`RecordBuilder.build` for a compiled spec (dropped values noted in ``notices``)."""
-        builder = self.builder
+        """The record ``node`` describes, or a :class:`Rejected` (dropped values noted in ``notices``)."""
         spec = rec.spec
         url = place.url
         try:
             native = rec.id.to_value(rec.id.values(view, place), url, position)
         except VALUE_ERRORS as exc:
-            return builder.reject(spec, element, f"id: {exc}", None)
+            return self.reject(spec, node, f"id: {exc}", None)
         if native is None or str(native).strip() == "":
             where = ", ".join(spec.id.path) or spec.id.param or "(id)"
-            return builder.reject(spec, element, f"no native id at {where}", None)
+            return self.reject(spec, node, f"no native id at {where}", None)
         native = str(native).strip()
-        source = builder.source
-        data: dict[str, Any] = {"id": urn(source, spec.type, native), "type": spec.type}
+        data: dict[str, Any] = {"id": urn(self.source, spec.type, native), "type": spec.type}
         problems = Problems(spec, native, notices)
         for field in rec.fields:
             try:
@@ -374,83 +364,74 @@ class XmlPlan:
             else:
                 problems.empty(name, relation.spec.required)
         if problems.fatal:
-            return builder.reject(spec, element, "; ".join(problems.fatal), native)
-        return builder.finish(spec, element, data, native, url, problems.notices)
+            return self.reject(spec, node, "; ".join(problems.fatal), native)
+        return self.finish(spec, node, data, native, url, problems.notices)
+
+    def finish(
+        self,
+        spec: RecordSpec,
+        node: Node,
+        data: dict[str, Any],
+        native: str | None,
+        url: str | None,
+        notices: list[Notice] | None = None,
+    ) -> Record | Rejected:
+        """The last step of every mapped record: meeting status, provenance, raw, validation.
+
+        A value the model refuses is dropped with a notice (see :func:`validate_record`); the
+        record is quarantined only when its identity or a ``required`` field fails.
+        """
+        now = self.clock.now()
+        if spec.type == Meeting.TYPE:
+            data["status"] = meeting_status(
+                now=now,
+                cancelled=data.get("cancelled"),
+                meeting_state=data.get("meeting_state"),
+                name=data.get("name"),
+                start=data.get("start"),
+                end=data.get("end"),
+            )
+        data["provenance"] = Provenance(
+            source=self.source, adapter=self.adapter, original_id=native, url=url, fetched_at=now
+        )
+        if self.keep_raw:
+            data["raw"] = self.raw(node)
+        try:
+            record, dropped = validate_record(RECORD_TYPES[spec.type], data, required=spec.required_fields)
+        except ValidationError as exc:
+            return self.reject(spec, node, validation_reason(exc), native)
+        if notices is not None:
+            notices.extend(Notice(INVALID_VALUE, f"{spec.type} {native}: {d}") for d in dropped)
+        return record
+
+    def reject(self, spec: RecordSpec, node: Node, reason: str, native: str | None) -> Rejected:
+        """A rejection of ``node`` for ``reason`` (with the record's id when the native id is known)."""
+        ref = urn(self.source, spec.type, native) if native else None
+        return Rejected(reason=reason, raw=self.raw(node), type=spec.type, ref=ref)
+
+    def raw(self, node: Node) -> dict[str, Any]:
+        """A JSON-able copy of the source object."""
+        if isinstance(node, etree._Element):
+            return element_to_dict(node)
+        if isinstance(node, dict):
+            return {str(k): _jsonable(v) for k, v in node.items()}
+        return {"value": _jsonable(node)}
 
 
-# -- converters ---------------------------------------------------------------------------------
-def _converter(spec: FieldSpec, ctx: ConvertContext) -> Converter:
-    """The converter of one field, chosen once; the same results and errors as :func:`convert`."""
-    kind = spec.convert
-    if kind == "position":
-        return lambda _values, _url, position: position
-    if kind == "text":
-        return _text_converter(spec.template)
-    if kind == "url":
-        template = spec.template
-
-        def to_url(values: list[Any], url: str | None, _position: int) -> Any:
-            if not values:
-                return None
-            text = template.format(values[0]) if template else str(values[0])
-            return urljoin(url, text) if url else text
-
-        return to_url
-    if kind == "datetime" and spec.format:
-        fast = _datetime_converter(spec, ctx)
-        if fast is not None:
-            return fast
-    return lambda values, _url, _position: convert(values, spec, ctx)
+def native_text(value: Any) -> str:
+    """A native id as text (a whole float as an integer)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
-def _text_converter(template: str | None) -> Converter:
-    def text_of(values: list[Any], _url: str | None, _position: int) -> Any:
-        if not values:
-            return None
-        text = to_text(values[0])
-        return template.format(text) if template else text
-
-    return text_of
-
-
-def _datetime_converter(spec: FieldSpec, ctx: ConvertContext) -> Converter | None:
-    """:func:`to_datetime` with ``format``: the formats precompiled (None: keep the general one)."""
-    try:
-        tz: tzinfo = get_timezone(spec.timezone) if spec.timezone else ctx.tz
-    except ValueError:
-        return None  # the general converter reports the unknown timezone per record
-    z_is_utc = ctx.z_is_utc if spec.z_is_utc is None else spec.z_is_utc
-    plain: list[Parser] = [parser_for(f) for f in spec.format]
-    zulu_parsers: list[Parser] = [
-        parser_for(f[:-1]) if f.endswith("Z") else p for f, p in zip(spec.format, plain, strict=True)
-    ]
-    message = " or ".join(spec.format)
-    #: zoneinfo honours ``fold`` (PEP 495): equal offsets for both folds mean an unambiguous time.
-    zone = tz if isinstance(tz, ZoneInfo) else None
-
-    def to_dt(values: list[Any], _url: str | None, _position: int) -> Any:
-        if not values:
-            return None
-        value = values[0]
-        if not isinstance(value, str):
-            return to_datetime(value, spec, ctx)
-        text = value.strip()
-        zulu = text.endswith(("Z", "z"))
-        bare = text[:-1] if zulu else text
-        for parse in zulu_parsers if zulu else plain:
-            try:
-                parsed: datetime = parse(bare)
-            except ValueError:
-                continue
-            if parsed.tzinfo is not None:
-                return parsed
-            if zulu and z_is_utc:
-                return parsed.replace(tzinfo=timezone.utc)
-            if zone is not None:
-                aware = parsed.replace(tzinfo=zone, fold=0)
-                if aware.utcoffset() == parsed.replace(tzinfo=zone, fold=1).utcoffset():
-                    return aware  # neither in a DST gap nor in an overlap: what localize returns
-            return localize(parsed, tz)
-        raise ValueError(f"not a date-time in format {message}: {value!r}")
-
-    return to_dt
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)

@@ -1,12 +1,20 @@
-"""Converters named in mapping files: text, numbers, booleans, dates, lists, URLs."""
+"""Converters named in mapping files: text, numbers, booleans, dates, lists, URLs.
+
+:func:`convert` is the general converter; :func:`compile_converter` chooses one per field when
+a mapping plan is built (``strptime`` formats precompiled, see :mod:`dateformats`), with the
+same results and errors.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone, tzinfo
 from typing import Any
 from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
 
+from ris_connector.mapping.dateformats import Parser, parser_for
 from ris_connector.mapping.model import FieldSpec
 from ris_connector.normalize.text import clean_text
 from ris_connector.normalize.times import get_timezone, localize, parse_date, parse_datetime
@@ -142,3 +150,85 @@ def to_datetime(value: Any, spec: FieldSpec, ctx: ConvertContext) -> datetime | 
     if zulu and not z_is_utc:
         text = text[:-1]
     return parse_datetime(text, tz)
+
+
+# -- converters chosen once per field (the mapping plan) -------------------------------------------
+#: A converter of a field's present values: (values, export URL, position) -> value.
+Converter = Callable[[list[Any], "str | None", int], Any]
+
+
+def compile_converter(spec: FieldSpec, ctx: ConvertContext) -> Converter:
+    """The converter of one field, chosen once; the same results and errors as :func:`convert`."""
+    kind = spec.convert
+    if kind == "position":
+        return lambda _values, _url, position: position
+    if kind == "text":
+        return _text_converter(spec.template)
+    if kind == "url":
+        template = spec.template
+
+        def to_url(values: list[Any], url: str | None, _position: int) -> Any:
+            if not values:
+                return None
+            text = template.format(values[0]) if template else str(values[0])
+            return urljoin(url, text) if url else text
+
+        return to_url
+    if kind == "datetime" and spec.format:
+        fast = _datetime_converter(spec, ctx)
+        if fast is not None:
+            return fast
+    return lambda values, _url, _position: convert(values, spec, ctx)
+
+
+def _text_converter(template: str | None) -> Converter:
+    def text_of(values: list[Any], _url: str | None, _position: int) -> Any:
+        if not values:
+            return None
+        text = to_text(values[0])
+        return template.format(text) if template else text
+
+    return text_of
+
+
+def _datetime_converter(spec: FieldSpec, ctx: ConvertContext) -> Converter | None:
+    """:func:`to_datetime` with ``format``: the formats precompiled (None: keep the general one)."""
+    try:
+        tz: tzinfo = get_timezone(spec.timezone) if spec.timezone else ctx.tz
+    except ValueError:
+        return None  # the general converter reports the unknown timezone per record
+    z_is_utc = ctx.z_is_utc if spec.z_is_utc is None else spec.z_is_utc
+    plain: list[Parser] = [parser_for(f) for f in spec.format]
+    zulu_parsers: list[Parser] = [
+        parser_for(f[:-1]) if f.endswith("Z") else p for f, p in zip(spec.format, plain, strict=True)
+    ]
+    message = " or ".join(spec.format)
+    #: zoneinfo honours ``fold`` (PEP 495): equal offsets for both folds mean an unambiguous time.
+    zone = tz if isinstance(tz, ZoneInfo) else None
+
+    def to_dt(values: list[Any], _url: str | None, _position: int) -> Any:
+        if not values:
+            return None
+        value = values[0]
+        if not isinstance(value, str):
+            return to_datetime(value, spec, ctx)
+        text = value.strip()
+        zulu = text.endswith(("Z", "z"))
+        bare = text[:-1] if zulu else text
+        for parse in zulu_parsers if zulu else plain:
+            try:
+                parsed: datetime = parse(bare)
+            except ValueError:
+                continue
+            if parsed.tzinfo is not None:
+                return parsed
+            if zulu and z_is_utc:
+                return parsed.replace(tzinfo=timezone.utc)
+            if zone is not None:
+                aware = parsed.replace(tzinfo=zone, fold=0)
+                if aware.utcoffset() == parsed.replace(tzinfo=zone, fold=1).utcoffset():
+                    return aware  # neither in a DST gap nor in an overlap: what localize returns
+            return localize(parsed, tz)
+        raise ValueError(f"not a date-time in format {message}: {value!r}")
+
+    return to_dt

@@ -13,14 +13,11 @@ from __future__ import annotations
 import json
 import math
 import re
-import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode
@@ -28,6 +25,7 @@ from urllib.parse import parse_qs, quote, unquote, urlencode
 from ris_connector.sample.dataset import Dataset, JsonObj, generate
 from ris_connector.sample.documents import sample_document
 from ris_connector.sample.views import ALLRIS4_STAMP, ERROR_200, VENDORS, Renderer, check_quirks
+from ris_connector.testing.server import LocalServer, Reply, Request
 
 FILTERS = ("modified_since", "modified_until", "created_since", "created_until")
 MAX_LIMIT = 1000
@@ -122,8 +120,7 @@ class OParlServer:
         self.dataset_factory = dataset_factory
         self.requests: list[RequestRecord] = []
         self._dataset: Dataset | None = None
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http: LocalServer | None = None
         self._seen_pages: set[str] = set()
         self._cache: dict[tuple[Any, ...], list[str]] = {}
         self._log_lock = threading.Lock()
@@ -133,33 +130,24 @@ class OParlServer:
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> OParlServer:
         """Bind, generate the dataset, serve in a daemon thread; returns self."""
-        if self._httpd is not None:
+        if self._http is not None:
             return self
-        httpd = (_HTTPServer6 if ":" in self.host else _HTTPServer)((self.host, self.port), _Handler)
-        httpd.owner = self
-        self.port = httpd.server_address[1]
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        base = f"http://{host}:{self.port}{self.prefix}"
+        # Requests before the dataset exists cannot come: nobody knows the port yet.
+        http = LocalServer(fallback=self._reply, host=self.host, port=self.port, name="oparl-sample").start()
+        self.port = http.port
+        base = f"{http.base_url}{self.prefix}"
         if self.dataset_factory is not None:
             self._dataset = self.dataset_factory(base)
         else:
             self._dataset = generate(base, scale=self.scale, version=self.version, seed=self.seed, now=self.now)
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name=f"oparl-sample-{self.port}", daemon=True
-        )
-        self._thread.start()
+        self._http = http
         return self
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
 
     def __enter__(self) -> OParlServer:
         return self.start()
@@ -216,6 +204,15 @@ class OParlServer:
             self.requests.append(rec)
 
     # -- request handling --------------------------------------------------------------------------
+    def _reply(self, request: Request) -> Reply:
+        """The HTTP answer to ``request`` (GET or HEAD), recorded in :attr:`requests`."""
+        try:
+            resp = self.handle(request.target)
+        except Exception as exc:  # a server must answer; report the bug as 500
+            resp = Response(500, json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
+        self.record(RequestRecord(request.method, request.path, request.query_string, resp.status))
+        return Reply(resp.status, resp.body, resp.content_type)
+
     def handle(self, raw: str) -> Response:
         """Answer a GET for ``raw`` (path plus query string)."""
         quirks = frozenset(set(self._quirks))
@@ -410,57 +407,3 @@ class OParlServer:
 
 def _error(status: int, message: str) -> Response:
     return Response(status, json.dumps({"error": message, "code": status}, ensure_ascii=False).encode())
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 128
-    owner: OParlServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away mid-answer (timeouts, killed syncs) is normal here, not an error."""
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            return
-        super().handle_error(request, client_address)
-
-
-class _HTTPServer6(_HTTPServer):
-    """The same on an IPv6 address (``host="::1"``)."""
-
-    address_family = socket.AF_INET6
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "ris-connector-sample-oparl/0.1"
-    timeout = 60
-    server: _HTTPServer
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle delay
-
-    def do_GET(self) -> None:
-        self._answer(send_body=True)
-
-    def do_HEAD(self) -> None:
-        self._answer(send_body=False)
-
-    def _answer(self, *, send_body: bool) -> None:
-        owner = self.server.owner
-        try:
-            resp = owner.handle(self.path)
-        except Exception as exc:  # a server must answer; report the bug as 500
-            resp = Response(500, json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
-        path, _, query = self.path.partition("?")
-        owner.record(RequestRecord(self.command, path, query, resp.status))
-        self.send_response(resp.status)
-        self.send_header("Content-Type", resp.content_type)
-        self.send_header("Content-Length", str(len(resp.body)))
-        self.end_headers()
-        if send_body:
-            self.wfile.write(resp.body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the default stderr access log."""

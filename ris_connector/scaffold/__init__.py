@@ -1,7 +1,9 @@
 """Creates a new adapter package from the template in ``template/`` (``ris-connector new-adapter``).
 
-The package is a working JSON-over-HTTP adapter with its pyproject (entry point), a kit test
-with the tiny server it was recorded from, a recorded cassette and a README.
+The package is a working adapter on the SDK (a JSON list API mapped to Appointment records) with
+its pyproject (entry point), a kit test against a local copy of the API, the items that copy
+serves, and a README. For the name ``events`` the adapter and its test are exactly the examples
+of the documentation (``docs/examples/``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ LAYOUT = {
     "init.py.tmpl": "${module}/__init__.py",
     "adapter.py.tmpl": "${module}/adapter.py",
     "test_kit.py.tmpl": "tests/test_${name}_kit.py",
-    "cassette.yaml.tmpl": "tests/cassettes/${name}.yaml",
+    "items.json.tmpl": "tests/${name}.json",
 }
 
 

@@ -82,6 +82,18 @@ def check_entry_point(s: Scenario) -> list[str]:
 
 
 def _declared_entry_point(pyproject: Path, name: str, cls: type[Adapter]) -> list[str]:
+    try:
+        loaded = declared_class(pyproject, name)
+    except (OSError, ValueError, ImportError, AttributeError) as exc:
+        return [str(exc)]
+    if loaded is not cls:
+        value = _declared(pyproject).get(name, "")
+        return [f"{pyproject}: entry point {name!r} = {value!r} is not {cls.__module__}:{cls.__qualname__}"]
+    return []
+
+
+def _declared(pyproject: Path) -> dict[str, Any]:
+    """The ``ris_connector.adapters`` entry points a pyproject.toml declares."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
@@ -89,10 +101,17 @@ def _declared_entry_point(pyproject: Path, name: str, cls: type[Adapter]) -> lis
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        return [f"cannot read {pyproject}: {exc}"]
-    declared = data.get("project", {}).get("entry-points", {}).get(GROUP, {})
+        raise ValueError(f"cannot read {pyproject}: {exc}") from None
+    declared: dict[str, Any] = data.get("project", {}).get("entry-points", {}).get(GROUP, {})
+    return declared
+
+
+def declared_class(pyproject: Path, name: str) -> Any:
+    """The object the entry point ``name`` in ``pyproject`` names, imported (its package must be
+    importable: installed, or on ``sys.path`` as the generated package's pytest settings put it)."""
+    declared = _declared(pyproject)
     if name not in declared:
-        return [f'{pyproject} declares no entry point {name!r} under [project.entry-points."{GROUP}"]']
+        raise ValueError(f'{pyproject} declares no entry point {name!r} under [project.entry-points."{GROUP}"]')
     value = str(declared[name]).replace(" ", "")
     module, _, attr = value.partition(":")
     try:
@@ -100,10 +119,8 @@ def _declared_entry_point(pyproject: Path, name: str, cls: type[Adapter]) -> lis
         for part in attr.split("."):
             loaded = getattr(loaded, part)
     except (ImportError, AttributeError) as exc:
-        return [f"{pyproject}: entry point {name!r} = {value!r} does not load: {exc}"]
-    if loaded is not cls:
-        return [f"{pyproject}: entry point {name!r} = {value!r} is not {cls.__module__}:{cls.__qualname__}"]
-    return []
+        raise ImportError(f"{pyproject}: entry point {name!r} = {value!r} does not load: {exc}") from None
+    return loaded
 
 
 _GUARD = """
@@ -481,10 +498,16 @@ def run_checks(s: Scenario) -> dict[str, list[str]]:
     return out
 
 
-def adapter_class_for(name: str, explicit: type[Adapter] | None) -> type[Adapter]:
-    """The class under test: ``explicit``, else the one the entry point names."""
+def adapter_class_for(name: str, explicit: type[Adapter] | None, pyproject: Path | None = None) -> type[Adapter]:
+    """The class under test: ``explicit``, else the one the entry point names (installed, or
+    declared in ``pyproject`` for a package tested before it is installed)."""
     if explicit is not None:
         return explicit
     from ris_connector.adapters.registry import load_adapter
 
+    if pyproject is not None and not any(ep.name == name for ep in entry_points(group=GROUP)):
+        loaded = declared_class(pyproject, name)
+        if not (isinstance(loaded, type) and issubclass(loaded, Adapter)):
+            raise TypeError(f"{pyproject}: entry point {name!r} is not an Adapter class")
+        return loaded
     return load_adapter(name)

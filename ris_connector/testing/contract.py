@@ -57,7 +57,7 @@ class KitResult:
 def verify_adapter(spec: KitSpec, workdir: Path, *, record: bool = False) -> KitResult:
     """Run the kit's scenario and every check; the function behind :class:`AdapterContract`."""
     workdir.mkdir(parents=True, exist_ok=True)
-    cls = adapter_class_for(spec.adapter, spec.adapter_class)
+    cls = adapter_class_for(spec.adapter, spec.adapter_class, spec.pyproject)
     scenario = KitRunner(spec, cls, workdir, record=record).run()
     return KitResult(scenario, run_checks(scenario))
 
@@ -84,8 +84,9 @@ class AdapterContract:
     #: Query parameters whose values are secrets: stored as ``SECRET`` in the cassette.
     secret_params: ClassVar[tuple[str, ...]] = ()
 
-    def live_server(self) -> AbstractContextManager[str]:
-        """A context manager yielding the base URL of a live (local) server, for recording."""
+    def live_server(self) -> AbstractContextManager[Any]:
+        """A context manager yielding the base URL of a live (local) server, or the server itself
+        (a :class:`~ris_connector.testing.LocalServer`): the source for live runs and recording."""
         raise NotImplementedError(f"{type(self).__name__} has no live_server(); it cannot record or run live")
 
     @classmethod

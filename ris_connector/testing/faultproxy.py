@@ -13,16 +13,14 @@ sources that follow links (OParl) keep talking to the proxy.
 from __future__ import annotations
 
 import hashlib
-import logging
 import threading
-import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+
+from ris_connector.testing.server import HTML_ERROR_PAGE, LocalServer, Reply, Request, delay, status
 
 #: The faults the kit injects, with what each one sends.
 FAULTS: dict[str, str] = {
@@ -33,11 +31,6 @@ FAULTS: dict[str, str] = {
     "invalid-payload": "the recorded body cut in half (status 200, original Content-Type)",
 }
 
-HTML_ERROR_PAGE = (
-    b"<!DOCTYPE html><html><head><title>Fehler</title></head><body><h1>Es ist ein Fehler "
-    b"aufgetreten</h1><p>Die Sitzung ist abgelaufen.</p></body></html>"
-)
-log = logging.getLogger(__name__)
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "server", "date"}
 
 
@@ -51,60 +44,6 @@ class ProxyState:
     seen: list[str] = field(default_factory=list)
     faulted: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    proxy: FaultProxy
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients hanging up on purpose (timeouts) are expected: only a debug log line."""
-        log.debug("fault proxy: error while answering %s", client_address, exc_info=True)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log."""
-
-    def do_GET(self) -> None:
-        self._answer("GET", None)
-
-    def do_POST(self) -> None:
-        """POST (SOAP calls): forwarded with its body; each distinct body counts as one request."""
-        self._answer("POST", self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-
-    def _answer(self, method: str, data: bytes | None) -> None:
-        proxy = self.server.proxy
-        fault = proxy.decide(request_key(method, self.path, data))
-        try:
-            if fault == "timeout":
-                time.sleep(proxy.state.timeout_sleep)
-                self._send(200, b"{}", "application/json")
-            elif fault == "http-429":
-                self._send(429, b"Too Many Requests", "text/plain", {"Retry-After": "0"})
-            elif fault == "http-500":
-                self._send(500, b"Internal Server Error", "text/plain")
-            elif fault == "html-200":
-                self._send(200, HTML_ERROR_PAGE, "text/html; charset=utf-8")
-            else:
-                status, body, headers = proxy.forward(self.path, dict(self.headers.items()), method, data)
-                if fault == "invalid-payload":
-                    status, body = 200, body[: max(1, len(body) // 2)] + b"\x00<<truncated"
-                self._send(status, body, headers.pop("content-type", "application/octet-stream"), headers)
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
-
-    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
 
 
 class FaultProxy:
@@ -122,8 +61,7 @@ class FaultProxy:
         parts = urlsplit(upstream)
         self.upstream = f"{parts.scheme}://{parts.netloc}"
         self.state = ProxyState()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LocalServer | None = None
         self._session = requests.Session()
 
     @property
@@ -131,21 +69,17 @@ class FaultProxy:
         """``http://127.0.0.1:PORT`` of the running proxy."""
         if self._server is None:
             raise RuntimeError("proxy not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.base_url
 
     def start(self) -> FaultProxy:
         """Listen on a free port of 127.0.0.1 in a daemon thread."""
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.proxy = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name="ris-fault-proxy", daemon=True)
-        self._thread.start()
+        self._server = LocalServer(fallback=self.answer, name="ris-fault-proxy").start()
         return self
 
     def stop(self) -> None:
         """Stop listening."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
         self._session.close()
 
@@ -164,6 +98,23 @@ class FaultProxy:
         with self.state.lock:
             self.state.fault, self.state.fault_at = fault, at
             self.state.seen, self.state.faulted = [], None
+
+    def answer(self, request: Request) -> Reply:
+        """The fault chosen for ``request``, or the upstream's answer (POST: each distinct body counts)."""
+        data = request.body if request.method == "POST" else None
+        fault = self.decide(request_key(request.method, request.target, data))
+        if fault == "timeout":
+            return delay(self.state.timeout_sleep, Reply.json({}))
+        if fault == "http-429":
+            return status(429, "Too Many Requests", Retry_After="0")
+        if fault == "http-500":
+            return status(500, "Internal Server Error")
+        if fault == "html-200":
+            return Reply.html(HTML_ERROR_PAGE)
+        code, body, headers = self.forward(request.target, dict(request.headers), request.method, data)
+        if fault == "invalid-payload":
+            code, body = 200, body[: max(1, len(body) // 2)] + b"\x00<<truncated"
+        return Reply(code, body, headers.pop("content-type", "application/octet-stream"), headers)
 
     def decide(self, key: str) -> str | None:
         """The fault to answer request ``key`` (see :func:`request_key`) with, if any; counts distinct requests."""

@@ -54,7 +54,8 @@ class KitSpec:
     adapter_class: type[Adapter] | None = None
     cassette: Path | None = None
     live_server: Any = None
-    """A callable returning a context manager that yields the live base URL (for recording/live)."""
+    """A callable returning a context manager that yields the live base URL, or a server with a
+    ``base_url`` (a :class:`~ris_connector.testing.LocalServer`), for recording/live runs."""
     pyproject: Path | None = None
     timezone: str = "Europe/Berlin"
     start: datetime = DEFAULT_START
@@ -202,8 +203,9 @@ class KitRunner:
             if spec.cassette is None or self.record:
                 if spec.live_server is None:
                     raise RuntimeError("the contract has no live_server(); cannot run live or record")
-                live: AbstractContextManager[str] = spec.live_server()
-                base = stack.enter_context(live)
+                live: AbstractContextManager[Any] = spec.live_server()
+                entered = stack.enter_context(live)  # a base URL, or a server with base_url (LocalServer)
+                base = str(getattr(entered, "base_url", entered))
             else:
                 base = recorded_base(spec.cassette)
             scenario = Scenario(spec, self.adapter_class, base)

@@ -2,67 +2,53 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from ris_connector import errors
 from ris_connector.http import HttpClient, HttpSettings
+from ris_connector.testing import LocalServer, Reply, Request, delay, redirect, sequence, status
 
 FAST = {"backoff_initial": 0.01, "backoff_max": 0.02, "connect_timeout": 2.0, "read_timeout": 5.0}
 
 
-class _Server:
+def echo(request: Request) -> Reply:
+    return Reply(200, b"echo:" + request.body + b";ct=" + (request.header("Content-Type") or "").encode())
+
+
+class _Server(LocalServer):
     def __init__(self) -> None:
-        self.hits: dict[str, int] = {}
-        self.bodies: list[bytes] = []
-        outer = self
+        super().__init__(
+            {
+                "/flaky": sequence(status(503, "busy"), status(503, "busy"), echo),
+                "/fault": status(500, "<Fault>no such meeting</Fault>"),
+                "/slow": lambda r: delay(1.0, echo(r)),
+                "/moved": redirect("/echo"),
+                "/big": Reply(200, b"x" * 5000),
+            },
+            fallback=echo,
+        )
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                outer.bodies.append(body)
-                outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
-                if self.path == "/flaky" and outer.hits[self.path] <= 2:
-                    return self._send(503, b"busy")
-                if self.path == "/fault":
-                    return self._send(500, b"<Fault>no such meeting</Fault>")
-                if self.path == "/slow":
-                    time.sleep(1.0)
-                if self.path == "/moved":
-                    self.send_response(302)
-                    self.send_header("Location", "/echo")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return None
-                if self.path == "/big":
-                    return self._send(200, b"x" * 5000)
-                return self._send(200, b"echo:" + body + b";ct=" + self.headers.get("Content-Type", "").encode())
+    @property
+    def base(self) -> str:
+        return self.base_url
 
-            def _send(self, status: int, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+    @property
+    def bodies(self) -> list[bytes]:
+        return [r.body for r in self.requests]
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+    @property
+    def hits(self) -> dict[str, int]:  # requests per path
+        paths = [r.path for r in self.requests]
+        return {p: paths.count(p) for p in paths}
 
 
 @pytest.fixture
 def srv() -> Iterator[_Server]:
-    s = _Server()
-    yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    with _Server() as s:
+        yield s
 
 
 def _client(srv: _Server, **settings: Any) -> HttpClient:

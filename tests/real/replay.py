@@ -12,16 +12,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ris_connector.adapters.oparl.adapter import LISTS_1_1
+from ris_connector.testing import LocalServer, Reply, Request
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 
@@ -35,45 +33,21 @@ def _key(path: str, query: str) -> str:
     return path + ("?" + urlencode(pairs) if pairs else "")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    pages: dict[str, tuple[bytes, str]]
-    hits: list[str]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log on stderr."""
-
-    def do_GET(self) -> None:
-        parts = urlsplit(self.path)
-        key = _key(parts.path, parts.query)
-        self.server.hits.append(key)
-        page = self.server.pages.get(key)
-        body, ctype, status = (page[0], page[1], 200) if page else (b"not found", "text/plain", 404)
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class RecordedServer:
+class RecordedServer(LocalServer):
     """Serves recorded bodies by path and query; ``origin`` in them is replaced by the server's."""
 
     def __init__(self, origin: str = "") -> None:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.pages = {}
-        self._server.hits = []
+        super().__init__(fallback=self._page, name="recorded-server")
+        self.pages: dict[str, tuple[bytes, str]] = {}
         self.origin = origin
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def _page(self, request: Request) -> Reply:
+        page = self.pages.get(_key(request.path, request.query_string))
+        return Reply(200, page[0], page[1]) if page else Reply(404, b"not found")
 
     @property
     def base(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.base_url
 
     def local(self, text: str) -> str:
         """``text`` with the recorded origin replaced by this server's."""
@@ -86,21 +60,12 @@ class RecordedServer:
         data = body.encode("utf-8") if isinstance(body, str) else body
         if self.origin:
             data = data.replace(self.origin.encode(), self.base.encode())
-        self._server.pages[_key(parts.path, parts.query)] = (data, content_type)
+        self.pages[_key(parts.path, parts.query)] = (data, content_type)
         return self.base + _key(parts.path, parts.query)
 
     def hits(self) -> list[str]:
-        return list(self._server.hits)
-
-    def __enter__(self) -> RecordedServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        """The keys (path and recorded query) asked for, in order."""
+        return [_key(r.path, r.query_string) for r in self.requests]
 
 
 @dataclass

@@ -1,5 +1,8 @@
 """The sample OParl server with faults injected on demand, for fault-injection tests of whole syncs.
 
+The faults are the project's fault vocabulary (``ris_connector.testing``: ``status``,
+``delay``, ``truncate``, ``redirect``, paced bodies) put in front of the sample server's answers.
+
 ``inject(server, match, fault, times=None, arg=0)`` makes requests whose path+query contains
 ``match`` misbehave (the first ``times`` of them, or all). Faults:
 
@@ -28,7 +31,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ris_connector.sample.server import OParlServer, _Handler
+from ris_connector.sample.server import OParlServer
+from ris_connector.testing import Reply, Request, delay, redirect, status, truncate
+
+HTML_PAGE = b"<!DOCTYPE html><html><body><h1>Wartungsarbeiten</h1><p>Bitte versuchen Sie es spaeter.</p></body></html>"
 
 
 @dataclass
@@ -65,13 +71,14 @@ def inject(
     target: str = "",
     edit: Callable[[Any], None] | None = None,
 ) -> Rule:
-    """Add a fault rule to a started sample server (switching it to the faulty handler)."""
-    httpd = server._httpd
-    assert httpd is not None, "start the server first"
-    httpd.RequestHandlerClass = FaultyHandler
-    plan = getattr(httpd, "fault_plan", None)
+    """Add a fault rule to a started sample server (its answers then pass the server's plan first)."""
+    http = server._http
+    assert http is not None, "start the server first"
+    plan = getattr(server, "fault_plan", None)
     if plan is None:
-        plan = httpd.fault_plan = FaultPlan()  # type: ignore[attr-defined]
+        plan = server.fault_plan = FaultPlan()  # type: ignore[attr-defined]
+        normal = http.fallback
+        http.fallback = lambda request: _faulty(server, plan, request) or normal(request)  # type: ignore[operator]
     rule = Rule(match, fault, times, arg, target, edit=edit)
     plan.rules.append(rule)
     return rule
@@ -79,129 +86,75 @@ def inject(
 
 def clear(server: OParlServer) -> None:
     """Remove every fault: the server behaves again."""
-    if server._httpd is not None:
-        server._httpd.fault_plan = FaultPlan()  # type: ignore[attr-defined]
+    plan = getattr(server, "fault_plan", None)
+    if plan is not None:
+        plan.rules.clear()
 
 
-class FaultyHandler(_Handler):
-    """The sample server's handler, with the faults of the server's plan."""
+def _faulty(server: OParlServer, plan: FaultPlan, request: Request) -> Reply | None:
+    """The faulty answer to ``request``, or None when no rule takes it."""
+    rule = plan.take(request.target)
+    if rule is None:
+        return None
+    raw = request.target
 
-    def do_GET(self) -> None:
-        plan: FaultPlan | None = getattr(self.server, "fault_plan", None)
-        rule = plan.take(self.path) if plan else None
-        if rule is None:
-            super().do_GET()
-            return
-        getattr(self, "_fault_" + rule.fault)(rule)
+    def body() -> bytes:
+        return server.handle(raw).body
 
-    def _raw(self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+    def json_answer(change: Callable[[Any], None]) -> Reply:
+        data = json.loads(body())
+        change(data)
+        return Reply(200, json.dumps(data).encode(), "application/json")
 
-    def _body(self) -> bytes:
-        return self.server.owner.handle(self.path).body
-
-    def _fault_status(self, rule: Rule) -> None:
-        self._raw(int(rule.arg), f"fault: HTTP {int(rule.arg)}".encode(), "text/plain")
-
-    def _fault_retry_after(self, rule: Rule) -> None:
-        self._raw(429, b"slow down", "text/plain", {"Retry-After": str(int(rule.arg))})
-
-    def _fault_hang(self, rule: Rule) -> None:
-        time.sleep(rule.arg)
-        with suppress(OSError):
-            super().do_GET()
-
-    def _fault_reset(self, rule: Rule) -> None:
-        body = self._body()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body[: len(body) // 2])
-        self.wfile.flush()
-        self.close_connection = True
-        self.connection.shutdown(socket.SHUT_RDWR)
-
-    def _fault_truncate(self, rule: Rule) -> None:
-        body = self._body()
-        self._raw(200, body[: len(body) // 2], "application/json")
-
-    def _fault_html200(self, rule: Rule) -> None:
-        page = (
-            b"<!DOCTYPE html><html><body><h1>Wartungsarbeiten</h1><p>Bitte versuchen Sie es spaeter.</p></body></html>"
-        )
-        self._raw(200, page, "text/html; charset=utf-8")
-
-    def _fault_redirect_loop(self, rule: Rule) -> None:
-        parts = urlsplit(self.path)
+    kind = rule.fault
+    if kind == "status":
+        return status(int(rule.arg), f"fault: HTTP {int(rule.arg)}")
+    if kind == "retry_after":
+        return status(429, "slow down", Retry_After=str(int(rule.arg)))
+    if kind == "hang":
+        return delay(rule.arg, server._reply(request))
+    if kind == "reset":
+        return truncate(Reply(200, body(), "application/json"))
+    if kind == "truncate":
+        whole = body()
+        return Reply(200, whole[: len(whole) // 2], "application/json")
+    if kind == "html200":
+        return Reply.html(HTML_PAGE)
+    if kind == "redirect_loop":
+        parts = urlsplit(raw)
         query = [(k, v) for k, v in parse_qsl(parts.query) if k != "hop"]
         hop = "b" if "hop=a" in parts.query else "a"
-        target = urlunsplit(("", "", parts.path, urlencode([*query, ("hop", hop)]), ""))
-        self._raw(302, b"", "text/plain", {"Location": target})
-
-    def _rewrite_next(self, make: object) -> None:
-        data = json.loads(self._body())
-        page = int(dict(parse_qsl(urlsplit(self.path).query)).get("page", "1"))
-        links = data.setdefault("links", {})
-        first = re.sub(r"[?&]page=\d+", "", links.get("first", ""))
-        if make == "first":
-            links["next"] = first
-        else:
-            sep = "&" if "?" in first else "?"
-            links["next"] = f"{first}{sep}page={page + 1}"
-        self._raw(200, json.dumps(data).encode(), "application/json")
-
-    def _fault_redirect_to(self, rule: Rule) -> None:
-        self._raw(302, b"", "text/plain", {"Location": rule.target})
-
-    def _fault_next_to(self, rule: Rule) -> None:
-        data = json.loads(self._body())
-        data.setdefault("links", {})["next"] = rule.target
-        self._raw(200, json.dumps(data).encode(), "application/json")
-
-    def _fault_next_to_first(self, rule: Rule) -> None:
-        self._rewrite_next("first")
-
-    def _fault_endless_next(self, rule: Rule) -> None:
-        self._rewrite_next("further")
-
-    def _fault_empty_list(self, rule: Rule) -> None:
-        data = json.loads(self._body())
-        data["data"] = []
-        data["links"] = {k: v for k, v in data.get("links", {}).items() if k in ("first", "self")}
-        data["pagination"] = {"totalElements": 0, "elementsPerPage": 100, "currentPage": 1, "totalPages": 1}
-        self._raw(200, json.dumps(data).encode(), "application/json")
-
-    def _fault_edit(self, rule: Rule) -> None:
-        data = json.loads(self._body())
+        return redirect(urlunsplit(("", "", parts.path, urlencode([*query, ("hop", hop)]), "")))
+    if kind == "redirect_to":
+        return redirect(rule.target)
+    if kind in ("next_to_first", "endless_next"):
+        return json_answer(lambda data: _rewrite_next(data, raw, kind == "next_to_first"))
+    if kind == "next_to":
+        return json_answer(lambda data: data.setdefault("links", {}).__setitem__("next", rule.target))
+    if kind == "empty_list":
+        return json_answer(_empty)
+    if kind == "edit":
         assert rule.edit is not None, "the edit fault needs inject(..., edit=function)"
-        rule.edit(data)
-        self._raw(200, json.dumps(data).encode(), "application/json")
+        return json_answer(rule.edit)
+    if kind == "pad":
+        return Reply(200, body() + b" " * int(rule.arg), "application/json")
+    if kind == "trickle":
+        return Reply(200, body(), "application/json", pace=(max(1, int(rule.arg)), 0.02))
+    raise ValueError(f"unknown fault {kind!r}")
 
-    def _fault_pad(self, rule: Rule) -> None:
-        body = self._body()
-        self._raw(200, body + b" " * int(rule.arg), "application/json")
 
-    def _fault_trickle(self, rule: Rule) -> None:
-        body = self._body()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        step = max(1, int(rule.arg))
-        try:
-            for i in range(0, len(body), step):
-                self.wfile.write(body[i : i + step])
-                self.wfile.flush()
-                time.sleep(0.02)
-        except OSError:
-            self.close_connection = True
+def _rewrite_next(data: dict[str, Any], raw: str, to_first: bool) -> None:
+    page = int(dict(parse_qsl(urlsplit(raw).query)).get("page", "1"))
+    links = data.setdefault("links", {})
+    first = re.sub(r"[?&]page=\d+", "", links.get("first", ""))
+    sep = "&" if "?" in first else "?"
+    links["next"] = first if to_first else f"{first}{sep}page={page + 1}"
+
+
+def _empty(data: dict[str, Any]) -> None:
+    data["data"] = []
+    data["links"] = {k: v for k, v in data.get("links", {}).items() if k in ("first", "self")}
+    data["pagination"] = {"totalElements": 0, "elementsPerPage": 100, "currentPage": 1, "totalPages": 1}
 
 
 @contextmanager

@@ -1,5 +1,9 @@
 """A real HTTP server on 127.0.0.1 that misbehaves on request, for HTTP and fault-injection tests.
 
+A :class:`~ris_connector.testing.LocalServer` whose routes are the scenarios below, each built
+from the shared fault vocabulary (``status``, ``delay``, ``truncate``, ``redirect``, paced and
+chunked bodies, raw latin-1 header bytes).
+
 Start it with ``with FaultyServer() as server:`` (or ``start()``/``stop()``) and build URLs with
 ``server.url("/fail/500/2/tok")``. The scenario is selected by the path; ``{token}`` segments
 keep counters apart, so each test uses a fresh token and "fail N times, then succeed" works.
@@ -27,285 +31,96 @@ Scenarios (all GET):
 
 ``FaultyServer(host="::1")`` serves on IPv6; ``FaultyServer(tls=(certfile, keyfile))`` speaks HTTPS.
 
-Every request is recorded in ``server.requests`` (path and headers); ``server.hits(path)``
-counts them and ``server.max_in_flight`` is the highest number of concurrent requests seen.
+Every request is recorded in ``server.requests`` (``target`` with the query, ``headers``);
+``server.hits(path)`` counts them and ``server.max_in_flight`` is the highest number of
+concurrent requests seen.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import socket
-import ssl
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
+
+from ris_connector.testing import LocalServer, Reply, Request, delay, redirect, status, truncate
+
+HTML_PAGE = b"<html><body><h1>Fehler</h1><p>Die Sitzung ist abgelaufen.</p></body></html>"
 
 
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request the server received."""
-
-    path: str
-    headers: dict[str, str]
+def _ok(**data: object) -> Reply:
+    return Reply.json({"ok": True, **data})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    faulty: FaultyServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients hanging up on purpose (timeouts, size limits) are expected: stay quiet."""
+def _counted(server: LocalServer, request: Request) -> int:
+    return server.count(request.path)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log on stderr."""
-
-    def do_GET(self) -> None:
-        faulty = self.server.faulty
-        faulty._enter(RecordedRequest(self.path, dict(self.headers.items())))
-        try:
-            path = urlsplit(self.path).path
-            for pattern, handler in _ROUTES:
-                match = pattern.fullmatch(path)
-                if match:
-                    handler(self, *match.groups())
-                    return
-            self._send(404, b"no such scenario", "text/plain")
-        except (TimeoutError, ConnectionError):
-            self.close_connection = True
-        finally:
-            faulty._leave()
-
-    # -- helpers --------------------------------------------------------------------------------
-
-    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _json(self, data: dict[str, Any], status: int = 200) -> None:
-        self._send(status, json.dumps(data).encode(), "application/json")
-
-    def _count(self) -> int:
-        return self.server.faulty.count(urlsplit(self.path).path)
-
-    # -- scenarios ------------------------------------------------------------------------------
-
-    def echo(self) -> None:
-        parts = urlsplit(self.path)
-        self._json(
+def _routes(server: LocalServer) -> dict[str, Callable[[Request, re.Match[str]], Reply]]:
+    def echo(r: Request, m: re.Match[str]) -> Reply:
+        return Reply.json(
             {
-                "path": parts.path,
-                "query": parts.query,
-                "user_agent": self.headers.get("User-Agent"),
-                "authorization": self.headers.get("Authorization") is not None,
+                "path": r.path,
+                "query": r.query_string,
+                "user_agent": r.header("User-Agent"),
+                "authorization": r.header("Authorization") is not None,
             }
         )
 
-    def status(self, code: str) -> None:
-        self._send(int(code), f"status {code}".encode(), "text/plain")
+    def fail(r: Request, m: re.Match[str]) -> Reply:
+        attempt = _counted(server, r)
+        return status(int(m[1]), f"failure {attempt}") if attempt <= int(m[2]) else _ok(attempt=attempt)
 
-    def fail(self, status: str, n: str, _token: str) -> None:
-        attempt = self._count()
-        if attempt <= int(n):
-            self._send(int(status), f"failure {attempt}".encode(), "text/plain")
-        else:
-            self._json({"ok": True, "attempt": attempt})
+    def retry_after(r: Request, m: re.Match[str], code: int = 429) -> Reply:
+        attempt = _counted(server, r)
+        return status(code, "slow down", Retry_After=m[1]) if attempt == 1 else _ok(attempt=attempt)
 
-    def retry_after(self, seconds: str, _token: str, status: int = 429) -> None:
-        attempt = self._count()
-        if attempt == 1:
-            self._send(status, b"slow down", "text/plain", {"Retry-After": seconds})
-        else:
-            self._json({"ok": True, "attempt": attempt})
+    def reset(r: Request, m: re.Match[str]) -> Reply:
+        if m[1] is not None and _counted(server, r) > int(m[1]):
+            return _ok()
+        return truncate(Reply(200, b"{" + b" " * 999, "application/json"), 100)  # promises 1000 bytes
 
-    def retry_after_always(self, seconds: str) -> None:
-        self._send(429, b"slow down", "text/plain", {"Retry-After": seconds})
+    def trickle(r: Request, m: re.Match[str]) -> Reply:
+        return Reply(200, b"x" * int(m[3]), "application/octet-stream", pace=(int(m[1]), float(m[2])))
 
-    def retry_after_503(self, seconds: str, token: str) -> None:
-        self.retry_after(seconds, token, status=503)
+    def chunked(r: Request, m: re.Match[str]) -> Reply:
+        size = int(m[1])
+        return Reply(200, (b"x" * min(16384, size - i) for i in range(0, size, 16384)), "application/octet-stream")
 
-    def slow_headers(self, seconds: str) -> None:
-        time.sleep(float(seconds))
-        self._json({"ok": True})
+    def redirect_loop(r: Request, m: re.Match[str]) -> Reply:
+        return redirect(f"/redirect-loop/{m[1]}/{(int(m[2] or 0) + 1) % int(m[1])}")
 
-    def trickle(self, per_chunk: str, interval: str, total: str) -> None:
-        size, step, pause = int(total), int(per_chunk), float(interval)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(size))
-        self.end_headers()
-        sent = 0
-        while sent < size:
-            chunk = b"x" * min(step, size - sent)
-            self.wfile.write(chunk)
-            self.wfile.flush()
-            sent += len(chunk)
-            time.sleep(pause)
+    def redirect_chain(r: Request, m: re.Match[str]) -> Reply:
+        return _ok() if int(m[1]) <= 0 else redirect(f"/redirect-chain/{int(m[1]) - 1}")
 
-    def reset(self, n: str | None = None, _token: str | None = None) -> None:
-        if n is not None and self._count() > int(n):
-            self._json({"ok": True})
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "1000")
-        self.end_headers()
-        self.wfile.write(b"{" + b" " * 99)
-        self.wfile.flush()
-        self.close_connection = True
-        self.connection.shutdown(socket.SHUT_RDWR)
-
-    def big(self, n: str) -> None:
-        self._send(200, b"x" * int(n), "application/octet-stream")
-
-    def big_chunked(self, n: str) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        left = int(n)
-        while left > 0:
-            size = min(left, 16 * 1024)
-            self.wfile.write(f"{size:x}\r\n".encode() + b"x" * size + b"\r\n")
-            left -= size
-        self.wfile.write(b"0\r\n\r\n")
-
-    def redirect(self, target: str) -> None:
-        self._send(302, b"", "text/plain", {"Location": unquote(target)})
-
-    def redirect_loop(self, n: str, i: str | None = None) -> None:
-        nxt = (int(i or 0) + 1) % int(n)
-        self._send(302, b"", "text/plain", {"Location": f"/redirect-loop/{n}/{nxt}"})
-
-    def redirect_chain(self, n: str) -> None:
-        if int(n) <= 0:
-            self._json({"ok": True})
-        else:
-            self._send(302, b"", "text/plain", {"Location": f"/redirect-chain/{int(n) - 1}"})
-
-    def latin1_redirect(self) -> None:
-        # http.server writes header values as latin-1: the Location holds the byte 0xFC.
-        self._send(302, b"", "text/plain", {"Location": "/echo/bi/sitzung_\xfcbersicht.asp"})
-
-    def utf8_redirect(self) -> None:
-        # The same Location written in UTF-8: the bytes 0xC3 0xBC (latin-1 characters here).
-        self._send(302, b"", "text/plain", {"Location": "/echo/bi/sitzung_\xc3\xbcbersicht.asp?a b"})
-
-    def echo_path(self, _rest: str) -> None:
-        self._json({"path": self.path})
-
-    def html200(self) -> None:
-        page = b"<html><body><h1>Fehler</h1><p>Die Sitzung ist abgelaufen.</p></body></html>"
-        self._send(200, page, "text/html; charset=utf-8")
+    return {
+        r"/json": echo,
+        r"/status/(\d{3})": lambda r, m: status(int(m[1])),
+        r"/fail/(\d{3})/(\d+)/([^/]+)": fail,
+        r"/retry-after/([^/]+)/([^/]+)": retry_after,
+        r"/retry-after-503/([^/]+)/([^/]+)": lambda r, m: retry_after(r, m, 503),
+        r"/retry-after-always/([^/]+)": lambda r, m: status(429, "slow down", Retry_After=m[1]),
+        r"/slow-headers/([\d.]+)": lambda r, m: delay(float(m[1]), _ok()),
+        r"/trickle/(\d+)/([\d.]+)/(\d+)": trickle,
+        r"/reset(?:/(\d+)/([^/]+))?": reset,
+        r"/big/(\d+)": lambda r, m: Reply(200, b"x" * int(m[1]), "application/octet-stream"),
+        r"/big-chunked/(\d+)": chunked,
+        r"/redirect/(.+)": lambda r, m: redirect(unquote(m[1])),
+        r"/redirect-loop/(\d+)(?:/(\d+))?": redirect_loop,
+        r"/redirect-chain/(\d+)": redirect_chain,
+        r"/html200": lambda r, m: Reply.html(HTML_PAGE),
+        # http.server writes header values as latin-1: the Location holds the byte 0xFC ...
+        r"/latin1-redirect": lambda r, m: redirect("/echo/bi/sitzung_\xfcbersicht.asp"),
+        # ... and here the same Location in UTF-8: the bytes 0xC3 0xBC (latin-1 characters here).
+        r"/utf8-redirect": lambda r, m: redirect("/echo/bi/sitzung_\xc3\xbcbersicht.asp?a b"),
+        r"/echo/(.*)": lambda r, m: Reply.json({"path": r.target}),
+    }
 
 
-_TABLE: list[tuple[str, Callable[..., None]]] = [
-    (r"/json", _Handler.echo),
-    (r"/status/(\d{3})", _Handler.status),
-    (r"/fail/(\d{3})/(\d+)/([^/]+)", _Handler.fail),
-    (r"/retry-after/([^/]+)/([^/]+)", _Handler.retry_after),
-    (r"/retry-after-503/([^/]+)/([^/]+)", _Handler.retry_after_503),
-    (r"/retry-after-always/([^/]+)", _Handler.retry_after_always),
-    (r"/slow-headers/([\d.]+)", _Handler.slow_headers),
-    (r"/trickle/(\d+)/([\d.]+)/(\d+)", _Handler.trickle),
-    (r"/reset(?:/(\d+)/([^/]+))?", _Handler.reset),
-    (r"/big/(\d+)", _Handler.big),
-    (r"/big-chunked/(\d+)", _Handler.big_chunked),
-    (r"/redirect/(.+)", _Handler.redirect),
-    (r"/redirect-loop/(\d+)(?:/(\d+))?", _Handler.redirect_loop),
-    (r"/redirect-chain/(\d+)", _Handler.redirect_chain),
-    (r"/html200", _Handler.html200),
-    (r"/latin1-redirect", _Handler.latin1_redirect),
-    (r"/utf8-redirect", _Handler.utf8_redirect),
-    (r"/echo/(.*)", _Handler.echo_path),
-]
-_ROUTES = [(re.compile(pattern), handler) for pattern, handler in _TABLE]
-
-
-class _Server6(_Server):
-    address_family = socket.AF_INET6
-
-
-class FaultyServer:
+class FaultyServer(LocalServer):
     """A threaded HTTP server on 127.0.0.1 (a free port) serving the scenarios above."""
 
     def __init__(self, host: str = "127.0.0.1", *, tls: tuple[str, str] | None = None) -> None:
-        self._httpd = (_Server6 if ":" in host else _Server)((host, 0), _Handler)
-        self._httpd.faulty = self
-        self._scheme = "http"
-        if tls is not None:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*tls)
-            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
-            self._scheme = "https"
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._counters: dict[str, int] = {}
-        self._in_flight = 0
-        self.max_in_flight = 0
-        self.requests: list[RecordedRequest] = []
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else str(host)
-        return f"{self._scheme}://{shown}:{port}"
-
-    def url(self, path: str) -> str:
-        """The absolute URL of ``path`` on this server."""
-        return self.base_url + path
-
-    def count(self, key: str) -> int:
-        """Increment and return the counter of ``key`` (used by the "n times" scenarios)."""
-        with self._lock:
-            self._counters[key] = self._counters.get(key, 0) + 1
-            return self._counters[key]
-
-    def hits(self, path_prefix: str = "") -> int:
-        """How many requests were received whose path starts with ``path_prefix``."""
-        with self._lock:
-            return sum(1 for r in self.requests if r.path.startswith(path_prefix))
-
-    def _enter(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
-            self._in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self._in_flight)
-
-    def _leave(self) -> None:
-        with self._lock:
-            self._in_flight -= 1
-
-    def start(self) -> FaultyServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FaultyServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        super().__init__(host=host, tls=tls, name="faulty-server")
+        for pattern, scenario in _routes(self).items():
+            self.routes[re.compile(pattern)] = lambda r, scenario=scenario: scenario(r, r.match)
+        self.fallback = Reply(404, b"no such scenario")

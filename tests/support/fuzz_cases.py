@@ -420,7 +420,7 @@ def cases(draw: st.DrawFn, base: str, adapters: tuple[str, ...] = ADAPTERS) -> C
     adapter = draw(st.sampled_from(adapters))
     slot = draw(st.sampled_from(SLOTS[adapter]))
     if adapter == "soap" and slot.method == "POST":
-        valid = soap_answer(Request("POST", "/sd", "", {}, _SITZUNGEN))
+        valid = soap_answer(Request("POST", "/sd", {}, _SITZUNGEN))
     else:
         valid = valid_routes(adapter, base)[slot.path]
     return Case(adapter, slot, draw(generated(adapter, valid)))

@@ -1,4 +1,4 @@
-"""A POST target on 127.0.0.1 that answers badly: huge, slow, or asking to wait for ages.
+"""A POST target on 127.0.0.1 (a LocalServer) that answers badly: huge, slow, or asking to wait for ages.
 
 The first path segment names the scenario, the rest is what the client posts to (a webhook
 path, or the mainserver's ``/oauth/token`` and ``/graphql``):
@@ -15,103 +15,45 @@ before); ``hits[path]`` counts requests.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any
+
+from ris_connector.testing import LocalServer, Reply, Request, delay, status
 
 _CHUNK = 64 * 1024
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    owner: HostilePostServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients hanging up on purpose (size limits) are expected: stay quiet."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log."""
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        owner = self.server.owner
-        owner._count(self.path)
-        scenario, _, rest = self.path.lstrip("/").partition("/")
-        if rest.endswith("oauth/token"):
-            return self._answer(200, json.dumps({"access_token": "t0k", "expires_in": 3600}).encode())
-        if match := re.fullmatch(r"big-(\d+)", scenario):
-            return self._big(int(match.group(1)))
-        if match := re.fullmatch(r"retry-after-(\d+)", scenario):
-            return self._answer(503, b"later", {"Retry-After": match.group(1)})
-        if match := re.fullmatch(r"slow-([\d.]+)", scenario):
-            time.sleep(float(match.group(1)))
-            return self._answer(200, b"{}")
-        return self._answer(200, b'{"data": {}}')
-
-    def _answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-        self.server.owner._wrote(self.path, len(body))
-
-    def _big(self, size: int) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        chunk = b"x" * _CHUNK
-        left = size
-        try:
-            while left > 0:
-                part = chunk[: min(left, _CHUNK)]
-                self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
-                self.server.owner._wrote(self.path, len(part))
-                left -= len(part)
-            self.wfile.write(b"0\r\n\r\n")
-        except OSError:
-            self.close_connection = True
+def _answer(request: Request) -> Reply:
+    scenario, _, rest = request.path.lstrip("/").partition("/")
+    if rest.endswith("oauth/token"):
+        return Reply.json({"access_token": "t0k", "expires_in": 3600})
+    if match := re.fullmatch(r"big-(\d+)", scenario):
+        size = int(match.group(1))
+        return Reply(200, (b"x" * min(_CHUNK, size - i) for i in range(0, size, _CHUNK)), "application/json")
+    if match := re.fullmatch(r"retry-after-(\d+)", scenario):
+        return status(503, "later", Retry_After=match.group(1))
+    if match := re.fullmatch(r"slow-([\d.]+)", scenario):
+        return delay(float(match.group(1)), Reply(200, b"{}", "application/json"))
+    return Reply(200, b'{"data": {}}', "application/json")
 
 
-class HostilePostServer:
+class HostilePostServer(LocalServer):
     """Start with ``with HostilePostServer() as srv:``; ``srv.url("/big-1000/hook")``."""
 
     def __init__(self) -> None:
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
-        self._httpd.owner = self
-        self._lock = threading.Lock()
-        self.written: dict[str, int] = {}
-        self.hits: dict[str, int] = {}
+        super().__init__(fallback=_answer, name="hostile-post")
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}{path}"
+    @property
+    def hits(self) -> dict[str, int]:
+        """Requests per path."""
+        with self.lock:
+            paths = [r.path for r in self.requests]
+        return {p: paths.count(p) for p in set(paths)}
 
-    def _count(self, path: str) -> None:
-        with self._lock:
-            self.hits[path] = self.hits.get(path, 0) + 1
-
-    def _wrote(self, path: str, n: int) -> None:
-        with self._lock:
-            self.written[path] = self.written.get(path, 0) + n
-
-    def __enter__(self) -> HostilePostServer:
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+    @property
+    def written(self) -> dict[str, int]:
+        """Answer body bytes sent per path, so far."""
+        out: dict[str, int] = {}
+        with self.lock:
+            for served in self.answered:
+                out[served.request.path] = out.get(served.request.path, 0) + served.sent
+        return out

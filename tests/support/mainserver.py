@@ -1,4 +1,4 @@
-"""A stand-in for the Smart Village mainserver on 127.0.0.1: a contract test, not the real thing.
+"""A stand-in for the Smart Village mainserver on 127.0.0.1 (a LocalServer): a contract test, not the real thing.
 
 It issues OAuth2 client-credentials tokens, checks the bearer token of every GraphQL request,
 and validates every document and its variables against the mainserver's schema (built from the
@@ -13,12 +13,13 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from graphql import GraphQLSchema, build_schema, graphql_sync, parse, validate
+
+from ris_connector.testing import LocalServer, Reply, Request
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "smartvillage"
 
@@ -52,7 +53,7 @@ class Mainserver:
         self._tokens: dict[str, int] = {}
         self._ids = itertools.count(101)
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
+        self._server = LocalServer(fallback=self._answer, name="mainserver")
 
     # -- resolvers -------------------------------------------------------------------------------
     def _create_event_record(self, _info: Any, **args: Any) -> dict[str, Any]:
@@ -114,41 +115,23 @@ class Mainserver:
             return 200, {"errors": [{"message": e.message} for e in result.errors]}
         return 200, {"data": result.data}
 
+    def _answer(self, request: Request) -> Reply:
+        with self._lock:
+            if request.path == "/oauth/token":
+                status, body = self._token(parse_qs(request.body.decode("ascii")))
+            elif request.path == "/graphql":
+                status, body = self._graphql(request.header("Authorization", ""), request.body)
+            else:
+                status, body = 404, {"error": "not found"}
+        return Reply(status, json.dumps(body).encode(), "application/json")
+
     def start(self) -> Mainserver:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with server._lock:
-                    if self.path == "/oauth/token":
-                        status, body = server._token(parse_qs(raw.decode("ascii")))
-                    elif self.path == "/graphql":
-                        status, body = server._graphql(self.headers.get("Authorization", ""), raw)
-                    else:
-                        status, body = 404, {"error": "not found"}
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        self._server.start()
         return self
 
     @property
     def url(self) -> str:
-        assert self._httpd is not None
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return self._server.base_url
 
     def expire_all_tokens(self) -> None:
         """Revoke every token, as a server restart or a short lifetime would."""
@@ -156,6 +139,4 @@ class Mainserver:
             self._tokens.clear()
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+        self._server.stop()

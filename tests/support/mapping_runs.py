@@ -1,54 +1,36 @@
-"""Mapping an XML export both ways, and which record fields a source field feeds (test helpers).
+"""Mapping an XML export with the mapping plan, and which record fields a source field feeds (test helpers).
 
-``general_items`` interprets the mapping element by element, spec by spec (``RecordBuilder``:
-the SOAP adapter's path); ``compiled_items`` uses the XML adapter's ``XmlPlan``. Both return
-records, rejections and the notices of dropped values in the order an adapter yields them.
+``mapped_items`` maps an export as the XML adapter does (records, rejections and the notices of
+dropped values in the order an adapter yields them).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ris_connector.adapters.base import Notice, Rejected
-from ris_connector.mapping import Mapping, Place, RecordBuilder
-from ris_connector.mapping.compiled import XmlPlan
-from ris_connector.mapping.paths import XmlLookup, element_matches
+from ris_connector.clock import FixedClock
+from ris_connector.mapping import Mapping, MappingPlan, Place
 from ris_connector.models import Record
 from ris_connector.xmlsafe import XmlStream
 
 Item = Record | Rejected | Notice
 
 
-def general_items(builder: RecordBuilder, data: bytes, url: str | None) -> list[Item]:
-    """The mapping interpreted element by element, spec by spec (the path before the plan)."""
-    out: list[Item] = []
-    positions: dict[str, int] = {}
-    seen: set[str] = set()
-    for element in XmlStream([data], builder.mapping.record_tags()):
-        lookup = XmlLookup(element)
-        for spec in builder.mapping.xml_records():
-            if not any(element_matches(element, p) for p in spec.element):
-                continue
-            if not builder.matches(spec, element, Place(url=url, lookup=lookup)):
-                continue
-            positions[spec.type] = positions.get(spec.type, 0) + 1
-            notices: list[Notice] = []
-            item = builder.build(spec, element, Place(url=url, position=positions[spec.type], lookup=lookup), notices)
-            if spec.repeated and isinstance(item, Record):
-                if item.id in seen:
-                    continue
-                seen.add(item.id)
-            out.extend(notices)
-            out.append(item)
-    return out
+def plan_for(mapping: Mapping, source: str, now: datetime, *, keep_raw: bool = False) -> MappingPlan:
+    """The plan the XML adapter would build for ``source`` (Europe/Berlin, a fixed clock)."""
+    return MappingPlan(
+        mapping, source=source, adapter="xml", timezone="Europe/Berlin", clock=FixedClock(now), keep_raw=keep_raw
+    )
 
 
-def compiled_items(builder: RecordBuilder, data: bytes, url: str | None) -> list[Item]:
-    """The export mapped by the XML adapter's compiled plan."""
-    plan = XmlPlan(builder)
+def mapped_items(plan: MappingPlan, data: bytes, url: str | None) -> list[Item]:
+    """The export mapped by the plan, as the XML adapter maps it."""
     positions: dict[str, int] = {}
     seen: set[str] = set()
     place = Place(url=url)
     out: list[Item] = []
-    for element in XmlStream([data], builder.mapping.record_tags()):
+    for element in XmlStream([data], plan.mapping.record_tags()):
         out.extend(plan.items(element, place, positions, seen))
     return out
 

@@ -19,14 +19,14 @@ object at its id, so a check's strict walk and its one-by-one fetches both see t
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ristest import FIXTURES
+
+from ris_connector.testing import LocalServer, Reply, Request
 
 REAL = FIXTURES / "real"  # recordings with provenance (PROVENANCE.md in each folder)
 
@@ -61,44 +61,30 @@ class RecordedOParl:
             for oid, obj in _ids(payload):
                 self.objects.setdefault(oid, obj)
         self.system_id = str(system["id"])
-        self.requests: list[str] = []
+        self._server = LocalServer(fallback=self._reply, name="recorded-oparl")
 
     def start(self) -> RecordedOParl:
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                owner.requests.append(self.path)
-                status, body = owner.answer(self.path)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_HEAD(self) -> None:
-                status, body = owner.answer(self.path)
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.local = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        self._server.start()
+        self.local = self._server.base_url
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.stop()
 
     def __enter__(self) -> RecordedOParl:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def requests(self) -> list[str]:
+        """The request targets (path and query) seen so far."""
+        return [r.target for r in self._server.requests]
+
+    def _reply(self, request: Request) -> Reply:
+        status, body = self.answer(request.target)
+        return Reply(status, body, "application/json; charset=utf-8")
 
     @property
     def system_url(self) -> str:

@@ -1,6 +1,6 @@
 """A real SOAP 1.1 server on 127.0.0.1 for the Sitzungsdienst WSDL in tests/fixtures/soap.
 
-Built on http.server and lxml (through ris_connector.xmlsafe, as every parse of foreign XML
+Built on the project's LocalServer and lxml (through ris_connector.xmlsafe, as every parse of foreign XML
 should be). It serves the WSDL with its own address, answers the four operations from an
 editable dataset, sends SOAP faults, xsi:nil values, slow answers, and checks HTTP basic
 auth or a WS-Security UsernameToken.
@@ -15,15 +15,13 @@ Every request body is kept in ``bodies``.
 from __future__ import annotations
 
 import base64
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from ris_connector.testing import LocalServer, Reply, Request, delay
 from ris_connector.xmlsafe import local_name, parse_bytes
 
 WSDL = Path(__file__).resolve().parents[1] / "fixtures" / "soap" / "sitzungsdienst.wsdl"
@@ -175,52 +173,34 @@ class SoapServer:
     xsd_gets: int = 0
 
     def start(self) -> SoapServer:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path.startswith("/xsd/"):
-                    server.xsd_gets += 1
-                    return self._reply(200, server.chain_schema(int(self.path[5:])), "text/xml; charset=utf-8")
-                if not self.path.startswith("/sitzungsdienst"):
-                    return self._reply(404, b"", "text/plain")
-                server.wsdl_gets += 1
-                return self._reply(200, server.wsdl_text().encode(), "text/xml; charset=utf-8")
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                server.seen_headers.append(dict(self.headers))
-                server.bodies.append(body)
-                if server.delay:
-                    time.sleep(server.delay)
-                status, answer = server.answer(body, self.headers.get("Authorization"))
-                return self._reply(status, answer.encode(), "text/xml; charset=utf-8")
-
-            def _reply(self, status: int, body: bytes, ctype: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        self._server = LocalServer(fallback=self._reply, name="soap-server").start()
         return self
+
+    def _reply(self, request: Request) -> Reply:
+        xml = "text/xml; charset=utf-8"
+        if request.method == "POST":
+            self.seen_headers.append(dict(request.headers))
+            self.bodies.append(request.body)
+            status, answer = self.answer(request.body, request.header("Authorization"))
+            return delay(self.delay, Reply(status, answer.encode(), xml))
+        if request.target.startswith("/xsd/"):
+            self.xsd_gets += 1
+            return Reply(200, self.chain_schema(int(request.target[5:])), xml)
+        if not request.target.startswith("/sitzungsdienst"):
+            return Reply(404, b"")
+        self.wsdl_gets += 1
+        return Reply(200, self.wsdl_text().encode(), xml)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/sitzungsdienst"
+        return self._server.url("/sitzungsdienst")
 
     @property
     def wsdl_url(self) -> str:
         return self.url + "?wsdl"
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.stop()
 
     def local_wsdl(self, folder: Path) -> Path:
         """The WSDL as a local file whose address points at this server."""

@@ -1,11 +1,10 @@
-"""A tiny HTTP server on 127.0.0.1 serving bytes from a dict, recording every request."""
+"""Bytes from a dict on 127.0.0.1 (a LocalServer): exports, DTDs, anything a test serves as is."""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+
+from ris_connector.testing import LocalServer, Reply, Request
 
 
 @dataclass
@@ -14,51 +13,20 @@ class Page:
     content_type: str = "text/xml"
 
 
-@dataclass
-class StaticServer:
-    """``pages`` maps a path (without query) to a Page; ``requests`` lists (path, query) seen."""
+class StaticServer(LocalServer):
+    """``pages`` maps a path (without query) to a Page and may change while the server runs."""
 
-    pages: dict[str, Page] = field(default_factory=dict)
-    requests: list[tuple[str, str]] = field(default_factory=list)
+    def __init__(self, pages: dict[str, Page] | None = None) -> None:
+        super().__init__(fallback=self._page, name="static-server")
+        self.pages = dict(pages or {})
 
-    def start(self) -> StaticServer:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                parts = urlsplit(self.path)
-                server.requests.append((parts.path, parts.query))
-                page = server.pages.get(parts.path)
-                if page is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", page.content_type)
-                self.send_header("Content-Length", str(len(page.body)))
-                self.end_headers()
-                self.wfile.write(page.body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
+    def _page(self, request: Request) -> Reply:
+        page = self.pages.get(request.path)
+        return Reply(404, b"", None) if page is None else Reply(200, page.body, page.content_type)
 
     @property
     def base(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def url(self, path: str) -> str:
-        return self.base + path
+        return self.base_url
 
     def contacted(self) -> bool:
         return bool(self.requests)
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()

@@ -121,7 +121,7 @@ def test_date_window_urls_run_incrementally_from_the_watermark(allris: StaticSer
     later = FixedClock(datetime(2024, 3, 26, 12, 0, tzinfo=timezone.utc))
     second = run_source(source, store, clock=later)
     assert not second.full and second.complete
-    queries = [q for p, q in allris.requests if p == "/bi/si010.asp"]
+    queries = [r.query_string for r in allris.requests if r.path == "/bi/si010.asp"]
     assert len(queries) == 2
     assert "kaldatvon=23.03.2014&kaldatbis=20.03.2025" in queries[0]  # full run: 3650 days back
     # Incremental: from the first run's watermark (20.03.) minus the 1 h overlap, to a year ahead.

@@ -1,26 +1,22 @@
 """The ZMS adapter against the adapter test kit and a ZMS-like citizen API on 127.0.0.1.
 
-``ZmsServer`` answers ``GET /api/citizen/appointment/?processId=&authKey=`` like eappointment's
-citizen API (ThinnedProcess JSON, 404 for unknown processes, 400 for a wrong authKey). The
-kit replays tests/cassettes/zms.yaml (authKeys stored as SECRET); ``--ris-record`` re-records.
+``zms_server()`` answers ``GET /api/citizen/appointment/?processId=&authKey=`` like
+eappointment's citizen API (ThinnedProcess JSON, 404 for unknown processes, 400 for a wrong
+authKey). The kit replays tests/cassettes/zms.yaml (authKeys stored as SECRET);
+``--ris-record`` re-records.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 
 from ris_connector import open_store, run_source, source_from_mapping
-from ris_connector.testing import AdapterContract
+from ris_connector.testing import AdapterContract, LocalServer, Reply, Request, serve_json
 
 HERE = Path(__file__).parent
 KEYS = json.loads((HERE / "zms-test-keys.json").read_text())
@@ -76,43 +72,20 @@ PROCESSES: dict[int, dict[str, Any]] = {
 }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
-
-    def _json(self, status: int, data: Any) -> None:
-        body = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        parts = urlsplit(self.path)
-        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        if parts.path != "/api/citizen/appointment/":
-            self._json(404, {"errors": [{"errorCode": "notFound"}]})
-            return
-        process = PROCESSES.get(int(query.get("processId", "0") or 0))
-        if process is None:
-            self._json(404, {"errors": [{"errorCode": "appointmentNotFound", "statusCode": 404}]})
-        elif query.get("authKey") != process["authKey"]:
-            self._json(400, {"errors": [{"errorCode": "authKeyMismatch", "statusCode": 400}]})
-        else:
-            self._json(200, process)
+def _appointment(request: Request) -> Reply:
+    process = PROCESSES.get(int(request.query.get("processId") or 0))
+    if process is None:
+        return Reply.json({"errors": [{"errorCode": "appointmentNotFound", "statusCode": 404}]}, 404)
+    if request.query.get("authKey") != process["authKey"]:
+        return Reply.json({"errors": [{"errorCode": "authKeyMismatch", "statusCode": 400}]}, 400)
+    return Reply.json(process)
 
 
-@contextmanager
-def zms_server() -> Iterator[str]:
-    """The ZMS-like citizen API on a free port of 127.0.0.1; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def zms_server() -> LocalServer:
+    """The ZMS-like citizen API on a free port of 127.0.0.1."""
+    return serve_json(
+        {"/api/citizen/appointment/": _appointment}, fallback=Reply.json({"errors": [{"errorCode": "notFound"}]}, 404)
+    )
 
 
 SOURCE = {
@@ -145,8 +118,8 @@ def test_appointments_are_personal_and_nothing_personal_is_kept_or_logged(tmp_pa
     monkeypatch.setattr(logging.getLogger("ris_connector"), "propagate", True)  # the CLI may have turned it off
     caplog.set_level(logging.DEBUG, logger="ris_connector")  # the library's and the adapter's logs
     caplog.set_level(logging.DEBUG, logger="ris_zms")
-    with zms_server() as base:
-        mapping = {**SOURCE, "url": f"{base}/api/citizen", "http": {"rate_limit": 0}}
+    with zms_server() as server:
+        mapping = {**SOURCE, "url": server.url("/api/citizen"), "http": {"rate_limit": 0}}
         store = open_store(str(tmp_path / "zms.db"))
         report = run_source(source_from_mapping(mapping), store)
     assert report.status == "degraded" and report.complete  # read whole; one of two quarantined is above 5 %

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import ClassVar, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from ris_connector.adapters.base import (
     Adapter,
@@ -31,6 +31,7 @@ from ris_connector.adapters.base import (
     Checkpoint,
     Item,
     Rejected,
+    quarantine,
 )
 from ris_connector.adapters.ics import mapping, values
 from ris_connector.adapters.ics.contentline import Prop
@@ -83,7 +84,7 @@ class IcsOptions(AdapterOptions):
         return parse_duration(value)
 
 
-class IcsAdapter(Adapter):
+class IcsAdapter(Adapter[IcsOptions]):
     """iCalendar feeds: RIS meeting calendars (ALLRIS 4 SiKalAbo.ics) and booking systems."""
 
     name: ClassVar[str] = "ics"
@@ -91,9 +92,8 @@ class IcsAdapter(Adapter):
     description: ClassVar[str] = "iCalendar feeds: RIS meeting calendars and booking-system appointments"
     always_full: ClassVar[bool] = True
 
-    def __init__(self, ctx: AdapterContext, options: AdapterOptions) -> None:
+    def __init__(self, ctx: AdapterContext, options: IcsOptions) -> None:
         super().__init__(ctx, options)
-        assert isinstance(options, IcsOptions)
         self.opts = options
         self.type_name = "Meeting" if options.kind == "meetings" else "Appointment"
 
@@ -115,8 +115,8 @@ class IcsAdapter(Adapter):
         yield from _FeedRun(self, content, index, resolver, notes, started).items()
 
 
-class _Stop(Exception):
-    """A bound of the whole feed was reached (not a fault of one event)."""
+class _Stop(LimitExceeded):
+    """A bound of the whole feed was reached (not a fault of one event: never quarantined)."""
 
 
 class _FeedRun:
@@ -168,7 +168,7 @@ class _FeedRun:
                 url=self.a.ctx.source.url,
                 source=self.source,
             )
-        yield Checkpoint(STREAM, {"fetched": self.now.isoformat(), "events": len(self.index.events)})
+        yield Checkpoint.watermark(STREAM, self.now, events=len(self.index.events))
 
     def _emit(self, items: Iterable[Item]) -> Iterator[Item]:
         for item in items:
@@ -258,18 +258,12 @@ class _FeedRun:
         return self._guarded(event, partial(self._records, event, suffix))
 
     def _guarded(self, event: Event, build: Callable[[], Iterable[Item]]) -> list[Item]:
-        """Items of one event, or a Rejected; appointment reasons never quote field values."""
-        try:
-            return list(build())
-        except _Stop:
-            raise
-        except Exception as exc:  # a fault of one event costs that event
-            uid = _uid_text(event.first("UID"))
-            ref = urn(self.source, self.a.type_name, _native_uid(uid)) if uid else None
-            personal = self.a.type_name == "Appointment"
-            if not isinstance(exc, (DataError, ValidationError, ValueError)) and not personal:
-                self.a.ctx.logger.debug("%s: event %s: unexpected %r", self.source, ref, exc, exc_info=True)
-            return [Rejected(_reason(exc, personal=personal), event.raw, self.a.type_name, ref)]
+        """Items of one event, or a Rejected: any fault of one event costs that event;
+        appointment reasons never quote field values."""
+        uid = _uid_text(event.first("UID"))
+        ref = urn(self.source, self.a.type_name, _native_uid(uid)) if uid else None
+        personal = self.a.type_name == "Appointment"
+        return quarantine(event.raw, build, type_name=self.a.type_name, ref=ref, personal=personal, errors=(Exception,))
 
     def _records(self, event: Event, suffix: str | None) -> Iterator[Item]:
         uid = _uid_text(event.first("UID"))
@@ -444,18 +438,6 @@ def _occurrence_id(base_id: str, occ: EventTime) -> str:
         else occ.value.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     )
     return f"{base_id}/{stamp}"
-
-
-def _reason(exc: Exception, *, personal: bool) -> str:
-    if isinstance(exc, DataError):
-        return str(exc)
-    if isinstance(exc, ValidationError):
-        fields = ", ".join(sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()}))
-        if personal:
-            return f"invalid value in {fields}"
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-    first = str(exc).splitlines()[0][:160] if str(exc) else ""
-    return f"{type(exc).__name__}" if personal else f"{type(exc).__name__}: {first}"
 
 
 __all__ = ["IcsAdapter", "IcsOptions"]

@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -131,16 +131,15 @@ class OParlOptions(AdapterOptions):
     every page of this one is requested. 0: twice ``concurrency`` pages."""
 
 
-class OParlAdapter(Adapter):
+class OParlAdapter(Adapter[OParlOptions]):
     """Reads an OParl 1.0 or 1.1 endpoint from its System URL."""
 
     name = "oparl"
     Options = OParlOptions
     description = "OParl 1.0/1.1 JSON API (System URL), tolerant of the known vendor deviations"
 
-    def __init__(self, ctx: AdapterContext, options: AdapterOptions) -> None:
+    def __init__(self, ctx: AdapterContext, options: OParlOptions) -> None:
         super().__init__(ctx, options)
-        assert isinstance(options, OParlOptions)
         self.opts = options
         if not ctx.source.url:
             raise ConfigError(f"source {ctx.source.name!r}: the OParl adapter needs the System URL as url")
@@ -397,13 +396,12 @@ class OParlAdapter(Adapter):
         """How this run reads one list: full, ``modified_since`` its watermark, or newest pages first."""
         stream = f"{body_id}|{name}"
         started = self.ctx.clock.now()
-        state = self.ctx.state.stream_state(stream)
+        since = self.ctx.since(stream)
         filters: dict[str, str] = {}
         strategy = "full"
-        if not self.ctx.full and state and state.get("watermark"):
+        if since is not None:
             strategy = self.vendor.incremental
             if strategy == "modified_since":
-                since = datetime.fromisoformat(str(state["watermark"])) - timedelta(seconds=self.ctx.overlap)
                 filters["modified_since"] = format_query_datetime(since)
         return _ListRun(stream, body_id, url, expected, started, filters, strategy)
 
@@ -492,8 +490,7 @@ class OParlAdapter(Adapter):
             if self.ctx.list_budget.exhausted:
                 break  # max_records_per_list: the engine takes no more of this list
         yield from paginator.notices
-        state = {"watermark": run.started.isoformat(), "strategy": strategy}
-        yield Checkpoint(run.stream, state, type=expected, size=entries)
+        yield Checkpoint.watermark(run.stream, run.started, type=expected, size=entries, strategy=strategy)
 
     # --- single objects ---------------------------------------------------------
     def _fetch_object(self, object_id: str, expected: str | None, body_id: str | None) -> Iterator[Item]:

@@ -20,11 +20,11 @@ from pydantic import Field
 from zeep.wsse.username import UsernameToken
 
 from ris_connector.adapters.base import Adapter, AdapterContext, AdapterOptions, Checkpoint, Item, Notice
+from ris_connector.adapters.sdk.window import Window, has_window, window_for
 from ris_connector.adapters.soap.transport import CoreTransport, SoapLimits
-from ris_connector.adapters.xml.window import Window, has_window, window_for
 from ris_connector.errors import ConfigError, InvalidPayload, SourceError, UnsafeXml, redact_url
 from ris_connector.logsafe import safe_text
-from ris_connector.mapping import Mapping, OperationSpec, Place, RecordBuilder, RecordSpec, load_mapping
+from ris_connector.mapping import Mapping, MappingPlan, OperationSpec, Place, RecordSpec, load_mapping
 from ris_connector.mapping.paths import element_text, object_values
 from ris_connector.models import Record
 from ris_connector.xmlsafe import local_name, safe_parser
@@ -57,21 +57,20 @@ class SoapOptions(AdapterOptions):
     """SOAP calls per run, ``for_each`` follow-up calls included; beyond it the run is incomplete."""
 
 
-class SoapAdapter(Adapter):
+class SoapAdapter(Adapter[SoapOptions]):
     """Reads a SOAP service through zeep, hardened and over the core HTTP client."""
 
     name = "soap"
     Options = SoapOptions
     description = "SOAP web services (WSDL) mapped by a TOML mapping file with the operations to call"
 
-    def __init__(self, ctx: AdapterContext, options: AdapterOptions) -> None:
+    def __init__(self, ctx: AdapterContext, options: SoapOptions) -> None:
         super().__init__(ctx, options)
-        assert isinstance(options, SoapOptions)
         self.opts = options
         self.mapping: Mapping = load_mapping(options.mapping)
         if not self.mapping.operations:
             raise ConfigError(f"mapping {self.mapping.source_file}: no [[operation]] for SOAP")
-        self.builder = RecordBuilder.for_source(self.mapping, ctx, self.name)
+        self.plan = MappingPlan.for_source(self.mapping, ctx, self.name)
         self._collected: dict[str, list[tuple[str, Any]]] = {}
         self._seen_repeated: set[str] = set()
         self._wsdl_warnings: list[str] = []
@@ -80,9 +79,8 @@ class SoapAdapter(Adapter):
         """The WSDL or operation being read (named if the run fails unexpectedly)."""
 
     @classmethod
-    def requires_full_run(cls, options: AdapterOptions) -> bool:
+    def requires_full_run(cls, options: SoapOptions) -> bool:
         """Services without a date window in any call have no change filter: every run is full."""
-        assert isinstance(options, SoapOptions)
         mapping = load_mapping(options.mapping)
         return not any(has_window(str(v)) for op in mapping.operations for v in op.args.values())
 
@@ -189,9 +187,7 @@ class SoapAdapter(Adapter):
         started = self.ctx.clock.now()
         window = window_for(
             now=started,
-            full=self.ctx.full,
-            state=self.ctx.state.stream_state(stream),
-            overlap_s=self.ctx.overlap,
+            since=self.ctx.since(stream),
             days_back=self.mapping.window_days_back,
             days_ahead=self.mapping.window_days_ahead,
         )
@@ -204,7 +200,7 @@ class SoapAdapter(Adapter):
                 continue
             for spec in specs:
                 yield from self._map(spec, result, needed, args)
-        yield Checkpoint(stream, {"watermark": started.isoformat()})
+        yield Checkpoint.watermark(stream, started)
 
     def _calls(self, op: OperationSpec, window: Window) -> Iterator[dict[str, Any]]:
         base = {k: window.fill_value(v) for k, v in op.args.items()}
@@ -280,11 +276,12 @@ class SoapAdapter(Adapter):
     def _map(self, spec: RecordSpec, result: Any, needed: set[str], args: dict[str, Any]) -> Iterator[Item]:
         objects = object_values(result, spec.result) if spec.result else _as_list(result)
         for position, obj in enumerate(objects, 1):
-            place = Place(url=None, position=position, root=result, params=args)
-            if not isinstance(obj, dict) or not self.builder.matches(spec, obj, place):
+            built = None
+            if isinstance(obj, dict):
+                built = self.plan.object_item(spec, obj, Place(url=None, position=position, root=result, params=args))
+            if built is None:
                 continue
-            notices: list[Notice] = []
-            item = self.builder.build(spec, obj, place, notices)
+            item, notices = built
             if isinstance(item, Record):
                 if spec.type in needed and item.provenance and item.provenance.original_id:
                     self._collected.setdefault(spec.type, []).append((item.provenance.original_id, obj))

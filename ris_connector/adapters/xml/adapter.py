@@ -8,11 +8,11 @@ from pathlib import Path
 
 from pydantic import Field
 
-from ris_connector.adapters.base import Adapter, AdapterContext, AdapterOptions, Checkpoint, Item, Notice
-from ris_connector.adapters.xml.window import Window, has_window, window_for
+from ris_connector.adapters.base import Adapter, AdapterContext, AdapterOptions, Checkpoint, Item
+from ris_connector.adapters.sdk.window import Window, has_window, window_for
+from ris_connector.adapters.sdk.xmlsource import decoding_notices
 from ris_connector.errors import ConfigError, SourceError
-from ris_connector.mapping import Mapping, Place, RecordBuilder, load_mapping
-from ris_connector.mapping.compiled import XmlPlan
+from ris_connector.mapping import Mapping, MappingPlan, Place, load_mapping
 from ris_connector.xmlsafe import XmlStream
 
 _CHUNK = 1024 * 1024
@@ -30,30 +30,27 @@ class XmlOptions(AdapterOptions):
     chunk_size: int = Field(_CHUNK, ge=4096)
 
 
-class XmlAdapter(Adapter):
+class XmlAdapter(Adapter[XmlOptions]):
     """Reads XML exports in bounded memory and maps their elements to records."""
 
     name = "xml"
     Options = XmlOptions
     description = "XML exports (URLs or files) mapped by a TOML mapping file, e.g. ALLRIS 3 template pages"
 
-    def __init__(self, ctx: AdapterContext, options: AdapterOptions) -> None:
+    def __init__(self, ctx: AdapterContext, options: XmlOptions) -> None:
         super().__init__(ctx, options)
-        assert isinstance(options, XmlOptions)
         self.opts = options
         self.mapping: Mapping = load_mapping(options.mapping)
         if not self.mapping.xml_records():
             raise ConfigError(f"mapping {self.mapping.source_file}: no [[record]] with an 'element' for XML")
-        self.builder = RecordBuilder.for_source(self.mapping, ctx, self.name)
-        self.plan = XmlPlan(self.builder)
+        self.plan = MappingPlan.for_source(self.mapping, ctx, self.name)
         self._seen_repeated: set[str] = set()
         self.reading: str | None = None
         """The export being read (named if the run fails unexpectedly)."""
 
     @classmethod
-    def requires_full_run(cls, options: AdapterOptions) -> bool:
+    def requires_full_run(cls, options: XmlOptions) -> bool:
         """Exports without a date window have no change filter: every run reads (and reconciles) all."""
-        assert isinstance(options, XmlOptions)
         return not any(has_window(u) for u in options.urls)
 
     def _urls(self) -> list[str]:
@@ -72,9 +69,7 @@ class XmlAdapter(Adapter):
             started = self.ctx.clock.now()
             window = window_for(
                 now=started,
-                full=self.ctx.full,
-                state=self.ctx.state.stream_state(stream),
-                overlap_s=self.ctx.overlap,
+                since=self.ctx.since(stream),
                 days_back=self.mapping.window_days_back,
                 days_ahead=self.mapping.window_days_ahead,
             )
@@ -93,7 +88,7 @@ class XmlAdapter(Adapter):
                 yield bytes(body[i : i + size])
 
         yield from self._document(f"xml:{template}", chunks, response.url, response.charset)
-        yield Checkpoint(f"xml:{template}", {"watermark": started.isoformat()})
+        yield Checkpoint.watermark(f"xml:{template}", started)
 
     def _document(
         self, stream: str, chunks: Callable[[], Iterable[bytes]], url: str | None, charset: str | None
@@ -112,17 +107,9 @@ class XmlAdapter(Adapter):
             if exc.url is None and url:
                 exc.url = url
             raise
-        report = xml.report
-        if report.control_characters:
-            yield Notice(
-                "control-characters",
-                f"{url or stream}: removed {report.control_characters} illegal control characters",
-                report.control_characters,
-            )
-        if report.relabelled:
-            yield Notice("encoding-label", f"{url or stream}: labelled {report.label}, read as {report.read_as}")
+        yield from decoding_notices(xml.report, url or stream)
         if url is None:
-            yield Checkpoint(stream, {"watermark": self.ctx.clock.now().isoformat()})
+            yield Checkpoint.watermark(stream, self.ctx.clock.now())
 
 
 def _file_chunks(path: str, size: int) -> Iterator[bytes]:
