@@ -20,7 +20,12 @@ import pytest
 from clirun import cli, cli_json, write_config
 from hostile_oparl import Endless, HostileOParl, Papers, paper
 
+from ris_connector import models
+from ris_connector.adapters.sdk import JsonAdapter, JsonObject, PageNumber
+from ris_connector.config import source_from_mapping
 from ris_connector.store import SQLiteStore
+from ris_connector.sync import SyncEngine
+from ris_connector.testing import Reply, Request, serve_json
 
 
 @pytest.fixture
@@ -100,6 +105,32 @@ def test_max_run_time_while_fetching_references_records_nothing_as_missing(tmp_p
     with SQLiteStore(tmp_path / "ris.db") as store:
         assert store.missing_references("stadt") == []
         assert 1 <= store.live_counts("stadt")["Paper"] < 21  # the list and some references, kept
+
+
+class _EndlessApi(JsonAdapter):
+    """A plugin built on the SDK, reading a page-numbered API that never ends."""
+
+    name = "endless-api"
+    type = "Appointment"
+    paginator = PageNumber()
+
+    def map(self, item: JsonObject) -> models.Appointment:
+        return models.Appointment(id=self.id_of(item), name="Termin", start=self.time(item["start"]), personal=False)
+
+
+def _endless_api(request: Request) -> Reply:
+    n = int(request.query.get("page", "1"))
+    items = [{"id": f"{n}-{i}", "start": "2026-02-01T10:00:00"} for i in range(3)]
+    return Reply.json({"items": items})
+
+
+@pytest.mark.parametrize(("bound", "pages"), [({"max_pages_per_list": 4}, 4), ({"max_records_per_list": 7}, 3)])
+def test_a_plugin_on_the_sdk_keeps_the_sources_bounds(bound: dict[str, int], pages: int, tmp_path: Path) -> None:
+    with serve_json({"/termine": _endless_api}) as server, SQLiteStore(tmp_path / "s.db") as store:
+        config = source_from_mapping({"name": "api", "adapter": "endless-api", "url": server.url("/termine"), **bound})
+        report = SyncEngine(config, store, adapter_cls=_EndlessApi).run()
+        assert server.hits("/termine") == pages
+    assert report.status == "incomplete"
 
 
 @pytest.mark.parametrize(

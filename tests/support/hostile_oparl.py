@@ -1,4 +1,4 @@
-"""A minimal OParl server on 127.0.0.1 whose paper list is whatever a test makes it, streamed.
+"""A minimal OParl server (a ``LocalServer``) whose paper list is whatever a test makes it, streamed.
 
 For the per-run bounds of issue 14: huge pages, pages of non-objects, endless ``next`` chains
 with fresh ids, slow pages, ids on foreign hosts. One System, one Body, one list (``paper``);
@@ -14,13 +14,13 @@ page costs the server no 95 MB. ``/oparl/object/{n}`` answers a paper of that id
 from __future__ import annotations
 
 import json
+import re
 import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+
+from ris_connector.testing.server import LocalServer, Reply, Request
 
 PAPER = "https://schema.oparl.org/1.1/Paper"
 STAMP = "2024-05-01T10:00:00+02:00"
@@ -33,8 +33,8 @@ def paper(pid: str, name: str = "Vorlage", **extra: Any) -> dict[str, Any]:
 
 
 class Papers:
-    """A paper list: ``page(n, base)`` yields the JSON of page ``n`` (from 1) in pieces and says
-    its length (None: sent chunked). The default is one page of :attr:`objects`."""
+    """A paper list: ``page(n, base)`` is the JSON of page ``n`` (from 1), whole or in pieces.
+    The default is one page of :attr:`objects`."""
 
     def __init__(self, objects: list[Any] | None = None) -> None:
         self.objects = objects or []
@@ -43,9 +43,9 @@ class Papers:
         """The whole page (for small pages)."""
         return json.dumps({"data": self.objects if n == 1 else [], "links": {}}).encode()
 
-    def page(self, n: int, base: str) -> tuple[Iterator[bytes], int | None]:
-        data = self.body(n, base)
-        return iter([data]), len(data)
+    def page(self, n: int, base: str) -> bytes | Iterator[bytes]:
+        """Page ``n``: bytes, or pieces (sent chunked, made while they are sent)."""
+        return self.body(n, base)
 
 
 class NonObjects(Papers):
@@ -56,7 +56,7 @@ class NonObjects(Papers):
         self.entry = entry
         self.count = size // (len(entry) + 1)
 
-    def page(self, n: int, base: str) -> tuple[Iterator[bytes], int | None]:
+    def page(self, n: int, base: str) -> bytes | Iterator[bytes]:
         head, tail = b'{"data":[', self.entry + b'],"links":{}}'
         item = self.entry + b","
         per = max(1, _PIECE // len(item))
@@ -70,7 +70,7 @@ class NonObjects(Papers):
                 left -= k
             yield tail
 
-        return pieces(), len(head) + len(item) * (self.count - 1) + len(tail)
+        return pieces()
 
 
 class BigPages(Papers):
@@ -82,7 +82,7 @@ class BigPages(Papers):
         self.pages, self.per_page = pages, per_page
         self.name_bytes = max(1, page_bytes // per_page - 200)
 
-    def page(self, n: int, base: str) -> tuple[Iterator[bytes], int | None]:
+    def page(self, n: int, base: str) -> bytes | Iterator[bytes]:
         links = {"next": f"{base}/oparl/body/1/papers?page={n + 1}"} if n < self.pages else {}
         heads = []
         for i in range(self.per_page):
@@ -104,8 +104,7 @@ class BigPages(Papers):
                 yield b'"}'
             yield tail
 
-        length = 9 + sum(len(h) + fill + 2 for h in heads) + (len(heads) - 1) + len(tail)
-        return pieces(), length
+        return pieces()
 
 
 class Endless(Papers):
@@ -120,117 +119,73 @@ class Endless(Papers):
         return json.dumps({"data": data, "links": {"next": f"{base}/oparl/body/1/papers?page={n + 1}"}}).encode()
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    owner: HostileOParl
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients that hang up (limits) are expected."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
-
-    def do_GET(self) -> None:
-        owner = self.server.owner
-        parts = urlsplit(self.path)
-        base = owner.base_url
-        try:
-            if parts.path == "/oparl/system":
-                self._json(
-                    {
-                        "id": f"{base}/oparl/system",
-                        "type": "https://schema.oparl.org/1.1/System",
-                        "oparlVersion": "https://schema.oparl.org/1.1/",
-                        "body": f"{base}/oparl/bodies",
-                    }
-                )
-            elif parts.path == "/oparl/bodies":
-                body = {
-                    "id": f"{base}/oparl/body/1",
-                    "type": "https://schema.oparl.org/1.1/Body",
-                    "name": "Hostile",
-                    "paper": f"{base}/oparl/body/1/papers",
-                    "created": STAMP,
-                    "modified": STAMP,
-                }
-                self._json({"data": [body], "links": {}})
-            elif parts.path == "/oparl/body/1/papers":
-                n = int(dict(parse_qsl(parts.query)).get("page", "1"))
-                owner.count_page()
-                if owner.delay:
-                    time.sleep(owner.delay)
-                pieces, length = owner.papers.page(n, base)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                if length is None:
-                    self.send_header("Transfer-Encoding", "chunked")
-                else:
-                    self.send_header("Content-Length", str(length))
-                self.end_headers()
-                for piece in pieces:
-                    if length is None:
-                        self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
-                    else:
-                        self.wfile.write(piece)
-                if length is None:
-                    self.wfile.write(b"0\r\n\r\n")
-            elif parts.path.startswith("/oparl/object/"):
-                time.sleep(owner.object_delay)
-                self._json(paper(base + parts.path, name="einzeln geholt"))
-            else:
-                self._json({"error": "not found"}, 404)
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
-
-    def _json(self, data: Any, status: int = 200) -> None:
-        body = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 class HostileOParl:
-    """Serves :class:`Papers` as the paper list of a one-Body OParl system."""
+    """Serves :class:`Papers` as the paper list of a one-Body OParl system (a ``LocalServer``)."""
 
     def __init__(self, papers: Papers, *, delay: float = 0.0, object_delay: float = 0.0) -> None:
         self.papers = papers
         self.delay = delay
         """Seconds each list page waits before it is sent."""
         self.object_delay = object_delay
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
-        self._httpd.owner = self
         self._lock = threading.Lock()
         self.pages_served = 0
-        self._thread: threading.Thread | None = None
+        self.server = LocalServer(
+            {
+                "/oparl/system": self._system,
+                "/oparl/bodies": self._bodies,
+                "/oparl/body/1/papers": self._page,
+                re.compile(r"/oparl/object/.+"): self._object,
+            },
+            name="hostile-oparl",
+        )
 
     @property
     def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.server.base_url
 
     @property
     def system_url(self) -> str:
         return self.base_url + "/oparl/system"
 
-    def count_page(self) -> None:
+    def _system(self, request: Request) -> Reply:
+        base = self.base_url
+        return Reply.json(
+            {
+                "id": f"{base}/oparl/system",
+                "type": "https://schema.oparl.org/1.1/System",
+                "oparlVersion": "https://schema.oparl.org/1.1/",
+                "body": f"{base}/oparl/bodies",
+            }
+        )
+
+    def _bodies(self, request: Request) -> Reply:
+        base = self.base_url
+        body = {
+            "id": f"{base}/oparl/body/1",
+            "type": "https://schema.oparl.org/1.1/Body",
+            "name": "Hostile",
+            "paper": f"{base}/oparl/body/1/papers",
+            "created": STAMP,
+            "modified": STAMP,
+        }
+        return Reply.json({"data": [body], "links": {}})
+
+    def _page(self, request: Request) -> Reply:
         with self._lock:
             self.pages_served += 1
+        n = int(request.query.get("page", "1"))
+        return Reply(body=self.papers.page(n, self.base_url), content_type="application/json", delay=self.delay)
+
+    def _object(self, request: Request) -> Reply:
+        data = json.dumps(paper(self.base_url + request.path, name="einzeln geholt")).encode()
+        return Reply(body=data, content_type="application/json", delay=self.object_delay)
 
     def start(self) -> HostileOParl:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
+        self.server.start()
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self.server.stop()
 
     def __enter__(self) -> HostileOParl:
         return self.start()
