@@ -31,7 +31,7 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
@@ -60,6 +60,10 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "max_individual_fetches": (0, 1_000_000_000, "from 0 to 1,000,000,000"),
     "max_delete_fraction": (0, 1, "from 0 to 1"),
     "batch_size": (1, 1_000_000, "from 1 to 1,000,000"),
+    "max_batch_bytes": (1024, 2**30, "from 1,024 to 1,073,741,824 (1 GiB)"),
+    "max_pages_per_list": (1, 100_000_000, "from 1 to 100,000,000"),
+    "max_records_per_list": (1, 1_000_000_000, "from 1 to 1,000,000,000"),
+    "max_run_time": (1, 30 * _DAY, "from 1 s to 30 days"),
 }
 
 
@@ -106,7 +110,31 @@ class SourceConfig(BaseModel):
         default_factory=list,
         description="Regular expressions of volatile text: matches are no change (docs/changes.md).",
     )
-    batch_size: int = 500
+    batch_size: int = Field(500, description="Records (and quarantine rows) written per transaction at most.")
+    max_batch_bytes: int = Field(
+        8 * 1024 * 1024,
+        description="Bytes of records and quarantine rows held for one transaction at most: a batch is written "
+        "when it reaches batch_size items or this size, whichever comes first (docs/limits.md).",
+    )
+    max_pages_per_list: int = Field(
+        50_000,
+        description="Pages one list may have in one run; more end the list, the run is incomplete (docs/limits.md).",
+    )
+    max_records_per_list: int = Field(
+        1_000_000,
+        description="Records one list may deliver in one run (embedded objects included); more end the list, "
+        "the run is incomplete (docs/limits.md).",
+    )
+    max_run_time: float = Field(
+        6 * 3600.0,
+        description="Wall time of one run of the source; past it the run stops at the next item, keeps what was "
+        "read and is incomplete (docs/limits.md).",
+    )
+    foreign_ids: Literal["quarantine", "rehome"] = Field(
+        "quarantine",
+        description="Records whose id lies outside the source's hosts (docs/limits.md#ids-belong-to-their-source): "
+        "quarantined, or re-homed as urn:ris:<source>:<type>:<digest>.",
+    )
     interval: float = Field(
         86400.0, gt=0, description="Seconds between scheduled runs (the Celery beat schedule); default one day."
     )
@@ -146,7 +174,7 @@ class SourceConfig(BaseModel):
                 raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
         return value
 
-    @field_validator("overlap", "full_sync_every", "interval", mode="before")
+    @field_validator("overlap", "full_sync_every", "interval", "max_run_time", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
         return None if value is None else parse_duration(value)

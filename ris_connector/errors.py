@@ -133,13 +133,15 @@ class ForbiddenUrl(SourceError):
     """A link points to a host, scheme or address the source is not allowed to reach."""
 
 
-class LimitExceeded(SourceError):
-    """A bound of the source's settings was reached (records per feed, expansion work); what
-    was read before is kept, the run is incomplete and deletes nothing."""
-
-
 class PaginationLoop(SourceError):
     """A list's pagination does not end (a page seen before, or endless pages)."""
+
+
+class LimitExceeded(SourceError):
+    """A run reached one of its bounds (``max_run_time``, ``max_pages_per_list``,
+    ``max_records_per_list``, an adapter's bound such as OParl ``max_page_bytes`` or iCalendar
+    ``max_records``): what was read is kept, the run is incomplete and deletes nothing. Not
+    transient: the same source meets the same bound again."""
 
 
 class DataError(RisError):

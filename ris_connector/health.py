@@ -58,6 +58,8 @@ class SourceStatus:
     """The newest complete run read the whole source but quarantined too much of a type."""
     degraded_types: list[str] = field(default_factory=list)
     """Those types (from that run's report)."""
+    conflicts_with: list[str] = field(default_factory=list)
+    """Sources holding ids that run delivered (id conflicts also make a run degraded)."""
     locked: int = 0
     """Fleet: tasks that found the source being synced by another worker (they wait and retry)."""
     duplicates: int = 0
@@ -77,7 +79,9 @@ def source_status(store: Store, source: str, *, now: datetime, max_age: float) -
     when = (complete.finished or complete.started) if complete else None
     age = (now - datetime.fromisoformat(when)).total_seconds() if when else None
     degraded = complete is not None and complete.status == DEGRADED
-    types = [str(t) for t in (complete.report or {}).get("degraded_types", [])] if complete and degraded else []
+    report = (complete.report or {}) if complete and degraded else {}
+    types = [str(t) for t in report.get("degraded_types", [])]
+    conflicts = [str(c.get("owner")) for c in report.get("id_conflicts", []) if isinstance(c, dict)]
     return SourceStatus(
         source=source,
         last_complete=when,
@@ -90,6 +94,7 @@ def source_status(store: Store, source: str, *, now: datetime, max_age: float) -
         running=bool(last and last.status == "running"),
         degraded=degraded,
         degraded_types=types,
+        conflicts_with=conflicts,
         locked=fleet.locked,
         duplicates=fleet.duplicates,
         gave_up=fleet.gave_up,

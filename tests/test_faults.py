@@ -62,7 +62,14 @@ SCENARIOS = [
     Scenario("truncated-json", "truncate", None, 0, "fail", r"invalid JSON .*http://\S+/papers\?page=2"),
     Scenario("html-error-page-200", "html200", None, 0, "fail", r"HTML page with HTTP 200 .*/papers\?page=2"),
     Scenario("redirect-loop", "redirect_loop", None, 0, "fail", r"redirect loop at .*/papers\?page=2"),
-    Scenario("over-size-limit", "pad", None, 1_200_000, "fail", r"exceeds 1000000 bytes \(http://\S+/papers\?page=2\)"),
+    Scenario(
+        "over-size-limit",
+        "pad",
+        None,
+        1_200_000,
+        "fail",
+        r"exceeds 1000000 bytes \(http\.max_bytes\).* \(http://\S+/papers\?page=2\)",
+    ),
     # The deadline is per request (attempts and waits together): a body trickled past it is not
     # tried again in the same run; the next run recovers.
     Scenario("trickle-once", "trickle", 1, 200, "fail", r"deadline of 1 s exceeded for \S+/papers\?page=2"),

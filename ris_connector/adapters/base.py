@@ -84,6 +84,22 @@ class StateView(Protocol):
         """Which of ``ids`` the store already holds for this source."""
 
 
+@dataclass
+class ListBudget:
+    """The bounds of one list in one run, shared by the engine and the adapter.
+
+    An adapter that reads pages stops a list after ``max_pages`` pages and yields a
+    ``Notice`` whose code has ``list_cut`` set (``notices.engine.LIST_LIMIT_PAGES``). The engine counts
+    the records of the list being read and sets ``exhausted`` (a message) when it reached
+    ``max_records``; records after that are dropped, so an adapter should end the list as soon
+    as it sees ``exhausted`` set, and start the next list after its ``Checkpoint``.
+    """
+
+    max_pages: int = 50_000
+    max_records: int = 1_000_000
+    exhausted: str | None = None
+
+
 @dataclass(frozen=True)
 class SourceSettings:
     """The core settings of one source that adapters may read."""
@@ -107,6 +123,8 @@ class AdapterContext:
     overlap: float = 3600.0
     """Seconds an incremental run reaches back before a stream's watermark."""
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("ris_connector.adapters"))
+    list_budget: ListBudget = field(default_factory=ListBudget)
+    """Pages and records one list may have in this run (``max_pages_per_list``, ``max_records_per_list``)."""
 
     def since(self, stream: str) -> datetime | None:
         """Where an incremental read of ``stream`` starts: its watermark minus ``overlap``.

@@ -95,8 +95,10 @@ def run(args: argparse.Namespace) -> int:
                 f"{s.source:<20} {flag:<8} last complete {s.last_complete or 'never':<25} age {_age(s.age_s):<7} "
                 f"failures since {s.failures_since:<3} last run {s.last_status}{fleet}"
             )
-            if s.degraded:
+            if s.degraded and (s.degraded_types or not s.conflicts_with):
                 print(f"{'':<20}   degraded: too much quarantined of {', '.join(s.degraded_types) or '?'}")
+            if s.degraded and s.conflicts_with:
+                print(f"{'':<20}   degraded: ids held by source {', '.join(s.conflicts_with)} (id-conflict)")
             for error in s.last_errors[:3]:
                 print(f"{'':<20}   error: {error}")
     if stale or not statuses:

@@ -8,6 +8,7 @@ hold more memory than the limit or more time than the request has.
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -56,7 +57,7 @@ def read_body(
     # objects (recording libraries' stubs such as vcrpy's) only promise read(amt, decode_content).
     reader: Callable[..., bytes | None] = raw.read1 if native else raw.read
     count = received if received is not None else [0]
-    body = bytearray()
+    body = io.BytesIO()  # getvalue() hands over its buffer: a body is held once, not twice
     while True:
         left = budget.remaining()
         if left <= 0:
@@ -77,14 +78,14 @@ def read_body(
         if sink is not None:
             sink.write(chunk)
             continue
-        body += chunk
-        if len(body) > limit:
-            del body[limit:]
+        body.write(chunk)
+        if body.tell() > limit:
+            body.truncate(limit)
             count[0] = limit
             break
     if budget.remaining() <= 0:
         raise BodyOutOfTime(count[0])
-    return bytes(body)
+    return body.getvalue()
 
 
 def limit_wait(raw: urllib3.BaseHTTPResponse, seconds: float) -> None:

@@ -27,6 +27,9 @@ class NoticeCode(str):
     ``control_characters_removed``)."""
     pagination: bool
     """About how a list was paged or filtered (the conformance report's pagination section)."""
+    list_cut: bool
+    """A list was ended before its end because a per-run bound was met: the list's state is not
+    committed, nothing is deleted, and the run is incomplete."""
 
     def __new__(
         cls,
@@ -37,6 +40,7 @@ class NoticeCode(str):
         partial_list: bool = False,
         control_characters: bool = False,
         pagination: bool = False,
+        list_cut: bool = False,
     ) -> NoticeCode:
         self = super().__new__(cls, code)
         for name, value in (
@@ -45,6 +49,7 @@ class NoticeCode(str):
             ("partial_list", partial_list),
             ("control_characters", control_characters),
             ("pagination", pagination or partial_list),
+            ("list_cut", list_cut),
         ):
             object.__setattr__(self, name, value)
         return self
@@ -63,6 +68,8 @@ class NoticeCode(str):
             out.append("no deletes for absence in this run")
         if self.control_characters:
             out.append("counted in control_characters_removed")
+        if self.list_cut:
+            out.append("the run is incomplete")
         return out
 
 

@@ -39,3 +39,15 @@ MASS_DELETE_REFUSED = NoticeCode(
     "more than max_delete_fraction of a type is absent (no list sizes known yet)",
     "not deleted",
 )
+LIST_LIMIT_PAGES = NoticeCode(
+    "list-limit-pages",
+    "a list with more pages than one run reads (max_pages_per_list, or the adapter's max_pages)",
+    "the list is cut off; the run is incomplete",
+    list_cut=True,
+)
+LIST_LIMIT_RECORDS = NoticeCode(
+    "list-limit-records",
+    "a list with more records than one run takes (max_records_per_list, embedded objects included)",
+    "the engine takes no more of it and the adapter ends it; the run is incomplete",
+    list_cut=True,
+)

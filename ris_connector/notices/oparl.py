@@ -104,12 +104,6 @@ PAGINATION_STALE = NoticeCode(
     "the list ends there",
     partial_list=True,
 )
-PAGINATION_LIMIT = NoticeCode(
-    "pagination-limit",
-    "a list with more pages than the adapter follows (max_pages)",
-    "the list is cut off",
-    partial_list=True,
-)
 
 # --- the JSON text --------------------------------------------------------------------------
 Q16_CONTROL_CHARACTERS = NoticeCode(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ris_connector.notices import oparl as c
 from ris_connector.notices.code import Quirk
+from ris_connector.notices.engine import LIST_LIMIT_PAGES
 
 SDNET = "Sternberg SD.NET RIM"
 ALLRIS = "CC e-gov ALLRIS"
@@ -311,7 +312,7 @@ QUIRKS: tuple[Quirk, ...] = (
         handling=(
             "A list ends at a repeated page or after pages without new ids; the run deletes nothing for absence."
         ),
-        codes=(c.PAGINATION_REPEAT, c.PAGINATION_STALE, c.PAGINATION_LIMIT),
+        codes=(c.PAGINATION_REPEAT, c.PAGINATION_STALE, LIST_LIMIT_PAGES),
         tests=(
             _QUIRKS + "test_pagination_loops_end",
             _QUIRKS + "test_a_list_longer_than_max_pages_is_cut",

@@ -5,7 +5,13 @@ same guarantees:
 
 * records are upserted by id; an unchanged content hash writes nothing and emits no event;
 * each batch is one transaction holding the data, its change events and, at a checkpoint,
-  the stream state that covers it: state is never ahead of data;
+  the stream state that covers it: state is never ahead of data; a batch is written when it
+  holds ``batch_size`` items (records, quarantine rows, tombstones, missing references) or
+  ``max_batch_bytes`` of them, whichever comes first;
+* ids belong to their source (``sync/ownership.py``); an id another source holds is not
+  overwritten and makes the run degraded;
+* a run is bounded: ``max_run_time`` in all, ``max_pages_per_list``/``max_records_per_list``
+  per list; past a bound the run keeps what it read and is incomplete;
 * deletes come from tombstones, or from absence after a complete full run only;
 * references no list delivered are fetched one by one; what cannot be had is recorded.
 """
@@ -28,6 +34,7 @@ from ris_connector.adapters.base import (
     AdapterContext,
     Checkpoint,
     Item,
+    ListBudget,
     MissingReference,
     Notice,
     Rejected,
@@ -40,6 +47,7 @@ from ris_connector.config import SourceConfig
 from ris_connector.errors import (
     ConfigError,
     ForbiddenUrl,
+    LimitExceeded,
     NotFound,
     RisError,
     SourceError,
@@ -56,6 +64,7 @@ from ris_connector.notices.engine import (
     COPIES_NOT_HELD,
     ID_CONFLICT,
     INDIVIDUAL_FETCH_LIMIT,
+    LIST_LIMIT_RECORDS,
     LIST_SHRANK,
     MASS_DELETE_REFUSED,
     NO_ABSENCE_DELETES,
@@ -64,6 +73,7 @@ from ris_connector.notices.engine import (
 from ris_connector.store.base import READ_WHOLE_SOURCE, Store, WriteBatch
 from ris_connector.sync.copies import age_order, merge_copies, modified_of
 from ris_connector.sync.evidence import SIZES_NAMESPACE, ListSizes
+from ris_connector.sync.ownership import Ownership
 from ris_connector.sync.report import RunReport
 from ris_connector.sync.safety import admit
 from ris_connector.sync.volatile import VolatileText
@@ -78,6 +88,54 @@ ProgressFn = Callable[[str, int], None]
 _MAX_HELD = 10_000
 #: A stored ``modified`` further ahead of the clock than this is no evidence that a copy is old.
 _FUTURE_SLACK = timedelta(days=1)
+#: Quarantined records logged at WARNING per run; the rest at DEBUG (the report counts them all).
+_LOGGED_REJECTIONS = 100
+#: What an item costs in a batch besides its strings (tuple, list slot, small values).
+_ITEM_OVERHEAD = 64
+
+
+def approx_bytes(value: Any) -> int:
+    """About the bytes a record's or payload's values hold: the length of every string, plus a
+    little per value, over nested lists, dicts and models (cheap: no serialization)."""
+    total = 0
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            total += len(v) + 8
+        elif isinstance(v, dict):
+            total += 16 * len(v)
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            total += 8 * len(v)
+            stack.extend(v)
+        elif hasattr(v, "__dict__") and not isinstance(v, type):
+            stack.extend(vars(v).values())
+        else:
+            total += 8
+    return total
+
+
+_SCALARS = (type(None), bool, int, float, datetime)
+
+
+def record_bytes(record: Record) -> int:
+    """:func:`approx_bytes` of a record, with its usual fields (strings, lists of strings,
+    scalars) taken in one pass: about 2 microseconds a record."""
+    total = 0
+    for value in record.__dict__.values():
+        kind = type(value)
+        if kind is str:
+            total += len(value)
+        elif kind is list:
+            total += 8 * len(value)
+            for x in value:
+                total += len(x) if type(x) is str else approx_bytes(x)
+        elif kind in _SCALARS:
+            total += 8
+        else:
+            total += approx_bytes(value)
+    return total
 
 
 @dataclass(slots=True)
@@ -193,6 +251,19 @@ class SyncEngine:
         self._sizes = ListSizes()
         self._rejected: set[str] = set()
         """Ids of records whose copy in this run was quarantined (kept from absence deletes)."""
+        self._items = 0
+        self._bytes = 0
+        """Items (records, quarantine rows, tombstones, missing references) and their approximate
+        bytes held for the next batch: it is written at ``batch_size`` items or ``max_batch_bytes``."""
+        self._deadline = float("inf")
+        self._budget = ListBudget(config.max_pages_per_list, config.max_records_per_list)
+        self._list_records = 0
+        self._list_cut: str | None = None
+        """Why the list being read was ended early (a ``list-limit`` notice or ``max_records_per_list``)."""
+        self._cuts: list[str] = []
+        """Lists ended early in this run: the run is incomplete."""
+        self._ownership = Ownership(config.name, config.url, config.http, rehome=config.foreign_ids == "rehome")
+        self._logged = 0
 
     # --- entry point -------------------------------------------------------------
     def decide_full(self) -> bool:
@@ -227,6 +298,7 @@ class SyncEngine:
         is_full = self.decide_full() if full is None else full
         started = self.clock.now()
         t0 = time.monotonic()
+        self._deadline = t0 + self.config.max_run_time
         report = RunReport(self.config.name, self.adapter_cls.name, is_full, _iso(started))
         report.max_quarantine_fraction = self.config.max_quarantine_fraction
         self.report = report
@@ -252,17 +324,26 @@ class SyncEngine:
                 state=_State(self.store, self.config.name),
                 full=is_full,
                 overlap=self.config.overlap,
+                list_budget=self._budget,
             )
             adapter = self.adapter_cls(ctx, self.options)
             self._consume(adapter.fetch())
+            if self._list_cut is not None:  # ended early, and no checkpoint followed
+                self._cuts.append(self._list_cut)
             self._lists_done()
+            if self._cuts:
+                raise LimitExceeded(
+                    f"{len(self._cuts)} list(s) ended early, the run is incomplete and deletes nothing: "
+                    + "; ".join(self._cuts[:3]),
+                    source=self.config.name,
+                )
             self._resolve_references(adapter)
             report.status = "complete"
             if is_full:
                 self._delete_absent()
             if not is_full and report.total("quarantined"):
                 report.stored = self.store.live_counts(self.config.name)
-            if report.degraded_types():
+            if report.degraded_types() or report.id_conflicts:
                 report.status = "degraded"
         except SourceError as exc:
             if exc.source is None:  # raised outside the HTTP client (e.g. a body that is no JSON)
@@ -315,6 +396,56 @@ class SyncEngine:
         for item in items:
             self._handle(item)
 
+    def _check_time(self) -> None:
+        """Stop the run once it has taken ``max_run_time``: what was read is committed, the run
+        is incomplete."""
+        if time.monotonic() > self._deadline:
+            limit = self.config.max_run_time
+            raise LimitExceeded(
+                f"run stopped after {limit:g} s (max_run_time); what was read is kept, the run is incomplete "
+                "and deletes nothing",
+                source=self.config.name,
+            )
+
+    def _hold(self, size: int) -> None:
+        """Count one more item of about ``size`` bytes for the batch; write it when full."""
+        self._items += 1
+        self._bytes += size + _ITEM_OVERHEAD
+        if self._items >= self.config.batch_size or self._bytes >= self.config.max_batch_bytes:
+            self._flush()
+
+    def _admit(self, record: Record) -> bool:
+        """Whether ``record`` may be stored: its URLs made safe, its id the source's own (or
+        re-homed), and its list within ``max_records_per_list``."""
+        self._consume(iter(admit(record)))  # only http(s) URLs are stored: sync/safety.py
+        ownership = self._ownership
+        if ownership.rehome:
+            for old, new in ownership.rehome_record(record):
+                if new == record.id:
+                    self.report.warn("foreign-id-rehomed", f"{record.type} {old}: foreign id stored as {new}")
+                else:
+                    self.report.warn("foreign-reference-rehomed", f"{record.id}: reference to {old} stored as {new}")
+        else:
+            reason = ownership.foreign(record.id)
+            if reason is not None:
+                self.report.warn("foreign-id", f"{record.type} {reason}; quarantined")
+                self._reject(Rejected(reason, record.to_json_dict(), record.type, record.id))
+                return False
+        if self._list_records >= self._budget.max_records:
+            if self._list_cut is None:
+                self._cut_list(
+                    LIST_LIMIT_RECORDS,
+                    f"more than {self._budget.max_records} records in one list (max_records_per_list); list cut off",
+                )
+                self._budget.exhausted = self._list_cut
+            return False
+        self._list_records += 1
+        return True
+
+    def _cut_list(self, code: str, message: str) -> None:
+        self._list_cut = message
+        self.report.warn(code, message)
+
     def _lists_done(self) -> None:
         """Every list was read: copies held for a later copy are written now, and records the
         source still lists but whose copy was quarantined are marked seen (the stored version
@@ -325,17 +456,19 @@ class SyncEngine:
         self._flush()
 
     def _handle(self, item: Item) -> None:
+        self._check_time()
         if isinstance(item, Record):
-            self._consume(iter(admit(item)))  # only http(s) URLs are stored: sync/safety.py
-            self._pending.append(item)
-            self._sizes.record(item.type)
-            if len(self._pending) >= self.config.batch_size:
-                self._flush()
+            if self._admit(item):
+                self._pending.append(item)
+                self._sizes.record(item.type)
+                self._hold(record_bytes(item))
         elif isinstance(item, Checkpoint):
-            self._sizes.checkpoint(item.stream, item.type, item.size)
-            self._flush(states={item.stream: json.dumps(dict(item.state), sort_keys=True)})
+            self._checkpoint(item)
         elif isinstance(item, Tombstone):
-            self._tombstones.append(item)
+            tomb = self._own_tombstone(item)
+            if tomb is not None:
+                self._tombstones.append(tomb)
+                self._hold(len(tomb.id))
         elif isinstance(item, Rejected):
             self._reject(item)
         elif isinstance(item, Notice):
@@ -345,11 +478,37 @@ class SyncEngine:
                 self.report.control_characters_removed += item.count
             if meaning.partial_list:
                 self._reconcile_safe = False
+            if meaning.list_cut and self._list_cut is None:
+                self._list_cut = item.message
         elif isinstance(item, MissingReference):
             self.report.missing_references += 1
             self._write().missing.append((item.id, item.referrer, item.reason))
+            self._hold(len(item.id) + len(item.reason))
         else:  # pragma: no cover - adapters are typed
             raise TypeError(f"adapter yielded {type(item).__name__}")
+
+    def _checkpoint(self, item: Checkpoint) -> None:
+        """A list is complete: its state is committed with the data before it, unless the list
+        was ended early (then it is read again from its old state by the next run)."""
+        self._sizes.checkpoint(item.stream, item.type, item.size)
+        cut, self._list_cut = self._list_cut, None
+        self._list_records = 0
+        self._budget.exhausted = None
+        if cut is not None:
+            self._cuts.append(f"list {item.stream}: {cut}")
+            log.error("%s: list %s ended early: %s", self.config.name, item.stream, cut)
+            self._flush()
+            return
+        self._flush(states={item.stream: json.dumps(dict(item.state), sort_keys=True)})
+
+    def _own_tombstone(self, item: Tombstone) -> Tombstone | None:
+        """A tombstone of the source's own id (re-homed where so configured); None for a foreign
+        one (it could not delete another source's record anyway)."""
+        if self._ownership.foreign(item.id) is None:
+            return item
+        if self._ownership.rehome and item.type:
+            return Tombstone(self._ownership.rehomed(item.type, item.id), item.type)
+        return None
 
     def _write(self) -> WriteBatch:
         if self._batch is None:
@@ -369,7 +528,14 @@ class SyncEngine:
         self._write().quarantine.append((item.type, item.ref, item.reason, raw))
         if item.ref:
             self._rejected.add(item.ref)
-        log.warning("%s: quarantined %s %s: %s", self.config.name, type_name, item.ref or "", item.reason)
+        self._logged += 1
+        if self._logged <= _LOGGED_REJECTIONS:
+            log.warning("%s: quarantined %s %s: %s", self.config.name, type_name, item.ref or "", item.reason)
+            if self._logged == _LOGGED_REJECTIONS:
+                log.warning("%s: further quarantined records are logged at DEBUG level", self.config.name)
+        else:
+            log.debug("%s: quarantined %s %s: %s", self.config.name, type_name, item.ref or "", item.reason)
+        self._hold(len(raw) + len(item.reason) + len(item.ref or ""))
 
     def _flush_safely(self) -> None:
         self._lists_read = True  # no later copy will come: held copies are written as they are
@@ -394,6 +560,7 @@ class SyncEngine:
             copies[rec.id] = copy if earlier is None else self._newest(earlier, copy)
         tombstones = {t.id: t for t in self._tombstones if t.id not in copies}
         self._pending, self._tombstones = [], []
+        self._items = self._bytes = 0
         existing = self.store.get_hashes([*copies, *tombstones])
         differ: list[tuple[_Copy, dict[str, Any], str, tuple[str, bool, str, int]]] = []
         for rid, copy in copies.items():
@@ -401,7 +568,7 @@ class SyncEngine:
             digest = digest_of_content(content)
             old = existing.get(rid)
             if old is not None and old[2] != self.config.name:
-                self.report.warn(ID_CONFLICT, f"{rid} belongs to source {old[2]!r}; not overwritten")
+                self._conflict(rid, old[2])
                 continue
             if old is None or old[1]:
                 self._upsert(batch, copy.rec, digest, copy.data)
@@ -422,6 +589,14 @@ class SyncEngine:
         self._batch = None
         if self._progress and copies:
             self._progress("records", self._processed)
+
+    def _conflict(self, rid: str, owner: str) -> None:
+        """Another source holds ``rid``: its record stays theirs, this run is degraded."""
+        self.report.id_conflicts[owner] = self.report.id_conflicts.get(owner, 0) + 1
+        self.report.warn(
+            ID_CONFLICT,
+            f"{rid} is held by source {owner!r}; source {self.config.name!r} did not overwrite it",
+        )
 
     def _copy(self, rec: Record, now: datetime) -> _Copy:
         if rec.provenance is None:
@@ -590,6 +765,7 @@ class SyncEngine:
                 self.report.references = "resolved"
                 return
             for dst, src in dangling[:budget]:
+                self._check_time()
                 tried.add(dst)
                 budget -= 1
                 self._fetch_one(adapter, dst, src)
@@ -615,7 +791,7 @@ class SyncEngine:
         except (NotFound, ForbiddenUrl) as exc:
             delivered = True
             self._gone(target, referrer, str(exc))
-        except TransientError:
+        except (TransientError, LimitExceeded):  # no word about the object: the run stops
             raise
         except SourceError as exc:
             delivered = True
@@ -630,6 +806,7 @@ class SyncEngine:
         self._write().missing.append((target, referrer, reason))
         if self.report.full and evidence:
             self._tombstones.append(Tombstone(target))
+        self._hold(len(target) + len(reason))
 
     def _delete_absent(self) -> None:
         """After a complete full run, records the source no longer lists are deleted, type by
@@ -668,8 +845,7 @@ class SyncEngine:
             if type_name in blocked:
                 continue
             self._tombstones.append(Tombstone(rid, type_name))
-            if len(self._tombstones) >= self.config.batch_size:
-                self._flush()
+            self._hold(len(rid))
         batch = self._write()
         batch.prune_quarantine = not blocked
         batch.kv[(SIZES_NAMESPACE, self.config.name)] = self._sizes.state_after(withheld)

@@ -48,6 +48,9 @@ class RunReport:
     withheld_deletes: list[dict[str, Any]] = field(default_factory=list)
     """Lists (per type) whose shrinking kept absent records from being deleted: list, type,
     last size, size now, absent records kept."""
+    id_conflicts: dict[str, int] = field(default_factory=dict)
+    """Source -> how many ids this run delivered that that other source already holds (not
+    overwritten; a run with any is ``degraded``)."""
 
     def count(self, type_name: str, kind: str, n: int = 1) -> None:
         """Add ``n`` to the ``kind`` count of ``type_name``."""
@@ -70,7 +73,8 @@ class RunReport:
 
     @property
     def degraded(self) -> bool:
-        """Whether the run read the whole source but quarantined too much of a type."""
+        """Whether the run read the whole source but quarantined too much of a type, or met ids
+        another source holds."""
         return self.status == "degraded"
 
     def quarantine_share(self) -> dict[str, float]:
@@ -121,6 +125,7 @@ class RunReport:
             "stored": dict(sorted(self.stored.items())),
             "degraded_types": self.degraded_types(),
             "withheld_deletes": list(self.withheld_deletes),
+            "id_conflicts": [{"owner": k, "count": v} for k, v in sorted(self.id_conflicts.items())],
             "warnings": sorted(self.warnings.values(), key=lambda w: str(w["code"])),
             "errors": list(self.errors),
             "error_classes": list(self.error_classes),
@@ -137,6 +142,11 @@ class RunReport:
         limit = self.max_quarantine_fraction
         for t in self.degraded_types():
             lines.append(f"  degraded: {shares[t]:.1%} of {t} quarantined (max_quarantine_fraction {limit})")
+        for owner, n in sorted(self.id_conflicts.items()):
+            lines.append(
+                f"  degraded: {n} id(s) already held by source {owner!r}; source {self.source!r} did not "
+                "overwrite them (id-conflict)"
+            )
         for w in self.withheld_deletes:
             lines.append(
                 f"  deletes withheld: list {w['list']} has {w['now']} {w['type']} (last {w['last']}); "

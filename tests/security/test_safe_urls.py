@@ -158,7 +158,7 @@ class _PluginAdapter(Adapter):
 
 
 def test_records_of_plugins_pass_the_same_check(tmp_path: Path) -> None:
-    config = source_from_mapping({"name": "plugin", "adapter": "hostile-plugin"})
+    config = source_from_mapping({"name": "p", "adapter": "hostile-plugin"})  # ids urn:ris:p:...
     with SQLiteStore(tmp_path / "ris.db") as store:
         report = SyncEngine(config, store, adapter_cls=_PluginAdapter).run()
         assert report.complete

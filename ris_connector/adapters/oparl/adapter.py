@@ -23,9 +23,17 @@ from ris_connector.adapters.base import (
 )
 from ris_connector.adapters.oparl.jsondecode import decode_json_repairs
 from ris_connector.adapters.oparl.mapper import OParlMapper, is_thin
-from ris_connector.adapters.oparl.pages import AheadTrust, Page, Paginator, to_page
+from ris_connector.adapters.oparl.pages import DECODED_FACTOR, AheadTrust, Page, Paginator, decoded_estimate, to_page
 from ris_connector.adapters.oparl.vendors import PROFILES, VendorProfile, detect_vendor
-from ris_connector.errors import ConfigError, HttpStatusError, InvalidPayload, NotFound, SourceError
+from ris_connector.errors import (
+    ConfigError,
+    HttpStatusError,
+    InvalidPayload,
+    LimitExceeded,
+    NotFound,
+    ResponseTooLarge,
+    SourceError,
+)
 from ris_connector.http import HttpResponse
 from ris_connector.normalize.ids import canonical_url, is_url, short_type, type_from_url, type_version, url_id
 from ris_connector.normalize.times import format_query_datetime, get_timezone
@@ -124,13 +132,18 @@ class OParlOptions(AdapterOptions):
     """Override vendor detection: generic, sternberg, ccegov, ccegov-allris4, somacos, rubin."""
     page_limit: int | None = Field(default=None, ge=1, le=100_000)
     """``limit`` to send on list requests, where the vendor accepts one."""
-    max_pages: int = Field(default=100_000, ge=1)
+    max_pages: int | None = Field(default=None, ge=1, le=100_000_000)
+    """Pages one list may have; default (and at most): the source's ``max_pages_per_list``."""
     fetch_thin: bool = True
     """Fetch list entries that carry only their id one by one (quirk 13)."""
     concurrency: int | None = Field(default=None, ge=1)
     """Requests in flight at once (lists and pages fetched ahead); default: the source's
     ``http.max_connections``. 1 reads strictly one page after the other. The per-host
     connection cap and rate limit of the HTTP client apply either way."""
+    max_page_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, le=2**31)
+    """The largest answer (list page, object, System) read and decoded whole; a larger one, or one
+    whose JSON structure would decode to more than six times this (empty arrays cost 80 bytes
+    each in Python), ends the run incomplete. Bounds the memory of a page (docs/limits.md)."""
     ahead_bytes: int = Field(default=8 * 1024 * 1024, ge=0)
     """Response bytes one list may hold fetched ahead of its reader, undecoded (the window is at
     least twice ``concurrency`` pages, at most 256); pages of the next list start loading once
@@ -190,8 +203,25 @@ class OParlAdapter(Adapter[OParlOptions]):
             else:
                 kwargs["params"] = filters
         accept = (404, 400) if listing else ()
-        resp = self.ctx.http.get(self._url(url), accept_status=accept, **kwargs)
+        resp = self._bounded_get(url, accept, **kwargs)
         return self._decode(resp), resp
+
+    def _page_limit(self) -> tuple[int, str]:
+        """The byte limit of one answer and the setting it comes from."""
+        core = self.ctx.http.settings.max_bytes
+        if self.opts.max_page_bytes <= core:
+            return self.opts.max_page_bytes, "max_page_bytes"
+        return core, "http.max_bytes"
+
+    def _bounded_get(self, url: str, accept: tuple[int, ...], **kwargs: Any) -> HttpResponse:
+        """GET within ``max_page_bytes``: a larger answer ends the run with an error naming it."""
+        limit, setting = self._page_limit()
+        try:
+            return self.ctx.http.get(self._url(url), accept_status=accept, max_bytes=limit, **kwargs)
+        except ResponseTooLarge as exc:
+            raise LimitExceeded(
+                f"answer exceeds {limit} bytes ({setting}); the run is incomplete", url=exc.url or url
+            ) from None
 
     def _decode(self, resp: HttpResponse) -> Any:
         """The JSON of a response (a list page answered with 404/400 may be an empty list)."""
@@ -202,6 +232,14 @@ class OParlAdapter(Adapter[OParlOptions]):
             if resp.status == 404:
                 raise NotFound("list not found (HTTP 404)", status=404, url=resp.url, body=resp.content)
             raise HttpStatusError(f"list request rejected (HTTP {resp.status})", status=resp.status, url=resp.url)
+        limit, setting = self._page_limit()
+        estimate = decoded_estimate(resp.content)
+        if estimate > DECODED_FACTOR * limit:
+            raise LimitExceeded(
+                f"answer of {len(resp.content)} bytes would take about {estimate >> 20} MiB decoded, more than "
+                f"{DECODED_FACTOR} x {setting} ({limit}); the run is incomplete",
+                url=resp.url,
+            )
         data, repairs = decode_json_repairs(resp)
         for code, count, what in (
             (Q16_CONTROL_CHARACTERS, repairs.control_characters, "raw control characters in JSON"),
@@ -234,7 +272,7 @@ class OParlAdapter(Adapter[OParlOptions]):
 
     def _page_later(self, url: str, expected: str) -> Callable[[], Page]:
         """Request a later page of a list now; decode it when it is taken (raw bytes wait)."""
-        resp = self.ctx.http.get(self._url(url), accept_status=(404, 400))
+        resp = self._bounded_get(url, (404, 400))
         return lambda: self._to_page(self._decode(resp), resp, expected)
 
     def _to_page(self, payload: Any, resp: HttpResponse, expected: str) -> Page:
@@ -292,7 +330,7 @@ class OParlAdapter(Adapter[OParlOptions]):
         if not isinstance(body_url, str) or not is_url(body_url):
             raise InvalidPayload("System has no body list URL", url=resp.url)
         bodies: list[dict[str, Any]] = []
-        paginator = Paginator(lambda u, first: self._page(u, "Body", {}, first), max_pages=self.opts.max_pages)
+        paginator = Paginator(lambda u, first: self._page(u, "Body", {}, first), **self._page_bound())
         for page in paginator.forward(body_url):
             self.reading = page.url
             yield from page.notices
@@ -301,6 +339,9 @@ class OParlAdapter(Adapter[OParlOptions]):
                 yield from self.normalizer.items(obj, expected="Body", url=page.url)
                 if isinstance(obj, dict) and obj.get("deleted") is not True and self.normalizer.url_id(obj.get("id")):
                     bodies.append(obj)
+            page.data.clear()  # the decoded page is not held while the next one loads
+            if self.ctx.list_budget.exhausted:
+                break
         yield from paginator.notices
         for body in bodies:
             body_id = self.normalizer.canonical(body["id"])
@@ -395,7 +436,7 @@ class OParlAdapter(Adapter[OParlOptions]):
             run.paginator = Paginator(
                 lambda u, first: self._page(u, expected, filters, first),
                 filters=filters,
-                max_pages=self.opts.max_pages,
+                **self._page_bound(),
                 submit=self._submit if ahead else None,
                 window=2 * self.concurrency,
                 fetch_later=lambda u: self._page_later(u, expected),
@@ -403,6 +444,14 @@ class OParlAdapter(Adapter[OParlOptions]):
                 trust=self._trust,
             )
         return run.paginator
+
+    def _page_bound(self) -> dict[str, Any]:
+        """``max_pages`` of a Paginator: the source's ``max_pages_per_list``, or this adapter's
+        ``max_pages`` where smaller, with the name of the setting that bounds."""
+        core = self.ctx.list_budget.max_pages
+        if self.opts.max_pages is not None and self.opts.max_pages < core:
+            return {"max_pages": self.opts.max_pages, "max_pages_setting": "max_pages"}
+        return {"max_pages": core, "max_pages_setting": "max_pages_per_list"}
 
     def _prime(self, waiting: list[_ListRun], tail: Paginator, started: list[_ListRun]) -> Paginator:
         """Let waiting lists start loading, each once every page before it is requested.
@@ -454,8 +503,11 @@ class OParlAdapter(Adapter[OParlOptions]):
                     continue
                 yield from self.normalizer.items(obj, expected=expected, body=run.body, url=page.url)
             yield from self._drain()
+            page.data.clear()  # the decoded page is not held while the next one loads
             if all_known:
                 break  # newest first: a page of known objects means the older ones are known too
+            if self.ctx.list_budget.exhausted:
+                break  # max_records_per_list: the engine takes no more of this list
         yield from paginator.notices
         yield Checkpoint.watermark(run.stream, run.started, type=expected, size=entries, strategy=strategy)
 

@@ -2,8 +2,10 @@
 
 A list must end. Pagination stops with a notice (and the run is marked unsafe for
 absence-deletes) when a page URL repeats (quirk 34, a page linking to itself), when a page
-has the same content as the one before (quirk 33), when three pages in a row bring no new
-ids, or when ``max_pages`` is reached.
+has the same content as the one before (quirk 33), or when three pages in a row bring no new
+ids. A list longer than ``max_pages`` (the source's ``max_pages_per_list``) is cut off with a
+``list-limit-pages`` notice: the engine then keeps the list's old state and ends the run
+incomplete (``adapters.base.ListBudget``).
 
 Given a ``submit`` function, the walk also fetches ahead: when the first page's links show a
 page-number pattern (see :func:`page_number_urls`), the next pages are requested concurrently,
@@ -23,12 +25,12 @@ from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from ris_connector.adapters.base import Notice
+from ris_connector.items import Notice
 from ris_connector.normalize.ids import canonical_url, is_url
+from ris_connector.notices.engine import LIST_LIMIT_PAGES
 from ris_connector.notices.oparl import (
     OPARL_RELATIVE_LINK,
     PAGINATION_BAD_LINK,
-    PAGINATION_LIMIT,
     PAGINATION_LOOP,
     PAGINATION_REPEAT,
     PAGINATION_STALE,
@@ -172,11 +174,28 @@ def page_number_urls(next_url: str, page: Page, max_pages: int) -> list[str]:
 
 #: Most pages a list requests ahead, however small its pages.
 _MAX_WINDOW = 256
+#: An answer whose :func:`decoded_estimate` exceeds this many times its byte limit is not decoded.
+DECODED_FACTOR = 6
+
+
+def decoded_estimate(body: bytes) -> int:
+    """About the bytes the decoded JSON of ``body`` takes in Python, counted before decoding.
+
+    Containers and strings cost far more than their text (an empty array: 3 bytes of JSON, 80
+    in memory; a 6 MB page of them decodes to 230 MB). The weights are the sizes of CPython's
+    dict, list and str objects plus a list slot per value; a few byte counts, no copy.
+    """
+    return len(body) + 200 * body.count(b"{") + 72 * body.count(b"[") + 28 * body.count(b'"') + 16 * body.count(b",")
 
 
 def _signature(data: list[Any]) -> str:
-    ids = [str(o.get("id")) if isinstance(o, dict) else repr(o) for o in data]
-    return hashlib.blake2b("\n".join(ids).encode(), digest_size=16).hexdigest()
+    """A digest of the page's entries (ids, or what non-objects are), fed entry by entry: a page
+    of two million non-objects must not cost a second list of their texts."""
+    digest = hashlib.blake2b(digest_size=16)
+    for o in data:
+        text = str(o.get("id")) if isinstance(o, dict) else repr(o)
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\n")
+    return digest.hexdigest()
 
 
 def _ids(data: list[Any]) -> set[int]:
@@ -192,6 +211,7 @@ class Paginator:
         *,
         filters: Mapping[str, str] | None = None,
         max_pages: int = 100_000,
+        max_pages_setting: str = "max_pages_per_list",
         stale_pages: int = 3,
         submit: Callable[[Callable[[], Any]], Future[Any]] | None = None,
         window: int = 8,
@@ -211,6 +231,7 @@ class Paginator:
         """Pages fetched ahead and then not used (a list that broke its page-number pattern)."""
         self.filters = dict(filters or {})
         self.max_pages = max_pages
+        self.max_pages_setting = max_pages_setting
         self.stale_pages = stale_pages
         self.irregular = False
         self.notices: list[Notice] = []
@@ -224,10 +245,12 @@ class Paginator:
         return planned is not None and not planned
 
     def _window(self) -> int:
-        """Once trusted, as many pages ahead as ``ahead_bytes`` holds of pages like the first."""
-        if self._fetch_later is not None and self.ahead_bytes and self._first_size and self.trust.earned:
-            return max(self.window, min(_MAX_WINDOW, self.ahead_bytes // self._first_size))
-        return self.window
+        """As many pages ahead as ``ahead_bytes`` holds of pages like the first (none if the
+        first is larger): up to ``window`` until trust is earned, then up to 256."""
+        if self._fetch_later is None or not self.ahead_bytes or not self._first_size:
+            return self.window
+        fits = self.ahead_bytes // self._first_size
+        return min(fits, _MAX_WINDOW) if self.trust.earned else min(fits, self.window)
 
     def top_up(self) -> None:
         """Request more pages ahead of a primed list if its window has grown (trust was earned)."""
@@ -345,7 +368,8 @@ class Paginator:
             visited.add(key)
             pages += 1
             if pages > self.max_pages:
-                self._stop(PAGINATION_LIMIT, f"{url}: more than {self.max_pages} pages; list cut off")
+                message = f"{url}: more than {self.max_pages} pages ({self.max_pages_setting}); list cut off"
+                self.notices.append(Notice(LIST_LIMIT_PAGES, message))
                 return
             page = self._take(next_url, first and pages == 1, ahead)
             signature = _signature(page.data)

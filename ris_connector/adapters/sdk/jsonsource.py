@@ -57,7 +57,8 @@ class JsonAdapter(DeclaredSource[OptionsT]):
     """The item's last-change time: incremental runs skip items older than ``ctx.since`` (for
     APIs without a ``since_param``, or that ignore it)."""
     max_pages: ClassVar[int] = 10_000
-    """More pages than this in one list is a :class:`~ris_connector.errors.PaginationLoop`."""
+    """More pages than this (or than the source's ``max_pages_per_list``) in one list is a
+    :class:`~ris_connector.errors.PaginationLoop`."""
 
     @classmethod
     def requires_full_run(cls, options: OptionsT) -> bool:
@@ -73,11 +74,12 @@ class JsonAdapter(DeclaredSource[OptionsT]):
         request: PageRequest | None = self.paginator.first(get.url, get.params)
         seen: set[str] = set()
         last_ids: list[Any] | None = None
+        max_pages = min(self.max_pages, self.ctx.list_budget.max_pages)
         while request is not None:
             if request.key in seen:
                 raise PaginationLoop(f"{self.type} list: the page {request.key} was asked for before", url=request.url)
-            if len(seen) >= self.max_pages:
-                raise PaginationLoop(f"{self.type} list: more than {self.max_pages} pages", url=request.url)
+            if len(seen) >= max_pages:
+                raise PaginationLoop(f"{self.type} list: more than {max_pages} pages", url=request.url)
             seen.add(request.key)
             self.reading = request.url
             try:
@@ -97,6 +99,8 @@ class JsonAdapter(DeclaredSource[OptionsT]):
             last_ids = ids
             for item in items:
                 yield from self._item(item, get, since)
+            if self.ctx.list_budget.exhausted:
+                return  # max_records_per_list: the engine takes no more of this list
             request = self.paginator.next(Page(request, response, body, items))
 
     def _object_failed(self, get: Get, exc: HttpStatusError) -> Item:
