@@ -51,3 +51,18 @@ LIST_LIMIT_RECORDS = NoticeCode(
     "the engine takes no more of it and the adapter ends it; the run is incomplete",
     list_cut=True,
 )
+FOREIGN_ID = NoticeCode(
+    "foreign-id",
+    "a record whose id names a host the source does not own (allowed_hosts, id_hosts)",
+    "quarantined (ids belong to their source)",
+)
+FOREIGN_ID_REHOMED = NoticeCode(
+    "foreign-id-rehomed",
+    'a record whose id names another host, with foreign_ids = "rehome"',
+    "stored under an id in the source's own namespace",
+)
+FOREIGN_REFERENCE_REHOMED = NoticeCode(
+    "foreign-reference-rehomed",
+    'a reference to an id on another host, with foreign_ids = "rehome"',
+    "the reference is rewritten to the re-homed id",
+)

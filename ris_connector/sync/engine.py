@@ -62,6 +62,9 @@ from ris_connector.models.base import content_of, digest_of_content
 from ris_connector.notices import describe
 from ris_connector.notices.engine import (
     COPIES_NOT_HELD,
+    FOREIGN_ID,
+    FOREIGN_ID_REHOMED,
+    FOREIGN_REFERENCE_REHOMED,
     ID_CONFLICT,
     INDIVIDUAL_FETCH_LIMIT,
     LIST_LIMIT_RECORDS,
@@ -422,13 +425,13 @@ class SyncEngine:
         if ownership.rehome:
             for old, new in ownership.rehome_record(record):
                 if new == record.id:
-                    self.report.warn("foreign-id-rehomed", f"{record.type} {old}: foreign id stored as {new}")
+                    self.report.warn(FOREIGN_ID_REHOMED, f"{record.type} {old}: foreign id stored as {new}")
                 else:
-                    self.report.warn("foreign-reference-rehomed", f"{record.id}: reference to {old} stored as {new}")
+                    self.report.warn(FOREIGN_REFERENCE_REHOMED, f"{record.id}: reference to {old} stored as {new}")
         else:
             reason = ownership.foreign(record.id)
             if reason is not None:
-                self.report.warn("foreign-id", f"{record.type} {reason}; quarantined")
+                self.report.warn(FOREIGN_ID, f"{record.type} {reason}; quarantined")
                 self._reject(Rejected(reason, record.to_json_dict(), record.type, record.id))
                 return False
         if self._list_records >= self._budget.max_records:
