@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from ristest import OParlFactory
 from storecheck import invariant_violations, query
 
 from ris_connector.sample.server import OParlServer
@@ -31,7 +32,7 @@ def _wait_for_run(url: str, proc: subprocess.Popen[str]) -> None:
     raise AssertionError("the first sync never started")
 
 
-def test_second_sync_exits_3_or_waits(oparl_server, store_url: str, tmp_path: Path) -> None:
+def test_second_sync_exits_3_or_waits(oparl_server: OParlFactory, store_url: str, tmp_path: Path) -> None:
     # Latency per request and one connection keep the first run busy (about 3 s) while the others start.
     server: OParlServer = oparl_server(scale=0.005, latency=0.1)
     cfg = tmp_path / "c.toml"

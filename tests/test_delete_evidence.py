@@ -18,7 +18,7 @@ import pytest
 from clirun import cli, cli_json, write_config
 from faulty_oparl import clear, inject
 from ics_server import IcsServer
-from ristest import FAST_HTTP, allris3_pages, allris3_source, sync
+from ristest import FAST_HTTP, OParlFactory, allris3_pages, allris3_source, sync
 from static_server import Page, StaticServer
 
 from ris_connector.clock import FixedClock
@@ -43,7 +43,7 @@ def deleted_events(store: Store, report: RunReport) -> list[str]:
     return [e.id for e in store.changes(source=report.source) if e.run_id == report.run_id and e.kind == "deleted"]
 
 
-def test_an_emptied_list_deletes_nothing_and_says_which_list(oparl_server, any_store: Store) -> None:
+def test_an_emptied_list_deletes_nothing_and_says_which_list(oparl_server: OParlFactory, any_store: Store) -> None:
     server = oparl_server(scale=SCALE)
     first = sync(server, any_store, full=True, **ONLY_LISTS)
     meetings = live(any_store, "Meeting")
@@ -80,7 +80,7 @@ def test_an_emptied_list_deletes_nothing_and_says_which_list(oparl_server, any_s
     assert "list-shrank" not in real.warnings
 
 
-def test_a_shrink_beyond_the_fraction_waits_for_a_second_run(oparl_server, any_store: Store) -> None:
+def test_a_shrink_beyond_the_fraction_waits_for_a_second_run(oparl_server: OParlFactory, any_store: Store) -> None:
     server = oparl_server(scale=SCALE)
     sync(server, any_store, full=True, **ONLY_LISTS)
     meetings = live(any_store, "Meeting")
@@ -101,7 +101,7 @@ def test_a_shrink_beyond_the_fraction_waits_for_a_second_run(oparl_server, any_s
     assert confirmed.counts["Meeting"]["deleted"] == meetings - 10 and live(any_store, "Meeting") == 10
 
 
-def test_without_list_sizes_the_type_as_a_whole_is_the_guard(oparl_server, any_store: Store) -> None:
+def test_without_list_sizes_the_type_as_a_whole_is_the_guard(oparl_server: OParlFactory, any_store: Store) -> None:
     """A store written before list sizes were kept: the first full run judges per type."""
     server = oparl_server(scale=SCALE)
     sync(server, any_store, full=True, **ONLY_LISTS)
@@ -114,7 +114,7 @@ def test_without_list_sizes_the_type_as_a_whole_is_the_guard(oparl_server, any_s
     assert f"{meetings} of {meetings} Meeting records are absent" in example
 
 
-def test_max_delete_fraction_one_accepts_any_shrink(oparl_server, any_store: Store) -> None:
+def test_max_delete_fraction_one_accepts_any_shrink(oparl_server: OParlFactory, any_store: Store) -> None:
     server = oparl_server(scale=SCALE)
     sync(server, any_store, full=True, **ONLY_LISTS)
     meetings = live(any_store, "Meeting")
@@ -174,7 +174,9 @@ def test_an_xml_export_whose_meeting_list_is_empty_deletes_no_meeting(store: Sto
     assert report.withheld_deletes[0]["list"].startswith("xml:")
 
 
-def test_cli_an_empty_list_is_a_warning_in_the_report_not_a_deletion(oparl_server, tmp_path: Path) -> None:
+def test_cli_an_empty_list_is_a_warning_in_the_report_not_a_deletion(
+    oparl_server: OParlFactory, tmp_path: Path
+) -> None:
     server = oparl_server(scale=SCALE)
     http = "\n".join(f"{k} = {v}" for k, v in FAST_HTTP.items())
     db = tmp_path / "ris.db"

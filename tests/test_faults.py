@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 from faulty_oparl import clear, inject, refused, unconnectable
-from ristest import oparl_source, sync
+from ristest import OParlFactory, oparl_source, sync
 from storecheck import invariant_violations, query
 
 from ris_connector.sample.server import OParlServer
@@ -115,7 +115,9 @@ def _recovered(store_url: str, store: Store, server: OParlServer, baseline: Coun
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
-def test_fault(scenario: Scenario, oparl_server, any_store: Store, store_url: str, baseline: Counter[str]) -> None:
+def test_fault(
+    scenario: Scenario, oparl_server: OParlFactory, any_store: Store, store_url: str, baseline: Counter[str]
+) -> None:
     server: OParlServer = oparl_server(scale=SCALE)
     rule = inject(server, scenario.match, scenario.fault, scenario.times, scenario.arg)
     report = sync(server, any_store, http=FAULT_HTTP)

@@ -18,7 +18,7 @@ import pytest
 from clirun import cli, cli_json, write_config
 from faulty_oparl import clear, inject
 from ics_server import IcsServer
-from ristest import FAST_HTTP, sync
+from ristest import FAST_HTTP, OParlFactory, sync
 
 from ris_connector.celery.runner import DEGRADED, sync_once
 from ris_connector.cli import main
@@ -99,7 +99,9 @@ def test_the_quarantine_keeps_the_latest_rejection_per_record(server: IcsServer,
     assert accepted.counts["Meeting"]["created"] == 1 and any_store.quarantined("rat") == []  # forgotten
 
 
-def test_payloads_without_an_id_are_kept_once_and_pruned_when_gone(oparl_server, any_store: Store) -> None:
+def test_payloads_without_an_id_are_kept_once_and_pruned_when_gone(
+    oparl_server: OParlFactory, any_store: Store
+) -> None:
     server = oparl_server(scale=0.005)
 
     def drop_first_id(page: dict[str, Any]) -> None:
@@ -117,7 +119,7 @@ def test_payloads_without_an_id_are_kept_once_and_pruned_when_gone(oparl_server,
 
 
 def test_one_bad_record_in_a_small_incremental_run_is_measured_against_the_source(
-    oparl_server, any_store: Store
+    oparl_server: OParlFactory, any_store: Store
 ) -> None:
     """An incremental run reads few records: one bad payload among them is no degraded source
     when the source holds many of that type (the share is taken of what the source holds)."""
@@ -189,7 +191,9 @@ def _finished_run(store: Store, source: str, hours_ago: float, status: str, repo
     store.finish_run(run_id, status=status, finished=at, report=report)
 
 
-def test_status_shows_degraded_sources_and_exits_4(any_store: Store, store_url: str, capsys) -> None:
+def test_status_shows_degraded_sources_and_exits_4(
+    any_store: Store, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     _finished_run(any_store, "gesund", 1, "complete", {"errors": []})
     _finished_run(any_store, "krank", 2, "complete", {"errors": []})
     _finished_run(any_store, "krank", 1, "degraded", {"errors": [], "degraded_types": ["Meeting"]})

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ristest import OParlFactory
 
 from ris_connector.cli import main
 from ris_connector.sample.server import OParlServer
@@ -45,7 +46,9 @@ def warning_codes(report: dict[str, Any]) -> set[str]:
 
 
 # Row 16: invalid JSON because of raw control characters is repaired, counted, and the run completes.
-def test_control_characters_repaired(oparl_server, tmp_path: Path, capsys) -> None:
+def test_control_characters_repaired(
+    oparl_server: OParlFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     server = oparl_server(scale=0.005, quirks=["control_chars"])
     status, report, _ = sync_cli(server, tmp_path, capsys)
     assert status == 0
@@ -55,7 +58,7 @@ def test_control_characters_repaired(oparl_server, tmp_path: Path, capsys) -> No
     assert report["counts"]["Paper"]["created"] == len(server.dataset.ids("Paper"))
 
 
-def test_invalid_json(oparl_server, tmp_path: Path, capsys) -> None:
+def test_invalid_json(oparl_server: OParlFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     server = oparl_server(scale=0.005, quirks=["invalid_json"])
     status, report, err = sync_cli(server, tmp_path, capsys)
     assert status == 3
@@ -64,7 +67,9 @@ def test_invalid_json(oparl_server, tmp_path: Path, capsys) -> None:
     assert "invalid JSON" in err
 
 
-def test_html_where_json_was_expected(oparl_server, tmp_path: Path, capsys) -> None:
+def test_html_where_json_was_expected(
+    oparl_server: OParlFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     server = oparl_server(scale=0.005, quirks=["html_200"])
     status, report, err = sync_cli(server, tmp_path, capsys)
     assert status == 3
@@ -73,7 +78,9 @@ def test_html_where_json_was_expected(oparl_server, tmp_path: Path, capsys) -> N
 
 
 # Row 30: an Error object with HTTP 200 (more! rubin "OParl is not active.").
-def test_error_object_with_http_200(oparl_server, tmp_path: Path, capsys) -> None:
+def test_error_object_with_http_200(
+    oparl_server: OParlFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     server = oparl_server(scale=0.005, quirks=["error_200"], vendor="rubin")
     status, report, _ = sync_cli(server, tmp_path, capsys)
     assert status == 3
@@ -89,7 +96,9 @@ def test_error_object_with_http_200(oparl_server, tmp_path: Path, capsys) -> Non
     ("quirk", "code"),
     [("self_link", "pagination-loop"), ("same_page_loop", "pagination-repeat"), ("next_loop", "pagination-loop")],
 )
-def test_pagination_loops(oparl_server, tmp_path: Path, capsys, quirk: str, code: str) -> None:
+def test_pagination_loops(
+    oparl_server: OParlFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str], quirk: str, code: str
+) -> None:
     server = oparl_server(scale=0.005, quirks=[quirk])
     status, report, _ = sync_cli(server, tmp_path, capsys)
     assert status == 0
@@ -103,7 +112,7 @@ def test_pagination_loops(oparl_server, tmp_path: Path, capsys, quirk: str, code
 
 
 # Row 40: a server that does not answer in time ends the run with a timeout message, not a hang.
-def test_server_times_out(oparl_server, tmp_path: Path, capsys) -> None:
+def test_server_times_out(oparl_server: OParlFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     server = oparl_server(scale=0.005, quirks=["slow"], slow_seconds=3)
     config = write_config(tmp_path, server.system_url, read_timeout=0.3, deadline=0.6, max_attempts=2)
     status, report, _ = run_cli(["sync", "--config", str(config), "--db", str(tmp_path / "ris.db"), "--json"], capsys)

@@ -17,7 +17,7 @@ from clirun import cli, cli_json, write_config
 from faulty_oparl import inject
 from hypothesis import given
 from hypothesis import strategies as st
-from ristest import FAST_HTTP, sync
+from ristest import FAST_HTTP, OParlFactory, sync
 
 from ris_connector.jsontext import compact
 from ris_connector.models import NON_CONTENT_FIELDS
@@ -101,7 +101,7 @@ def _full_runs(
 
 
 @pytest.mark.parametrize("older", ["list", "embedded"])
-def test_the_newest_copy_wins_whatever_the_order(oparl_server, any_store: Store, older: str) -> None:
+def test_the_newest_copy_wins_whatever_the_order(oparl_server: OParlFactory, any_store: Store, older: str) -> None:
     expected, (_, second) = _full_runs(oparl_server, any_store, older, _older_without_links, 2)
     assert len(expected) > 50
     for cid, source in expected.items():
@@ -116,7 +116,9 @@ def test_the_newest_copy_wins_whatever_the_order(oparl_server, any_store: Store,
 
 
 @pytest.mark.parametrize("thinner", ["list", "embedded"])
-def test_a_thinner_copy_of_the_same_age_erases_nothing(oparl_server, any_store: Store, thinner: str) -> None:
+def test_a_thinner_copy_of_the_same_age_erases_nothing(
+    oparl_server: OParlFactory, any_store: Store, thinner: str
+) -> None:
     expected, (_, second, third) = _full_runs(oparl_server, any_store, thinner, _same_age_without_links, 3)
     for cid, source in expected.items():
         row = any_store.get(cid)
@@ -125,7 +127,7 @@ def test_a_thinner_copy_of_the_same_age_erases_nothing(oparl_server, any_store: 
     assert second.counts["Consultation"]["updated"] == 0 and second.counts["Consultation"]["unchanged"] > 0
 
 
-def test_disagreeing_copies_of_one_age_give_one_result_in_any_order(oparl_server, tmp_path: Path) -> None:
+def test_disagreeing_copies_of_one_age_give_one_result_in_any_order(oparl_server: OParlFactory, tmp_path: Path) -> None:
     """Two copies of the same age that disagree on a value: the same stored record whichever is read first."""
     stored: dict[str, dict[str, Any]] = {}
     for which in ("list", "embedded"):
@@ -147,7 +149,7 @@ def test_disagreeing_copies_of_one_age_give_one_result_in_any_order(oparl_server
     assert stored["list"] == stored["embedded"]
 
 
-def test_a_change_without_a_new_modified_is_still_news(oparl_server, any_store: Store) -> None:
+def test_a_change_without_a_new_modified_is_still_news(oparl_server: OParlFactory, any_store: Store) -> None:
     """ALLRIS 4 stamps every paper 2000-01-01: a changed paper is the same age as the stored one."""
     server = oparl_server(scale=SCALE, quirks={"allris4"})
     sync(server, any_store, full=True)
@@ -187,7 +189,9 @@ def test_merging_copies_ignores_their_order_and_keeps_every_field(a: dict[str, A
             assert ab[key] not in (None, "", [], {})
 
 
-def test_cli_second_full_run_over_a_somacos_like_source_announces_nothing(oparl_server, tmp_path: Path) -> None:
+def test_cli_second_full_run_over_a_somacos_like_source_announces_nothing(
+    oparl_server: OParlFactory, tmp_path: Path
+) -> None:
     server = oparl_server(scale=SCALE)
     match, edit = _where("list", _older_without_links)
     inject(server, match, "edit", edit=edit)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
-from ristest import oparl_source, sync
+from ristest import OParlFactory, oparl_source, sync
 
 from ris_connector.adapters.base import AdapterContext, Notice, Rejected, SourceSettings
 from ris_connector.adapters.oparl.adapter import LISTS_1_1, OParlAdapter
@@ -55,7 +56,7 @@ def now() -> datetime:
 
 
 # Rows 1 (empty filtered list = HTTP 404 + SD.NET error body) and 12 (limit -> 400) do not stop a run.
-def test_empty_filtered_list_answered_404(oparl_server, store: SQLiteStore) -> None:
+def test_empty_filtered_list_answered_404(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["empty_404"], vendor="sternberg")
     clean_run(sync(server, store))
     paper = server.dataset.ids("Paper")[0]
@@ -69,7 +70,7 @@ def test_empty_filtered_list_answered_404(oparl_server, store: SQLiteStore) -> N
 
 
 # Row 2: an empty filtered list sent as [] instead of a page object.
-def test_empty_filtered_list_as_array(oparl_server, store: SQLiteStore) -> None:
+def test_empty_filtered_list_as_array(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["empty_array"])
     clean_run(sync(server, store))
     paper = server.dataset.ids("Paper")[1]
@@ -82,7 +83,7 @@ def test_empty_filtered_list_as_array(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 3: the body list URL answers one Body object instead of a list page.
-def test_body_list_is_a_single_object(oparl_server, store: SQLiteStore) -> None:
+def test_body_list_is_a_single_object(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["body_single"])
     report = sync(server, store)
     clean_run(report)
@@ -93,7 +94,7 @@ def test_body_list_is_a_single_object(oparl_server, store: SQLiteStore) -> None:
 
 # Rows 4 (tombstones without type, deleted objects inside unfiltered lists) and 14 (deleted
 # Paper/Meeting without type).
-def test_tombstones_without_type_delete_the_right_record(oparl_server, store: SQLiteStore) -> None:
+def test_tombstones_without_type_delete_the_right_record(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["tombstone_no_type"])
     first = sync(server, store)
     clean_run(first)
@@ -117,7 +118,7 @@ def test_tombstones_without_type_delete_the_right_record(oparl_server, store: SQ
 
 
 # Row 5: embedded Location/Organization without type.
-def test_embedded_objects_without_type(oparl_server, store: SQLiteStore) -> None:
+def test_embedded_objects_without_type(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["embedded_no_type"])
     report = sync(server, store)
     clean_run(report)
@@ -130,7 +131,7 @@ def test_embedded_objects_without_type(oparl_server, store: SQLiteStore) -> None
 
 # Row 6: Person.location embedded as object where a URL is expected. Only the person list is
 # read, so the Location can come only from the embedded object (no single fetches needed).
-def test_person_location_as_object(oparl_server, store: SQLiteStore) -> None:
+def test_person_location_as_object(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.01, seed=4, quirks=["person_location_object"])
     report = sync(server, store, lists=["person"])
     clean_run(report)
@@ -145,7 +146,7 @@ def test_person_location_as_object(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 6 (other way round): OParl 1.1 ``locationObject`` next to the ``location`` URL.
-def test_person_location_object_field(oparl_server, store: SQLiteStore) -> None:
+def test_person_location_object_field(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.01, seed=4, quirks=["person_location_url"])
     report = sync(server, store, lists=["person"])
     clean_run(report)
@@ -160,7 +161,7 @@ def test_person_location_object_field(oparl_server, store: SQLiteStore) -> None:
 # The sample server embeds every membership in its person, so no sync ever needs a membership by
 # itself; the adapter's single-object fetch (what the engine calls for a dangling reference) is
 # therefore called directly, over real HTTP.
-def test_membership_url_answers_array(oparl_server) -> None:
+def test_membership_url_answers_array(oparl_server: OParlFactory) -> None:
     server = oparl_server(scale=0.005, quirks=["membership_array"])
     config = oparl_source(server.system_url)
     http = HttpClient(server.system_url, config.http, source=config.name)
@@ -190,7 +191,7 @@ class _NoState:
 
 
 # Row 8: double slash in file URLs.
-def test_file_urls_with_double_slash(oparl_server, store: SQLiteStore) -> None:
+def test_file_urls_with_double_slash(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["file_double_slash"])
     report = sync(server, store)
     clean_run(report)
@@ -202,7 +203,7 @@ def test_file_urls_with_double_slash(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 11: AGS with 9 digits (trailing zero) or 7 digits (lost leading zero) becomes 8 digits.
-def test_ags_trimmed_and_padded(oparl_server, tmp_path) -> None:
+def test_ags_trimmed_and_padded(oparl_server: OParlFactory, tmp_path: Path) -> None:
     for quirk in ("ags_9", "ags_7"):
         server = oparl_server(scale=0.005, quirks=[quirk])
         expected = server.dataset.get(server.body_url)["ags"]
@@ -216,7 +217,7 @@ def test_ags_trimmed_and_padded(oparl_server, tmp_path) -> None:
 
 # Issue 13: a real Somacos Body names two lists ``consultations`` and ``files``; they are read as
 # the spec's ``consultation`` and ``file`` lists (same streams, same records), each counted.
-def test_body_lists_under_other_names(oparl_server, tmp_path) -> None:
+def test_body_lists_under_other_names(oparl_server: OParlFactory, tmp_path: Path) -> None:
     plain = oparl_server(scale=0.005)
     odd = oparl_server(scale=0.005, quirks=["body_list_names"])
     with SQLiteStore(tmp_path / "plain.db") as a, SQLiteStore(tmp_path / "odd.db") as b:
@@ -233,7 +234,7 @@ def test_body_lists_under_other_names(oparl_server, tmp_path) -> None:
 
 
 # Row 12: Sternberg answers ``limit`` with HTTP 400; detected as Sternberg, no limit is sent.
-def test_sternberg_gets_no_limit(oparl_server, store: SQLiteStore) -> None:
+def test_sternberg_gets_no_limit(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["limit_400"], vendor="sternberg")
     report = sync(server, store)
     clean_run(report)
@@ -243,7 +244,7 @@ def test_sternberg_gets_no_limit(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 12 without vendor detection: a limit answered with 400 is dropped and the list re-asked.
-def test_limit_rejected_is_dropped(oparl_server, store: SQLiteStore) -> None:
+def test_limit_rejected_is_dropped(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["limit_400"], vendor="somacos")
     report = sync(server, store)
     clean_run(report)
@@ -253,7 +254,7 @@ def test_limit_rejected_is_dropped(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 13: list entries with only created/modified/id/deleted are fetched one by one.
-def test_thin_papers_get_their_full_fields(oparl_server, store: SQLiteStore) -> None:
+def test_thin_papers_get_their_full_fields(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["thin_papers"])
     report = sync(server, store)
     clean_run(report)
@@ -267,7 +268,7 @@ def test_thin_papers_get_their_full_fields(oparl_server, store: SQLiteStore) -> 
 
 
 # Row 14: Body without legislativeTerm, AgendaItem.number = "", deleted Paper/Meeting without type.
-def test_missing_mandatory_fields(oparl_server, store: SQLiteStore) -> None:
+def test_missing_mandatory_fields(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["missing_mandatory"])
     report = sync(server, store)
     clean_run(report)
@@ -279,7 +280,7 @@ def test_missing_mandatory_fields(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 15: referenced objects in no list are fetched one by one; a 404 becomes a missing reference.
-def test_unlisted_references(oparl_server, store: SQLiteStore) -> None:
+def test_unlisted_references(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["unlisted_refs"])
     report = sync(server, store)
     clean_run(report)
@@ -294,7 +295,9 @@ def test_unlisted_references(oparl_server, store: SQLiteStore) -> None:
     assert "oparl-q15-unlisted-reference" in codes(report)
 
 
-def test_an_unchanged_run_looks_for_unresolved_references_only_when_some_can_exist(oparl_server, tmp_path) -> None:
+def test_an_unchanged_run_looks_for_unresolved_references_only_when_some_can_exist(
+    oparl_server: OParlFactory, tmp_path: Path
+) -> None:
     """The scan over every reference is skipped only after a run that resolved them all."""
     server = oparl_server(scale=0.005, quirks=["unlisted_refs"])
     wanted = [server.dataset.id_of(p) for p in (min(server.dataset.unlisted), max(server.dataset.unlisted))]
@@ -316,7 +319,7 @@ def test_an_unchanged_run_looks_for_unresolved_references_only_when_some_can_exi
 
 
 # Row 16: raw control characters in JSON strings.
-def test_control_characters(oparl_server, store: SQLiteStore) -> None:
+def test_control_characters(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["control_chars"])
     report = sync(server, store)
     clean_run(report)
@@ -334,7 +337,7 @@ def test_control_characters(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 17: offsets written '+01::00'; date-times in date fields.
-def test_double_colon_offsets(oparl_server, store: SQLiteStore) -> None:
+def test_double_colon_offsets(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["double_colon_tz"])
     report = sync(server, store)
     clean_run(report)
@@ -347,7 +350,7 @@ def test_double_colon_offsets(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 18: "N/A", " " and "" values, downloadUrl "", mimeType "pdf", size 0, File.date as date-time.
-def test_placeholder_values(oparl_server, store: SQLiteStore) -> None:
+def test_placeholder_values(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["na_values"])
     report = sync(server, store)
     clean_run(report)
@@ -368,7 +371,7 @@ def test_placeholder_values(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 19: auxiliaryFile as a single object instead of an array.
-def test_single_auxiliary_file_wrapped(oparl_server, store: SQLiteStore) -> None:
+def test_single_auxiliary_file_wrapped(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["aux_single"])
     report = sync(server, store)
     clean_run(report)
@@ -385,7 +388,7 @@ def test_single_auxiliary_file_wrapped(oparl_server, store: SQLiteStore) -> None
 
 # Row 20: spurious HTTP 500 on list pages is retried. (Retries are counted in report.retries by
 # the HTTP layer; there is no notice code because the response itself is standard.)
-def test_spurious_500_retried(oparl_server, store: SQLiteStore) -> None:
+def test_spurious_500_retried(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["spurious_500"])
     report = sync(server, store)
     clean_run(report)
@@ -395,7 +398,7 @@ def test_spurious_500_retried(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 21: Somacos rejects percent-encoded query values; filters are sent raw.
-def test_somacos_unencoded_filters(oparl_server, store: SQLiteStore) -> None:
+def test_somacos_unencoded_filters(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["no_url_encoding"], vendor="somacos")
     clean_run(sync(server, store))
     paper = server.dataset.ids("Paper")[0]
@@ -412,7 +415,7 @@ def test_somacos_unencoded_filters(oparl_server, store: SQLiteStore) -> None:
 
 # Row 22: microseconds in modified_since are rejected; the client never sends them.
 # (Always on, so no notice: the client never produces the deviation the server would reject.)
-def test_no_microseconds_in_filters(oparl_server, store: SQLiteStore) -> None:
+def test_no_microseconds_in_filters(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["no_microseconds"])
     clean_run(sync(server, store))
     paper = server.dataset.ids("Paper")[0]
@@ -425,7 +428,7 @@ def test_no_microseconds_in_filters(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 23: https ids under /ris/oparl/ although the server answers http under /oparl/.
-def test_https_ids_resolve(oparl_server, store: SQLiteStore) -> None:
+def test_https_ids_resolve(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["https_ids"])
     report = sync(server, store)
     clean_run(report)
@@ -443,7 +446,7 @@ def test_https_ids_resolve(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 24: embedded object without id (a meeting location).
-def test_embedded_object_without_id(oparl_server, store: SQLiteStore) -> None:
+def test_embedded_object_without_id(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["embedded_no_id"])
     report = sync(server, store)
     clean_run(report)
@@ -456,7 +459,7 @@ def test_embedded_object_without_id(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 25: next links lose the modified_since filter; it is re-appended.
-def test_lost_filter_reappended(oparl_server, store: SQLiteStore) -> None:
+def test_lost_filter_reappended(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["lost_filter"])
     clean_run(sync(server, store))
     stamp = now()
@@ -475,7 +478,7 @@ def test_lost_filter_reappended(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 26: created after modified; embedded objects without created/modified.
-def test_created_after_modified(oparl_server, store: SQLiteStore) -> None:
+def test_created_after_modified(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["created_after_modified"])
     report = sync(server, store)
     clean_run(report)
@@ -487,7 +490,7 @@ def test_created_after_modified(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 27: invalid GeoJSON (3 coordinates, text coordinates) is dropped, the Location kept.
-def test_bad_geojson_dropped(oparl_server, store: SQLiteStore) -> None:
+def test_bad_geojson_dropped(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["bad_geojson"])
     report = sync(server, store)
     clean_run(report)
@@ -500,7 +503,7 @@ def test_bad_geojson_dropped(oparl_server, store: SQLiteStore) -> None:
 
 # Row 28: ALLRIS 4 lists oldest -> newest, every paper stamped 2000-01-01, modified_since useless:
 # the incremental run pages back from links.last and finds the added paper with few requests.
-def test_allris4_incremental_pages_backwards(oparl_server, store: SQLiteStore) -> None:
+def test_allris4_incremental_pages_backwards(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["allris4"], vendor="ccegov", version="1.1")
     first = sync(server, store)
     clean_run(first)
@@ -523,7 +526,7 @@ def test_allris4_incremental_pages_backwards(oparl_server, store: SQLiteStore) -
 
 
 # Row 30 (more! rubin: time filters useless): every run reads the lists in full.
-def test_rubin_reads_lists_in_full(oparl_server, store: SQLiteStore) -> None:
+def test_rubin_reads_lists_in_full(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, vendor="rubin")
     clean_run(sync(server, store))
     server.reset_log()
@@ -535,7 +538,7 @@ def test_rubin_reads_lists_in_full(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 30: an Error object with HTTP 200 ends the run cleanly, naming the server's message.
-def test_error_object_with_200(oparl_server, store: SQLiteStore) -> None:
+def test_error_object_with_200(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["error_200"], vendor="rubin")
     report = sync(server, store)
     assert report.status == "incomplete"
@@ -544,7 +547,7 @@ def test_error_object_with_200(oparl_server, store: SQLiteStore) -> None:
 
 
 # Rows 33 and 34: the same page for every page number, next linking back, a page linking to itself.
-def test_pagination_loops_end(oparl_server, tmp_path) -> None:
+def test_pagination_loops_end(oparl_server: OParlFactory, tmp_path: Path) -> None:
     for quirk, code in (
         ("same_page_loop", "pagination-repeat"),
         ("next_loop", "pagination-loop"),
@@ -560,7 +563,7 @@ def test_pagination_loops_end(oparl_server, tmp_path) -> None:
 
 
 # Row 33 (pages without end): a list is cut at the adapter's ``max_pages``; nothing is deleted.
-def test_a_list_longer_than_max_pages_is_cut(oparl_server, store: SQLiteStore) -> None:
+def test_a_list_longer_than_max_pages_is_cut(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005)
     clean_run(sync(server, store))
     report = sync(server, store, full=True, max_pages=1)
@@ -571,7 +574,7 @@ def test_a_list_longer_than_max_pages_is_cut(oparl_server, store: SQLiteStore) -
 
 
 # Row 36: type URI variants (http://, trailing slash).
-def test_type_uri_variants(oparl_server, store: SQLiteStore) -> None:
+def test_type_uri_variants(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["type_variants"])
     report = sync(server, store)
     clean_run(report)
@@ -581,7 +584,7 @@ def test_type_uri_variants(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 37: unencoded spaces in URLs.
-def test_url_spaces_encoded(oparl_server, store: SQLiteStore) -> None:
+def test_url_spaces_encoded(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["url_spaces"])
     report = sync(server, store)
     clean_run(report)
@@ -594,7 +597,7 @@ def test_url_spaces_encoded(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 37: a single value where a list is expected ("email": "x@y").
-def test_single_values_wrapped(oparl_server, store: SQLiteStore) -> None:
+def test_single_values_wrapped(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["single_values"])
     report = sync(server, store)
     clean_run(report)
@@ -604,7 +607,7 @@ def test_single_values_wrapped(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 37: a number where a reference is expected is dropped, the record kept.
-def test_number_references_dropped(oparl_server, store: SQLiteStore) -> None:
+def test_number_references_dropped(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["number_refs"])
     report = sync(server, store)
     clean_run(report)
@@ -615,7 +618,7 @@ def test_number_references_dropped(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 37: date-times without offset are read in Europe/Berlin.
-def test_naive_datetimes_read_in_berlin(oparl_server, store: SQLiteStore) -> None:
+def test_naive_datetimes_read_in_berlin(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["naive_datetimes"])
     report = sync(server, store)
     clean_run(report)
@@ -630,7 +633,7 @@ def test_naive_datetimes_read_in_berlin(oparl_server, store: SQLiteStore) -> Non
 
 
 # Row 37: a date where a date-time is expected becomes midnight in Europe/Berlin.
-def test_date_for_datetime(oparl_server, store: SQLiteStore) -> None:
+def test_date_for_datetime(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["date_for_datetime"])
     report = sync(server, store)
     clean_run(report)
@@ -642,7 +645,7 @@ def test_date_for_datetime(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 38: license as free text is kept as given.
-def test_license_text_kept(oparl_server, store: SQLiteStore) -> None:
+def test_license_text_kept(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["license_text"])
     report = sync(server, store)
     clean_run(report)
@@ -651,7 +654,7 @@ def test_license_text_kept(oparl_server, store: SQLiteStore) -> None:
 
 
 # Row 39 (with 13): the object fetched claims another id; keyed on its id, the URL kept as alias.
-def test_id_mismatch_recorded_as_alias(oparl_server, store: SQLiteStore) -> None:
+def test_id_mismatch_recorded_as_alias(oparl_server: OParlFactory, store: SQLiteStore) -> None:
     server = oparl_server(scale=0.005, quirks=["id_mismatch", "thin_papers"])
     report = sync(server, store)
     clean_run(report)

@@ -10,8 +10,9 @@ import json
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
 from appchanges import start_app_server
-from ristest import sync
+from ristest import OParlFactory, sync
 
 from ris_connector.cli import main
 from ris_connector.clock import FixedClock
@@ -59,7 +60,9 @@ def test_wording_follows_berlin_local_dates() -> None:
     assert appointment_message(datetime(2026, 3, 24, 10, 30, tzinfo=BERLIN), monday) == "Ihr Termin morgen 10:30 Uhr"
 
 
-def test_due_reminders_once_each_without_cancelled_and_without_personal_data(oparl_server, store) -> None:
+def test_due_reminders_once_each_without_cancelled_and_without_personal_data(
+    oparl_server: OParlFactory, store: SQLiteStore
+) -> None:
     server = start_app_server(oparl_server)
     sync(server, store)
     now = datetime.now(timezone.utc)
@@ -119,7 +122,9 @@ def test_due_reminders_once_each_without_cancelled_and_without_personal_data(opa
     assert reminders.due() == []
 
 
-def test_cli_prints_json_lines_once(oparl_server, store, capsys) -> None:
+def test_cli_prints_json_lines_once(
+    oparl_server: OParlFactory, store: SQLiteStore, capsys: pytest.CaptureFixture[str]
+) -> None:
     server = start_app_server(oparl_server)
     sync(server, store)
     soon = datetime.now(timezone.utc) + timedelta(hours=3)

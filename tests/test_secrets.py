@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from faulty_server import FaultyServer
+from ristest import OParlFactory
 from storecheck import query
 
 from ris_connector.config import load_config, source_from_mapping
@@ -29,7 +30,7 @@ def faulty() -> FaultyServer:
 
 
 def test_password_env_and_token_file_reach_the_home_host_only(
-    faulty: FaultyServer, tmp_path: Path, monkeypatch
+    faulty: FaultyServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     secret = "pw-" + uuid.uuid4().hex
     monkeypatch.setenv("RIS_TEST_SECRET", secret)
@@ -60,7 +61,9 @@ def test_password_env_and_token_file_reach_the_home_host_only(
     assert "Authorization" not in faulty.requests[-1].headers
 
 
-def test_secret_settings_errors_name_the_problem_not_the_secret(tmp_path: Path, monkeypatch) -> None:
+def test_secret_settings_errors_name_the_problem_not_the_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("RIS_NOT_SET", raising=False)
     with pytest.raises(ConfigError, match="RIS_NOT_SET"):
         source_from_mapping(
@@ -99,7 +102,11 @@ def _tables(url: str) -> str:
 
 
 def test_no_secret_in_logs_reports_store_or_errors(
-    oparl_server, store_url: str, tmp_path: Path, monkeypatch, caplog
+    oparl_server: OParlFactory,
+    store_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     password, token = "pw-" + uuid.uuid4().hex, "tok-" + uuid.uuid4().hex
     monkeypatch.setenv("RIS_TEST_SECRET", password)

@@ -17,7 +17,7 @@ import pytest
 from appchanges import make_app_changes, start_app_server
 from graphql import parse, validate
 from mainserver import Mainserver, mainserver_schema
-from ristest import sync
+from ristest import OParlFactory, sync
 
 from ris_connector.cli import main
 from ris_connector.clock import FixedClock
@@ -51,7 +51,9 @@ def _upcoming(store: SQLiteStore, now: datetime) -> list[Meeting]:
     return out
 
 
-def test_upcoming_meetings_become_complete_records_and_follow_changes(oparl_server, store, mainserver) -> None:
+def test_upcoming_meetings_become_complete_records_and_follow_changes(
+    oparl_server: OParlFactory, store: SQLiteStore, mainserver: Mainserver
+) -> None:
     server = start_app_server(oparl_server, scale=0.02)
     # A hostile agenda item title must arrive escaped in the HTML description.
     now = datetime.now(timezone.utc)
@@ -128,7 +130,9 @@ def test_upcoming_meetings_become_complete_records_and_follow_changes(oparl_serv
     assert sink.id_map()[sid(gone)]["destroyed"] is True
 
 
-def test_token_is_renewed_before_it_expires(oparl_server, store, mainserver) -> None:
+def test_token_is_renewed_before_it_expires(
+    oparl_server: OParlFactory, store: SQLiteStore, mainserver: Mainserver
+) -> None:
     server = start_app_server(oparl_server)
     sync(server, store)
     mainserver.expires_in = 120
@@ -143,7 +147,13 @@ def test_token_is_renewed_before_it_expires(oparl_server, store, mainserver) -> 
     assert mainserver.violations == []
 
 
-def test_dry_run_prints_valid_graphql_and_sends_nothing(oparl_server, store, mainserver, monkeypatch, capsys) -> None:
+def test_dry_run_prints_valid_graphql_and_sends_nothing(
+    oparl_server: OParlFactory,
+    store: SQLiteStore,
+    mainserver: Mainserver,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     server = start_app_server(oparl_server)
     sync(server, store)
     monkeypatch.delenv("SVA_CLIENT_SECRET", raising=False)
@@ -162,7 +172,13 @@ def test_dry_run_prints_valid_graphql_and_sends_nothing(oparl_server, store, mai
     assert store.kv_items("smartvillage.ids." + mainserver.url.split("//")[1]) == {}
 
 
-def test_cli_sends_with_credentials_from_the_environment(oparl_server, store, mainserver, monkeypatch, capsys) -> None:
+def test_cli_sends_with_credentials_from_the_environment(
+    oparl_server: OParlFactory,
+    store: SQLiteStore,
+    mainserver: Mainserver,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     server = start_app_server(oparl_server)
     sync(server, store)
     monkeypatch.setenv("MS_ID", mainserver.client_id)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from ristest import sync
+import pytest
+from ristest import OParlFactory, sync
 
 from ris_connector.cli import main
 from ris_connector.store import Store
@@ -18,7 +19,7 @@ def _run(store: Store, source: str, hours_ago: float, status: str, errors: list[
         store.finish_run(run_id, status=status, finished=at, report={"errors": errors or []})
 
 
-def test_status_flags_stale_sources(any_store: Store, store_url: str, capsys) -> None:
+def test_status_flags_stale_sources(any_store: Store, store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     _run(any_store, "fresh", 1, "complete")
     _run(any_store, "stale", 30, "complete")
     _run(any_store, "stale", 20, "aborted")
@@ -42,13 +43,15 @@ def test_status_flags_stale_sources(any_store: Store, store_url: str, capsys) ->
     assert main(["status", "--db", store_url, "--max-age", "soon"]) == 2
 
 
-def test_status_after_a_real_sync(oparl_server, any_store: Store, store_url: str, capsys) -> None:
+def test_status_after_a_real_sync(
+    oparl_server: OParlFactory, any_store: Store, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     server = oparl_server(scale=0.003)
     assert sync(server, any_store).complete
     assert main(["status", "--db", store_url]) == 0
     assert "test" in capsys.readouterr().out
 
 
-def test_status_of_an_empty_store_is_an_alert(store_url: str, capsys) -> None:
+def test_status_of_an_empty_store_is_an_alert(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["status", "--db", store_url]) == 3
     assert "no sync runs" in capsys.readouterr().out

@@ -6,7 +6,8 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ristest import oparl_source, sync
+import pytest
+from ristest import OParlFactory, oparl_source, sync
 
 from ris_connector.cli import main
 from ris_connector.sample.server import OParlServer
@@ -18,7 +19,7 @@ def _list_requests(server: OParlServer) -> list[tuple[str, str]]:
 
 
 def test_full_then_unchanged_then_exact_changes(
-    oparl_server, any_store: Store, store_url: str, tmp_path: Path, capsys
+    oparl_server: OParlFactory, any_store: Store, store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = any_store
     server = oparl_server(version="1.1", scale=0.01)
@@ -81,7 +82,7 @@ def test_full_then_unchanged_then_exact_changes(
     assert all({"seq", "kind", "type", "id", "fields"} <= set(line) for line in lines)
 
 
-def test_oparl_1_0_has_four_lists(oparl_server, any_store: Store) -> None:
+def test_oparl_1_0_has_four_lists(oparl_server: OParlFactory, any_store: Store) -> None:
     store = any_store
     server = oparl_server(version="1.0", scale=0.01)
     report = sync(server, store)
@@ -92,7 +93,7 @@ def test_oparl_1_0_has_four_lists(oparl_server, any_store: Store) -> None:
     assert len(paths) == 2 + 4, paths
 
 
-def test_full_reconciliation_deletes_absent_records(oparl_server, any_store: Store) -> None:
+def test_full_reconciliation_deletes_absent_records(oparl_server: OParlFactory, any_store: Store) -> None:
     store = any_store
     server = oparl_server(version="1.1", scale=0.01)
     sync(server, store)
@@ -113,7 +114,7 @@ def test_full_reconciliation_deletes_absent_records(oparl_server, any_store: Sto
     assert store.get(victim).deleted  # type: ignore[union-attr]
 
 
-def test_second_store_file_is_independent(oparl_server, tmp_path: Path) -> None:
+def test_second_store_file_is_independent(oparl_server: OParlFactory, tmp_path: Path) -> None:
     server = oparl_server(version="1.1", scale=0.005)
     with SQLiteStore(tmp_path / "a.db") as a, SQLiteStore(tmp_path / "b.db") as b:
         ra = sync(server, a)
@@ -121,7 +122,7 @@ def test_second_store_file_is_independent(oparl_server, tmp_path: Path) -> None:
     assert ra.total("created") == rb.total("created")
 
 
-def test_state_committed_with_data(oparl_server, any_store: Store) -> None:
+def test_state_committed_with_data(oparl_server: OParlFactory, any_store: Store) -> None:
     store = any_store
     server = oparl_server(version="1.1", scale=0.005)
     sync(server, store)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from faulty_oparl import inject
 from faulty_server import FaultyServer
-from ristest import sync
+from ristest import OParlFactory, sync
 
 from ris_connector.errors import ForbiddenUrl
 from ris_connector.http import HttpSettings
@@ -33,7 +33,7 @@ def _foreign_url(server: FaultyServer, path: str) -> str:
 
 
 def test_references_to_other_hosts_and_schemes_are_refused(
-    oparl_server, any_store: Store, foreign: FaultyServer
+    oparl_server: OParlFactory, any_store: Store, foreign: FaultyServer
 ) -> None:
     server: OParlServer = oparl_server(scale=0.003)
     meeting = server.dataset.ids("Meeting")[0]
@@ -56,7 +56,7 @@ def test_references_to_other_hosts_and_schemes_are_refused(
 
 @pytest.mark.parametrize("how", ["redirect_to", "next_to"])
 def test_next_link_or_redirect_to_another_host_ends_the_run_with_a_clear_error(
-    how: str, oparl_server, any_store: Store, foreign: FaultyServer
+    how: str, oparl_server: OParlFactory, any_store: Store, foreign: FaultyServer
 ) -> None:
     server: OParlServer = oparl_server(scale=0.003)
     inject(server, "papers?page=2" if how == "redirect_to" else "/papers", how, target=_foreign_url(foreign, "/json"))

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from clirun import cli, cli_json, write_config
 from ics_server import IcsServer
-from ristest import FAST_HTTP, sync
+from ristest import FAST_HTTP, OParlFactory, sync
 from test_jsontext import reference_hash
 
 from ris_connector.clock import FixedClock
@@ -93,7 +93,9 @@ def test_an_export_stamp_alone_is_no_news_and_a_real_change_is(server: IcsServer
     assert events_of(any_store, ics_sync(url, any_store)) == []
 
 
-def test_hashes_without_volatile_text_stay_what_earlier_versions_stored(oparl_server, any_store: Store) -> None:
+def test_hashes_without_volatile_text_stay_what_earlier_versions_stored(
+    oparl_server: OParlFactory, any_store: Store
+) -> None:
     """No rule matches sample data: each row's hash is the standard-library hash of its content."""
     from ris_connector.models import RECORD_TYPES
 

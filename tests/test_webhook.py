@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from appchanges import make_app_changes, start_app_server
-from ristest import sync
+from ristest import OParlFactory, sync
 from webhook_receiver import FlakyReceiver
 
 from ris_connector.cli import main
@@ -21,10 +23,10 @@ FAST = RetryPolicy(max_attempts=12, backoff_initial=0.01, backoff_max=0.05, read
 
 
 @pytest.fixture
-def receiver():
+def receiver() -> Iterator[Callable[..., FlakyReceiver]]:
     started: list[FlakyReceiver] = []
 
-    def start(**kwargs):
+    def start(**kwargs: Any) -> FlakyReceiver:
         r = FlakyReceiver(secret=SECRET, **kwargs).start()
         started.append(r)
         return r
@@ -34,7 +36,9 @@ def receiver():
         r.stop()
 
 
-def test_every_event_arrives_in_order_per_record_signed(oparl_server, store: SQLiteStore, receiver) -> None:
+def test_every_event_arrives_in_order_per_record_signed(
+    oparl_server: OParlFactory, store: SQLiteStore, receiver: Callable[..., FlakyReceiver]
+) -> None:
     server = start_app_server(oparl_server)
     sync(server, store)
     make_app_changes(server)
@@ -83,7 +87,11 @@ def test_every_event_arrives_in_order_per_record_signed(oparl_server, store: SQL
 
 
 def test_cli_push_stops_at_a_refusal_and_resumes(
-    oparl_server, store: SQLiteStore, receiver, monkeypatch, capsys
+    oparl_server: OParlFactory,
+    store: SQLiteStore,
+    receiver: Callable[..., FlakyReceiver],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     server = oparl_server()
     sync(server, store)
@@ -107,7 +115,9 @@ def test_cli_push_stops_at_a_refusal_and_resumes(
     assert all(d.signature_ok for d in hook.deliveries)
 
 
-def test_cli_push_needs_the_secret_it_names(store: SQLiteStore, monkeypatch, capsys) -> None:
+def test_cli_push_needs_the_secret_it_names(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("RIS_NO_SUCH_SECRET", raising=False)
     args = ["push", "--db", store.path, "--url", "http://127.0.0.1:9/hook", "--secret-env", "RIS_NO_SUCH_SECRET"]
     assert main(args) == 2

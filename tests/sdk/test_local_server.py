@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -95,7 +96,7 @@ def test_redirects_chunked_and_paced_bodies_and_head() -> None:
     assert server.sent("/chunked") == len(data)
 
 
-def test_serve_files_answers_files_below_its_directory_only(tmp_path) -> None:
+def test_serve_files_answers_files_below_its_directory_only(tmp_path: Path) -> None:
     (tmp_path / "feed.ics").write_bytes(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
     (tmp_path.parent / "secret.txt").write_text("no")
     with serve_files(tmp_path) as server:

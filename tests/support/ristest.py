@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ from ris_connector.sync import RunReport, run_source
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+#: The ``oparl_server`` fixture: ``oparl_server(scale=0.01, quirks=[...], vendor=...)`` starts one.
+OParlFactory = Callable[..., OParlServer]
 
 #: HTTP settings for local test servers: no politeness delay, quick retries.
 FAST_HTTP: dict[str, Any] = {
