@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,8 +10,6 @@ import pytest
 
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore, Store, open_store
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
 
 
 @pytest.fixture
@@ -42,7 +39,7 @@ def store(tmp_path: Path) -> Iterator[SQLiteStore]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of a new, empty store, once per back-end (PostgreSQL: a fresh schema)."""
-    from storetest import store_url_for
+    from tests.support.storetest import store_url_for
 
     with store_url_for(request.param, tmp_path) as url:
         yield url

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from importgraph import Import, cycles, imports, modules
+
+from tests.support.importgraph import Import, cycles, imports, modules
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "ris_connector"

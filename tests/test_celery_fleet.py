@@ -23,8 +23,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from fleet import REDIS_ENV, Fleet, GatedServer, done_tasks, toml_source, wait_for, write_config
-from storetest import PG_ENV, pg_schema
 
 from ris_connector import open_store, source_from_mapping
 from ris_connector.cli.status_cmd import source_status
@@ -32,6 +30,8 @@ from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore, Store
 from ris_connector.store.ledger import TaskLedger
 from ris_connector.sync import run_source
+from tests.support.fleet import REDIS_ENV, Fleet, GatedServer, done_tasks, toml_source, wait_for, write_config
+from tests.support.storetest import PG_ENV, pg_schema
 
 SCALE = 0.002
 N_SOURCES = 20

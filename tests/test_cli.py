@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ristest import OParlFactory
 
 from ris_connector.cli import main
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore
+from tests.support.ristest import OParlFactory
 
 REPORT_KEYS = {"counts", "requests", "retries", "warnings", "duration_s"}
 COUNT_KINDS = {"created", "updated", "unchanged", "deleted", "quarantined"}

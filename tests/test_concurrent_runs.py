@@ -8,10 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from ristest import OParlFactory
-from storecheck import invariant_violations, query
-
 from ris_connector.sample.server import OParlServer
+from tests.support.ristest import OParlFactory
+from tests.support.storecheck import invariant_violations, query
 
 
 def _sync(cfg: Path, url: str, *extra: str) -> subprocess.Popen[str]:

@@ -35,10 +35,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from storecheck import Snapshot, invariant_violations, query, snapshot
-from storetest import BACKENDS, store_url_for
 
 from ris_connector.sample.server import OParlServer
+from tests.support.storecheck import Snapshot, invariant_violations, query, snapshot
+from tests.support.storetest import BACKENDS, store_url_for
 
 SCALE = 0.005  # ~770 records; a full run is ~0.4 s of work plus ~0.5 s interpreter start
 BATCH = 25  # many small transactions: many distinct points to die between

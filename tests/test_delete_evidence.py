@@ -15,17 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clirun import cli, cli_json, write_config
-from faulty_oparl import clear, inject
-from ics_server import IcsServer
-from ristest import FAST_HTTP, OParlFactory, allris3_pages, allris3_source, sync
-from static_server import Page, StaticServer
 
 from ris_connector.clock import FixedClock
 from ris_connector.config import source_from_mapping
 from ris_connector.store import Store
 from ris_connector.sync import RunReport, run_source
 from ris_connector.sync.evidence import SIZES_NAMESPACE
+from tests.support.clirun import cli, cli_json, write_config
+from tests.support.faulty_oparl import clear, inject
+from tests.support.ics_server import IcsServer
+from tests.support.ristest import FAST_HTTP, OParlFactory, allris3_pages, allris3_source, sync
+from tests.support.static_server import Page, StaticServer
 
 SCALE = 0.005
 MEETINGS = "/bodies/1/meetings"

@@ -14,13 +14,13 @@ from collections import Counter
 from dataclasses import dataclass
 
 import pytest
-from faulty_oparl import clear, inject, refused, unconnectable
-from ristest import OParlFactory, oparl_source, sync
-from storecheck import invariant_violations, query
 
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore, Store
 from ris_connector.sync import run_source
+from tests.support.faulty_oparl import clear, inject, refused, unconnectable
+from tests.support.ristest import OParlFactory, oparl_source, sync
+from tests.support.storecheck import invariant_violations, query
 
 SCALE = 0.003
 #: Tight limits so that faults show quickly: 3 attempts, short timeouts, small deadline.

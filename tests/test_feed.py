@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from appchanges import make_app_changes, start_app_server
-from ristest import OParlFactory, sync
-
 from ris_connector.feed import Consumer, NotificationKind
 from ris_connector.store import SQLiteStore
+from tests.support.appchanges import make_app_changes, start_app_server
+from tests.support.ristest import OParlFactory, sync
 
 
 def test_initial_load_gives_raw_events_only_and_changes_give_notifications(

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from celery.beat import Scheduler
-from ristest import sync
 
 from ris_connector.celery.factory import create_app
 from ris_connector.celery.settings import FleetSettings
@@ -17,6 +16,7 @@ from ris_connector.cli import main
 from ris_connector.errors import ConfigError
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore
+from tests.support.ristest import sync
 
 
 def _fleet_file(path: Path, *, db: str | None = None, interval: str = "2h") -> Path:

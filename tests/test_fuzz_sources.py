@@ -30,7 +30,14 @@ from pathlib import Path
 from types import FrameType
 
 import pytest
-from fuzz_cases import (
+from hypothesis import HealthCheck, given, settings
+
+from ris_connector.adapters.base import Adapter, Checkpoint, Item
+from ris_connector.config import source_from_mapping
+from ris_connector.models import Meeting
+from ris_connector.store import SQLiteStore
+from ris_connector.sync.engine import SyncEngine
+from tests.support.fuzz_cases import (
     ADAPTERS,
     FUZZ_HTTP,
     Case,
@@ -44,15 +51,8 @@ from fuzz_cases import (
     valid_routes,
     wsdl,
 )
-from hypothesis import HealthCheck, given, settings
-from raw_server import RawServer
-from storecheck import invariant_violations
-
-from ris_connector.adapters.base import Adapter, Checkpoint, Item
-from ris_connector.config import source_from_mapping
-from ris_connector.models import Meeting
-from ris_connector.store import SQLiteStore
-from ris_connector.sync.engine import SyncEngine
+from tests.support.raw_server import RawServer
+from tests.support.storecheck import invariant_violations
 
 #: Generated answers per adapter in the test (the benchmark runs thousands).
 EXAMPLES = int(os.environ.get("RIS_FUZZ_EXAMPLES", "60"))

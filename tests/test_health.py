@@ -15,10 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clirun import cli, cli_json, write_config
-from faulty_oparl import clear, inject
-from ics_server import IcsServer
-from ristest import FAST_HTTP, OParlFactory, sync
 
 from ris_connector.celery.runner import DEGRADED, sync_once
 from ris_connector.cli import main
@@ -28,6 +24,10 @@ from ris_connector.store import Store, open_store
 from ris_connector.store.base import WriteBatch
 from ris_connector.store.ledger import TaskLedger
 from ris_connector.sync import RunReport, run_source
+from tests.support.clirun import cli, cli_json, write_config
+from tests.support.faulty_oparl import clear, inject
+from tests.support.ics_server import IcsServer
+from tests.support.ristest import FAST_HTTP, OParlFactory, sync
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
 PATH = "/kalender.ics"

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ics_server import IcsServer
-from ristest import FAST_HTTP, FIXTURES
 
 from ris_connector.cli import main
 from ris_connector.clock import FixedClock
 from ris_connector.config import source_from_mapping
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import RunReport, run_source
+from tests.support.ics_server import IcsServer
+from tests.support.ristest import FAST_HTTP, FIXTURES
 
 ICS = FIXTURES / "ics"
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ics_feeds import GOOD_EVENTS, HOSTILE, calendar, stored, sync_ics, warned
-from ics_server import IcsServer
-from measured import Measured, cli, run_measured
 
 from ris_connector.adapters.ics.rrule import expand, parse_rule
 from ris_connector.store import SQLiteStore
+from tests.support.ics_feeds import GOOD_EVENTS, HOSTILE, calendar, stored, sync_ics, warned
+from tests.support.ics_server import IcsServer
+from tests.support.measured import Measured, cli, run_measured
 
 LIMIT_S = 60.0
 MEMORY_MB = 1536

@@ -21,12 +21,12 @@ import pytest
 from dateutil.rrule import rrulestr
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from ics_feeds import stored, sync_ics, warned
-from ics_server import IcsServer
-from storecheck import invariant_violations
 
 from ris_connector.adapters.ics.rrule import expand, parse_rule
 from ris_connector.store import SQLiteStore
+from tests.support.ics_feeds import stored, sync_ics, warned
+from tests.support.ics_server import IcsServer
+from tests.support.storecheck import invariant_violations
 
 SETTINGS = settings(
     max_examples=40,

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ics_feeds import calendar, fold, fold_without_space, stored, sync_ics, warned, warning
-from ics_server import IcsServer
-from ristest import FIXTURES
 
 from ris_connector.adapters.ics.notes import NOTICES
 from ris_connector.cli import main
 from ris_connector.store import SQLiteStore
+from tests.support.ics_feeds import calendar, fold, fold_without_space, stored, sync_ics, warned, warning
+from tests.support.ics_server import IcsServer
+from tests.support.ristest import FIXTURES
 
 ICS = FIXTURES / "ics"
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "sources" / "icalendar.md"

@@ -13,17 +13,16 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ics_server import IcsServer
-from ristest import FIXTURES
-from soap_server import SoapServer
-from static_server import Page, StaticServer
-
 from ris_connector.adapters.base import Adapter
 from ris_connector.models import Meeting, Organization, Provenance, Record
 from ris_connector.sync import RunReport
 from ris_connector.testing import AdapterContract, KitSpec, Scenario, verify_adapter
 from ris_connector.testing.checks import check_ids_no_text, check_incremental_subset
 from ris_connector.testing.runner import RunResult
+from tests.support.ics_server import IcsServer
+from tests.support.ristest import FIXTURES
+from tests.support.soap_server import SoapServer
+from tests.support.static_server import Page, StaticServer
 
 ALLRIS3 = FIXTURES / "xml" / "allris3"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ristest import OParlFactory
 
 from ris_connector.cli import main
 from ris_connector.sample.server import OParlServer
+from tests.support.ristest import OParlFactory
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any], str]:

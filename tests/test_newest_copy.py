@@ -13,11 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clirun import cli, cli_json, write_config
-from faulty_oparl import inject
 from hypothesis import given
 from hypothesis import strategies as st
-from ristest import FAST_HTTP, OParlFactory, sync
 
 from ris_connector.jsontext import compact
 from ris_connector.models import NON_CONTENT_FIELDS
@@ -25,6 +22,9 @@ from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore, Store
 from ris_connector.sync import RunReport
 from ris_connector.sync.copies import merge_copies
+from tests.support.clirun import cli, cli_json, write_config
+from tests.support.faulty_oparl import inject
+from tests.support.ristest import FAST_HTTP, OParlFactory, sync
 
 SCALE = 0.005
 OLD = "2001-01-01T00:00:00+01:00"

@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ristest import oparl_source
-
 from ris_connector.adapters.base import AdapterContext, Checkpoint, Item, SourceSettings
 from ris_connector.adapters.oparl.adapter import LISTS_1_1, OParlAdapter, OParlOptions
 from ris_connector.adapters.oparl.pages import Page, page_number_urls
@@ -26,6 +24,7 @@ from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import RunReport
 from ris_connector.sync.engine import SyncEngine
+from tests.support.ristest import oparl_source
 
 LIST = "https://ris.example.org/oparl/body/1/paper"
 

@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
-from ristest import OParlFactory, oparl_source, sync
 
 from ris_connector.adapters.base import AdapterContext, Notice, Rejected, SourceSettings
 from ris_connector.adapters.oparl.adapter import LISTS_1_1, OParlAdapter
@@ -26,6 +25,7 @@ from ris_connector.models import Membership
 from ris_connector.sample.views import LICENSE_TEXT
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import RunReport
+from tests.support.ristest import OParlFactory, oparl_source, sync
 
 BERLIN = ZoneInfo("Europe/Berlin")
 #: Control characters that must not survive (tab and newline are whitespace and stay).

@@ -11,14 +11,14 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from appchanges import start_app_server
-from ristest import OParlFactory, sync
 
 from ris_connector.cli import main
 from ris_connector.clock import FixedClock
 from ris_connector.models import Appointment, AppointmentStatus, Meeting, MeetingStatus, Provenance
 from ris_connector.reminders import Reminders, appointment_message, meeting_message
 from ris_connector.store import SQLiteStore, WriteBatch
+from tests.support.appchanges import start_app_server
+from tests.support.ristest import OParlFactory, sync
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -12,15 +12,15 @@ import uuid
 from pathlib import Path
 
 import pytest
-from faulty_server import FaultyServer
-from ristest import OParlFactory
-from storecheck import query
 
 from ris_connector.config import load_config, source_from_mapping
 from ris_connector.errors import ConfigError, SourceError
 from ris_connector.http import HttpClient
 from ris_connector.store import open_store
 from ris_connector.sync import run_source
+from tests.support.faulty_server import FaultyServer
+from tests.support.ristest import OParlFactory
+from tests.support.storecheck import query
 
 
 @pytest.fixture

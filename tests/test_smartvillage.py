@@ -14,16 +14,16 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from appchanges import make_app_changes, start_app_server
 from graphql import parse, validate
-from mainserver import Mainserver, mainserver_schema
-from ristest import OParlFactory, sync
 
 from ris_connector.cli import main
 from ris_connector.clock import FixedClock
 from ris_connector.models import Meeting, MeetingStatus
 from ris_connector.sinks.smartvillage import MainserverClient, SmartVillageSink
 from ris_connector.store import SQLiteStore
+from tests.support.appchanges import make_app_changes, start_app_server
+from tests.support.mainserver import Mainserver, mainserver_schema
+from tests.support.ristest import OParlFactory, sync
 
 #: The sample server's meetings reach half a year ahead.
 HORIZON = timedelta(days=365)

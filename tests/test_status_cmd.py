@@ -6,10 +6,10 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from ristest import OParlFactory, sync
 
 from ris_connector.cli import main
 from ris_connector.store import Store
+from tests.support.ristest import OParlFactory, sync
 
 
 def _run(store: Store, source: str, hours_ago: float, status: str, errors: list[str] | None = None) -> None:

@@ -7,10 +7,10 @@ import threading
 import time
 
 import pytest
-from storetest import pg_base_url, pg_schema
 
 from ris_connector.errors import LockedError, StoreError
 from ris_connector.store import Store, WriteBatch, open_store
+from tests.support.storetest import pg_base_url, pg_schema
 
 
 def _batch(store: Store, run_id: int, ids: list[str], **extra: object) -> WriteBatch:
@@ -98,7 +98,8 @@ def _hold(store: Store, source: str, order: list[str]) -> None:
 def test_postgres_lock_released_when_connection_dies() -> None:
     """A killed process's connection ends; PostgreSQL then frees its advisory lock."""
     import psycopg
-    from storetest import PG_SKIP_REASON
+
+    from tests.support.storetest import PG_SKIP_REASON
 
     base = pg_base_url()
     if base is None:
@@ -131,7 +132,7 @@ def test_postgres_feed_never_skips_under_concurrent_writers() -> None:
     With a plain sequence a transaction could commit seq 11 before another commits seq 10,
     and a reader at cursor 11 would skip 10; the store serializes event writers to prevent it.
     """
-    from storetest import PG_SKIP_REASON
+    from tests.support.storetest import PG_SKIP_REASON
 
     base = pg_base_url()
     if base is None:
@@ -182,9 +183,8 @@ def test_postgres_feed_never_skips_under_concurrent_writers() -> None:
 
 def test_output_reads_record_times_and_referrers(any_store: Store, oparl_server) -> None:  # type: ignore[no-untyped-def]
     """The OParl output's two reads work on every back-end: change times and who points at a record."""
-    from ristest import sync
-
     from ris_connector.outputs.oparl import create_app
+    from tests.support.ristest import sync
 
     server = oparl_server(version="1.1", scale=0.005)
     assert sync(server, any_store).complete

@@ -7,11 +7,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from ristest import OParlFactory, oparl_source, sync
 
 from ris_connector.cli import main
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore, Store
+from tests.support.ristest import OParlFactory, oparl_source, sync
 
 
 def _list_requests(server: OParlServer) -> list[tuple[str, str]]:

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from faulty_oparl import inject
-from faulty_server import FaultyServer
-from ristest import OParlFactory, sync
 
 from ris_connector.errors import ForbiddenUrl
 from ris_connector.http import HttpSettings
 from ris_connector.http.urlpolicy import UrlPolicy
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import Store
+from tests.support.faulty_oparl import inject
+from tests.support.faulty_server import FaultyServer
+from tests.support.ristest import OParlFactory, sync
 
 
 @pytest.fixture

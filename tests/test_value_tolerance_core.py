@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from spoil import json_spoilers
 
 from ris_connector import Notice, Rejected, models
 from ris_connector.models import RECORD_TYPES, Record
 from ris_connector.normalize import record_items, validate_record
+from tests.support.spoil import json_spoilers
 
 NOW = datetime(2026, 1, 15, 11, 0, tzinfo=timezone.utc)
 

@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from spoil import json_spoilers
 
 from ris_connector.adapters.base import Item, Notice, Rejected, Tombstone
 from ris_connector.adapters.oparl.mapper import OParlMapper
 from ris_connector.clock import FixedClock
 from ris_connector.models import Record
+from tests.support.spoil import json_spoilers
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SPEC = FIXTURES / "oparl-spec" / "json-schema-draft-7" / "examples"
@@ -139,12 +139,11 @@ def test_one_spoiled_optional_value_costs_only_that_value(name: str, data: st.Da
 
 def test_through_the_engine_the_report_counts_what_was_dropped(tmp_path: Path) -> None:
     """A real OParl server on 127.0.0.1 whose papers hold values that used to cost the record."""
-    from fuzz_cases import FUZZ_HTTP, oparl_routes
-    from raw_server import RawServer, answer
-
     from ris_connector.config import source_from_mapping
     from ris_connector.store import SQLiteStore
     from ris_connector.sync import run_source
+    from tests.support.fuzz_cases import FUZZ_HTTP, oparl_routes
+    from tests.support.raw_server import RawServer, answer
 
     server = RawServer().start()
     try:

@@ -20,10 +20,6 @@ from xml.sax.saxutils import escape
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mapping_runs import fields_fed
-from ristest import FAST_HTTP
-from soap_server import Raw, SoapServer, default_data
-from spoil import text_spoilers
 
 from ris_connector.clock import FixedClock
 from ris_connector.config import source_from_mapping
@@ -31,6 +27,10 @@ from ris_connector.mapping import load_mapping
 from ris_connector.normalize.text import clean_text
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import RunReport, run_source
+from tests.support.mapping_runs import fields_fed
+from tests.support.ristest import FAST_HTTP
+from tests.support.soap_server import Raw, SoapServer, default_data
+from tests.support.spoil import text_spoilers
 
 #: Generated answers per record (each one a whole sync: about 0.1 s).
 EXAMPLES = 40

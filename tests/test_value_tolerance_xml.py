@@ -18,14 +18,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from mapping_runs import fields_fed, mapped_items, plan_for
-from ristest import FIXTURES
-from spoil import text_spoilers
 
 from ris_connector.adapters.base import Item, Notice, Rejected
 from ris_connector.mapping import load_mapping
 from ris_connector.models import Record
 from ris_connector.normalize.text import clean_text
+from tests.support.mapping_runs import fields_fed, mapped_items, plan_for
+from tests.support.ristest import FIXTURES
+from tests.support.spoil import text_spoilers
 
 EXAMPLES = 150
 NOW = datetime(2024, 3, 20, 12, 0, tzinfo=timezone.utc)

@@ -15,16 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clirun import cli, cli_json, write_config
-from ics_server import IcsServer
-from ristest import FAST_HTTP, OParlFactory, sync
-from test_jsontext import reference_hash
 
 from ris_connector.clock import FixedClock
 from ris_connector.config import source_from_mapping
 from ris_connector.store import Store
 from ris_connector.sync import RunReport, run_source
 from ris_connector.sync.volatile import BUILTIN_RULES, VolatileText
+from tests.support.clirun import cli, cli_json, write_config
+from tests.support.ics_server import IcsServer
+from tests.support.ristest import FAST_HTTP, OParlFactory, sync
+from tests.test_jsontext import reference_hash
 
 NOW = datetime(2026, 1, 21, 6, 0, tzinfo=timezone.utc)
 PATH = "/public/ics/SiKalAbo.ics"

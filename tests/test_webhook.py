@@ -8,15 +8,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from appchanges import make_app_changes, start_app_server
-from ristest import OParlFactory, sync
-from webhook_receiver import FlakyReceiver
 
 from ris_connector.cli import main
 from ris_connector.feed import Consumer
 from ris_connector.feed.webhook import WebhookSender
 from ris_connector.http.outbound import RetryPolicy
 from ris_connector.store import SQLiteStore
+from tests.support.appchanges import make_app_changes, start_app_server
+from tests.support.ristest import OParlFactory, sync
+from tests.support.webhook_receiver import FlakyReceiver
 
 SECRET = b"s3cr3t-for-tests-only"
 FAST = RetryPolicy(max_attempts=12, backoff_initial=0.01, backoff_max=0.05, read_timeout=0.5, connect_timeout=2)

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from recorded_oparl import karlsruhe, wuppertal
-from ristest import FAST_HTTP
 
 from ris_connector.check import CheckReport, check_url
 from ris_connector.check.spec import FIELDS
 from ris_connector.http import HttpSettings
 from ris_connector.sample.server import OParlServer
+from tests.support.recorded_oparl import karlsruhe, wuppertal
+from tests.support.ristest import FAST_HTTP
 
 HTTP = HttpSettings(**FAST_HTTP)
 
@@ -173,8 +173,8 @@ def test_failing_requests(quirky: Any) -> None:
 
 def test_an_icalendar_feed() -> None:
     """A real ALLRIS calendar export: the feed is recognised, its deviations come from the sync."""
-    from ics_server import IcsServer
-    from ristest import FIXTURES
+    from tests.support.ics_server import IcsServer
+    from tests.support.ristest import FIXTURES
 
     with IcsServer() as server:
         server.put("/feed.ics", (FIXTURES / "ics" / "allris4_SiKalAbo.ics").read_text(encoding="utf-8"))

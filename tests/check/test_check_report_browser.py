@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import chromium, low_contrast, screenshot
 from markdown_it import MarkdownIt
-from recorded_oparl import RecordedOParl, karlsruhe, wuppertal
 
 from ris_connector.sample.server import OParlServer
+from tests.support.browser import chromium, low_contrast, screenshot
+from tests.support.recorded_oparl import RecordedOParl, karlsruhe, wuppertal
 
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)> | `tick` [link](javascript:alert(3))"
 MD_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>report.md</title><style>

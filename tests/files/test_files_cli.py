@@ -9,13 +9,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from ristest import sync
 
 from ris_connector.cli import main
 from ris_connector.cli.files_cmd import parse_since
 from ris_connector.errors import ConfigError
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore
+from tests.support.ristest import sync
 
 
 @pytest.fixture(autouse=True)

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from file_server import FileServer, put_files
 
 from ris_connector.config import source_from_mapping
 from ris_connector.files import FileMirror
 from ris_connector.models import File
 from ris_connector.sample.documents import tiny_pdf
 from ris_connector.store import SQLiteStore
+from tests.support.file_server import FileServer, put_files
 
 FAST = {"rate_limit": 0, "backoff_initial": 0.01, "backoff_max": 0.05, "read_timeout": 5, "max_attempts": 2}
 HTML_ERROR = (

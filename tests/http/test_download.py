@@ -7,10 +7,10 @@ import tempfile
 from typing import Any
 
 import pytest
-from faulty_server import FaultyServer
 
 from ris_connector import errors
 from ris_connector.http import HttpClient, HttpSettings
+from tests.support.faulty_server import FaultyServer
 
 FAST = {"backoff_initial": 0.01, "backoff_max": 0.05, "connect_timeout": 2.0, "read_timeout": 5.0}
 

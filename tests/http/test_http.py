@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import FakeClock
-from faulty_server import FaultyServer
 
 from ris_connector import errors
 from ris_connector.http import HttpClient, HttpResponse, HttpSettings
 from ris_connector.http.client import parse_retry_after
 from ris_connector.http.ratelimit import RateLimiter, effective_rate
 from ris_connector.http.urlpolicy import UrlPolicy, repair_url
+from tests.http.conftest import FakeClock
+from tests.support.faulty_server import FaultyServer
 
 FAST = {"backoff_initial": 0.01, "backoff_max": 0.05, "connect_timeout": 2.0, "read_timeout": 5.0}
 SECRET = "s3cr3t-pa55word"

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from opsdata import populate
 
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore
+from tests.support.opsdata import populate
 
 
 @pytest.fixture

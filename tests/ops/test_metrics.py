@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
-from wsgi_serve import serve_wsgi
 
 from ris_connector.metrics import StoreCollector, registry_for
 from ris_connector.outputs.mount import with_operations
 from ris_connector.outputs.oparl import create_app
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore, Store
+from tests.support.wsgi_serve import serve_wsgi
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -163,7 +163,8 @@ def test_celery_worker_serves_the_stores_metrics(tmp_path: Path, oparl_server: t
     if not base:
         pytest.skip("RIS_TEST_REDIS_URL is not set; .ci/run sets it (.ci/setup.d/20-redis.sh)")
     import redis
-    from fleet import Fleet, toml_source, wait_for, write_config
+
+    from tests.support.fleet import Fleet, toml_source, wait_for, write_config
 
     broker = base if base.rstrip("/").rsplit("/", 1)[-1].isdigit() else base.rstrip("/") + "/1"
     redis.Redis.from_url(broker).flushdb()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from opsdata import fake_run
-
 from ris_connector.health import health, source_status
 from ris_connector.store import Store
+from tests.support.opsdata import fake_run
 
 
 def test_failures_since_the_last_complete_run_are_all_counted(any_store: Store) -> None:

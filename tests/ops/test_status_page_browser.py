@@ -7,13 +7,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import requests
-from browser import chromium, link_count, low_contrast, screenshot, tab_through
-from opsdata import HOSTILE
-from wsgi_serve import serve_wsgi
 
 from ris_connector.outputs.mount import with_operations
 from ris_connector.outputs.oparl import create_app
 from ris_connector.store import SQLiteStore
+from tests.support.browser import chromium, link_count, low_contrast, screenshot, tab_through
+from tests.support.opsdata import HOSTILE
+from tests.support.wsgi_serve import serve_wsgi
 
 PHONE = {"width": 390, "height": 844}
 
@@ -104,11 +104,10 @@ def test_payload_is_plain_text_that_no_browser_renders(ops_store: SQLiteStore) -
 def test_status_of_the_demo_and_of_real_recorded_sources(tmp_path: Path) -> None:
     """The demo's data (as ``ris-connector demo`` syncs it) and two real recordings replayed on
     127.0.0.1 (Somacos Karlsruhe and Wuppertal, with their real deviations)."""
-    from recorded_oparl import karlsruhe, wuppertal
-    from ristest import oparl_source
-
     from ris_connector.sample.server import OParlServer
     from ris_connector.sync import run_source
+    from tests.support.recorded_oparl import karlsruhe, wuppertal
+    from tests.support.ristest import oparl_source
 
     store = SQLiteStore(tmp_path / "real.db")
     with OParlServer(scale=0.02) as demo:

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ics_server import IcsServer
-from ristest import FAST_HTTP, FIXTURES, sync
-from static_server import Page, StaticServer
-from urn_source import sync_urn
 
 from ris_connector.config import source_from_mapping
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import run_source
+from tests.support.ics_server import IcsServer
+from tests.support.ristest import FAST_HTTP, FIXTURES, sync
+from tests.support.static_server import Page, StaticServer
+from tests.support.urn_source import sync_urn
 
 
 def _oparl_sample(store: SQLiteStore, oparl_server: Callable[..., Any]) -> None:

@@ -37,11 +37,6 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
-from oparl_schema import problems, schema, type_name
-from oparl_walk import Walk, walk
-from real_oparl import RealOParl
-from ristest import oparl_source
-from wsgi_serve import serve_wsgi
 
 from ris_connector.clock import FixedClock
 from ris_connector.outputs.oparl import OParlApp, create_app
@@ -49,6 +44,11 @@ from ris_connector.outputs.oparl.catalogue import BODY_LISTS
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import run_source
+from tests.support.oparl_schema import problems, schema, type_name
+from tests.support.oparl_walk import Walk, walk
+from tests.support.real_oparl import RealOParl
+from tests.support.ristest import oparl_source
+from tests.support.wsgi_serve import serve_wsgi
 
 T0 = datetime(2027, 1, 10, 10, 0, tzinfo=timezone.utc)
 T1 = T0 + timedelta(hours=1)

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 import requests
-from oparl_schema import BASE, problems, type_name
-from oparl_walk import walk
-from urn_source import APPOINTMENT_ID, APPOINTMENT_TEXT, SOURCE, sync_urn
-from wsgi_serve import serve_wsgi
 
 from ris_connector.cli import main
 from ris_connector.outputs.oparl import create_app, synthetic_body_id, url_key
 from ris_connector.store import SQLiteStore
+from tests.support.oparl_schema import BASE, problems, type_name
+from tests.support.oparl_walk import walk
+from tests.support.urn_source import APPOINTMENT_ID, APPOINTMENT_TEXT, SOURCE, sync_urn
+from tests.support.wsgi_serve import serve_wsgi
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "oparl-spec" / "json-schema-draft-7" / "examples"
 LISTS = (

@@ -15,12 +15,6 @@ from typing import Any
 
 import pytest
 import requests
-from file_server import FileServer, put_files
-from oparl_schema import problems
-from oparl_walk import walk
-from ristest import FAST_HTTP, sync
-from urn_source import APPOINTMENT_ID, sync_urn
-from wsgi_serve import serve_wsgi
 
 from ris_connector.cli import main
 from ris_connector.clock import FixedClock
@@ -32,6 +26,12 @@ from ris_connector.outputs.oparl import create_app, url_key
 from ris_connector.sample.documents import tiny_pdf
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore
+from tests.support.file_server import FileServer, put_files
+from tests.support.oparl_schema import problems
+from tests.support.oparl_walk import walk
+from tests.support.ristest import FAST_HTTP, sync
+from tests.support.urn_source import APPOINTMENT_ID, sync_urn
+from tests.support.wsgi_serve import serve_wsgi
 
 
 @pytest.fixture(autouse=True)

@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oparl_schema import problems
-from ristest import oparl_source, sync
-from urn_source import CANCELLED_MEETING_ID, MEETING_ID, NEW_ORG_ID, PAPER_ID, sync_urn, urn
-from wsgi_serve import serve_wsgi
 
 from ris_connector.clock import FixedClock
 from ris_connector.outputs.oparl import OParlApp, create_app
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import run_source
+from tests.support.oparl_schema import problems
+from tests.support.ristest import oparl_source, sync
+from tests.support.urn_source import CANCELLED_MEETING_ID, MEETING_ID, NEW_ORG_ID, PAPER_ID, sync_urn, urn
+from tests.support.wsgi_serve import serve_wsgi
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc)
 T1 = T0 + timedelta(hours=1)

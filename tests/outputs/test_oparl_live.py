@@ -16,8 +16,6 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import requests
-from ristest import FAST_HTTP, oparl_source
-from urn_source import sync_urn
 
 from ris_connector.clock import FixedClock
 from ris_connector.files import FileMirror
@@ -27,6 +25,8 @@ from ris_connector.outputs.oparl.live import last_seq
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import run_source
+from tests.support.ristest import FAST_HTTP, oparl_source
+from tests.support.urn_source import sync_urn
 
 T0 = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=2)
 

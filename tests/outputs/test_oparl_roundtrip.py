@@ -23,13 +23,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ristest import oparl_source
-from wsgi_serve import serve_wsgi
-
 from ris_connector.models import Record
 from ris_connector.outputs.oparl import OParlApp, create_app, synthetic_body_id
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import run_source
+from tests.support.ristest import oparl_source
+from tests.support.wsgi_serve import serve_wsgi
 
 NON_CONTENT = {"provenance", "raw", "created", "modified"}
 EXTRA_REFERENCES = {"Organization": ("membership",)}

@@ -10,10 +10,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from oparl_schema import problems
-from real_oparl import SYSTEMS, WUPPERTAL, RealOParl
-from ristest import oparl_source
-from urn_source import sync_urn
 
 from ris_connector.adapters.base import Rejected
 from ris_connector.adapters.oparl.mapper import OParlMapper
@@ -25,6 +21,10 @@ from ris_connector.models import System
 from ris_connector.outputs.oparl import create_app
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import run_source
+from tests.support.oparl_schema import problems
+from tests.support.real_oparl import SYSTEMS, WUPPERTAL, RealOParl
+from tests.support.ristest import oparl_source
+from tests.support.urn_source import sync_urn
 
 BASE = "http://oparl.example"
 PUBLISHER = {"name": "Offene Ratsdaten Musterkreis", "contactEmail": "opendata@musterkreis.de",

@@ -16,14 +16,14 @@ import re
 from pathlib import Path
 
 import pytest
-from faulty_server import FaultyServer
-from ristest import OParlFactory
 
 from ris_connector import errors
 from ris_connector.cli import main
 from ris_connector.errors import DataError, SourceError, redact_url
 from ris_connector.http import HttpClient, HttpSettings
 from ris_connector.sample.server import OParlServer
+from tests.support.faulty_server import FaultyServer
+from tests.support.ristest import OParlFactory
 
 FORGED = "\n12:00:00 ERROR ris_connector.sync.engine: all good \u202egnp.exe"
 

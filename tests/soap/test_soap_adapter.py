@@ -9,14 +9,14 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from ristest import FAST_HTTP
-from soap_server import SoapServer
 
 from ris_connector.cli import main
 from ris_connector.clock import FixedClock
 from ris_connector.config import source_from_mapping
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import RunReport, run_source
+from tests.support.ristest import FAST_HTTP
+from tests.support.soap_server import SoapServer
 
 NOW = datetime(2024, 4, 10, 8, 0, tzinfo=timezone.utc)
 PASSWORD = "Geheim-7f3a!"

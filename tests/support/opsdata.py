@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from ristest import sync
-
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import Store, WriteBatch
+from tests.support.ristest import sync
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>"\'&'
 

@@ -1,4 +1,4 @@
-"""Helpers for the test-suite (importable as ``ristest``; conftest puts this folder on sys.path)."""
+"""Helpers for the test-suite (import as ``tests.support.ristest``)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from static_server import Page
-
 from ris_connector.config import SourceConfig, source_from_mapping
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import Store
 from ris_connector.sync import RunReport, run_source
+from tests.support.static_server import Page
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from mapping_runs import Item, mapped_items, plan_for
-from ristest import FIXTURES
 
 from ris_connector.adapters.base import Notice
 from ris_connector.mapping import Mapping, Place, load_mapping, parse_mapping
 from ris_connector.mapping.dateformats import _DIRECTIVES, compile_format
 from ris_connector.mapping.readers import MAX_MEMO, compile_path
 from ris_connector.models import Record
+from tests.support.mapping_runs import Item, mapped_items, plan_for
+from tests.support.ristest import FIXTURES
 
 if sys.version_info >= (3, 11):
     import tomllib

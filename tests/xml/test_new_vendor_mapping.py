@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
-from static_server import Page, StaticServer
 
 from ris_connector.cli import main
 from ris_connector.store import SQLiteStore
+from tests.support.static_server import Page, StaticServer
 
 EXPORT = """<?xml version="1.0" encoding="UTF-8"?>
 <rp:export xmlns:rp="urn:ratsportal:export:2" erstellt="2024-05-02T06:00:00Z">

@@ -8,8 +8,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from ristest import FAST_HTTP, FIXTURES, allris3_pages, allris3_source
-from static_server import Page, StaticServer
 
 from ris_connector.cli import main
 from ris_connector.clock import FixedClock
@@ -18,6 +16,8 @@ from ris_connector.errors import ConfigError
 from ris_connector.mapping import load_mapping
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import run_source
+from tests.support.ristest import FAST_HTTP, FIXTURES, allris3_pages, allris3_source
+from tests.support.static_server import Page, StaticServer
 
 ALLRIS = FIXTURES / "xml" / "allris3"
 NOW = datetime(2024, 3, 20, 12, 0, tzinfo=timezone.utc)

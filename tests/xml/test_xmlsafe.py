@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from static_server import Page, StaticServer
 
 from ris_connector.errors import InvalidPayload, UnsafeXml
 from ris_connector.xmlsafe import XmlStream, parse_bytes, safe_parser
+from tests.support.static_server import Page, StaticServer
 
 
 @pytest.fixture
