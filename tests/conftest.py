@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +10,12 @@ import pytest
 
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore, Store, open_store
+from tests.support.opsdata import populate
+from tests.support.ristest import OParlFactory
 
 
 @pytest.fixture
-def oparl_server() -> Iterator[Callable[..., OParlServer]]:
+def oparl_server() -> Iterator[OParlFactory]:
     """Factory: ``oparl_server(version="1.1", quirks=[...], scale=0.01)`` started on 127.0.0.1."""
     servers: list[OParlServer] = []
 
@@ -51,3 +53,12 @@ def any_store(store_url: str) -> Iterator[Store]:
     s = open_store(store_url)
     yield s
     s.close()
+
+
+@pytest.fixture
+def ops_store(tmp_path: Path, oparl_server: OParlFactory) -> Iterator[SQLiteStore]:
+    """The store of the operator-view tests (metrics, status page): see ``tests.support.opsdata``."""
+    store = SQLiteStore(tmp_path / "ops.db")
+    populate(store, oparl_server(scale=0.003))
+    yield store
+    store.close()

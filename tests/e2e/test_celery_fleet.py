@@ -4,7 +4,7 @@ Twenty-one local OParl servers (20 good, 1 that refuses connections) are synced 
 subprocesses over a Redis broker into one PostgreSQL schema. Schedule ticks are driven by sending
 each source's task exactly as beat does (``send_task("ris_connector.run_source", [name])``), so the
 test decides when a tick happens instead of waiting for wall-clock intervals; the beat schedule
-itself is checked in test_celery_units.py.
+itself is checked in tests/celery/test_factory.py.
 """
 
 from __future__ import annotations

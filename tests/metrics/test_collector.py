@@ -19,6 +19,7 @@ from ris_connector.outputs.mount import with_operations
 from ris_connector.outputs.oparl import create_app
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore, Store
+from tests.support.ristest import ROOT
 from tests.support.wsgi_serve import serve_wsgi
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -205,7 +206,7 @@ def test_alert_rules_and_dashboard_use_only_exported_metrics(ops_store: SQLiteSt
 
     exported = {name for name, _ in scrape(ops_store)}
     labels = {k for _, lbls in scrape(ops_store) for k, _ in lbls}
-    docs = Path(__file__).resolve().parents[2] / "docs" / "monitoring"
+    docs = ROOT / "docs" / "monitoring"
     rules = yaml.safe_load((docs / "ris-connector.rules.yml").read_text(encoding="utf-8"))
     exprs = [r["expr"] for g in rules["groups"] for r in g["rules"]]
     assert {r["alert"] for g in rules["groups"] for r in g["rules"]} >= {

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.importgraph import Import, cycles, imports, modules
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "ris_connector"
 
 #: The layers from the bottom up, each a set of the package's top-level modules and packages
@@ -81,7 +81,7 @@ def _show(e: Import) -> str:
 def test_every_module_has_a_layer() -> None:
     """A new top-level module or package must be placed in a layer (here and in ARCHITECTURE.md)."""
     unplaced = sorted({unit(m) for m in modules(ROOT, PACKAGE)} - set().union(*(m for _, m in LAYERS)))
-    assert not unplaced, f"place these in LAYERS (tests/test_architecture.py) and ARCHITECTURE.md: {unplaced}"
+    assert not unplaced, f"place these in LAYERS (tests/project/test_architecture.py) and ARCHITECTURE.md: {unplaced}"
 
 
 def test_no_import_points_upward() -> None:

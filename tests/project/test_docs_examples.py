@@ -50,7 +50,7 @@ from ris_connector.sample.server import OParlServer
 from ris_connector.scaffold import create_adapter_package
 from ris_connector.testing import verify_adapter
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 EXAMPLES = ROOT / "docs" / "examples"
 EXAMPLE = EXAMPLES / "events_adapter.py"

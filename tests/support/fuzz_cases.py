@@ -10,7 +10,7 @@ body that is the valid one broken (truncated, bytes flipped, nested 100,000 deep
 random bytes. :func:`run_case` syncs it in-process and returns what the test and the
 benchmark check: exit status, tracebacks logged, time, store invariants.
 
-Used by tests/test_fuzz_sources.py and bench/fuzz_sources.py.
+Used by tests/sync/test_engine_fuzz.py and bench/fuzz_sources.py.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Stores the operator views are tested on (``tests/ops``): a synced sample town, plus sources in
-every health state and one whose data is hostile HTML, written through the store API as runs would."""
+"""Stores the operator views are tested on (the ``ops_store`` fixture of tests/conftest.py): a synced
+sample town, plus sources in every health state and one whose data is hostile HTML, written through
+the store API as runs would."""
 
 from __future__ import annotations
 

@@ -12,8 +12,10 @@ from ris_connector.store import Store
 from ris_connector.sync import RunReport, run_source
 from tests.support.static_server import Page
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+#: The repository (docs/, ris_connector/...), the test data under tests/fixtures, the design material beside it.
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+SHARED = ROOT.parent / "shared"
 
 #: The ``oparl_server`` fixture: ``oparl_server(scale=0.01, quirks=[...], vendor=...)`` starts one.
 OParlFactory = Callable[..., OParlServer]

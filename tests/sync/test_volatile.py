@@ -23,7 +23,7 @@ from ris_connector.sync import RunReport, run_source
 from ris_connector.sync.volatile import BUILTIN_RULES, VolatileText
 from tests.support.clirun import cli, cli_json, write_config
 from tests.support.ics_server import IcsServer
-from tests.support.ristest import FAST_HTTP, OParlFactory, sync
+from tests.support.ristest import FAST_HTTP, ROOT, OParlFactory, sync
 from tests.test_jsontext import reference_hash
 
 NOW = datetime(2026, 1, 21, 6, 0, tzinfo=timezone.utc)
@@ -131,7 +131,7 @@ def test_every_built_in_rule_matches_its_documented_example(rule: Any) -> None:
     cleaned = text.clean(rule.example)
     assert cleaned != rule.example and len(cleaned) < len(rule.example)
     assert text.clean(cleaned) == cleaned  # nothing volatile left
-    doc = (Path(__file__).parents[1] / "docs" / "changes.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "changes.md").read_text(encoding="utf-8")
     assert f"`{rule.code}`" in doc and rule.example.split("\n")[-1] in doc
 
 

@@ -1,6 +1,6 @@
 """The built-in ``ics``, ``xml`` and ``soap`` adapters pass the adapter test kit, live.
 
-Live rather than recorded, as for OParl (tests/test_kit_oparl.py): the test servers in
+Live rather than recorded, as for OParl (tests/testing/test_runner_oparl.py): the test servers in
 tests/support are deterministic, start in milliseconds and serve the fixtures the adapters'
 own tests use, so a cassette would only duplicate them. The kit's fault proxy forwards to them.
 """

@@ -22,7 +22,7 @@ from ris_connector.config import source_from_mapping
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import RunReport, run_source
 from tests.support.ics_server import IcsServer
-from tests.support.ristest import FAST_HTTP, FIXTURES
+from tests.support.ristest import FAST_HTTP, FIXTURES, ROOT
 
 ICS = FIXTURES / "ics"
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
@@ -346,7 +346,7 @@ def test_documented_example_config_is_valid(tmp_path: Path) -> None:
     from ris_connector.adapters.registry import load_adapter
     from ris_connector.config import load_config
 
-    page = (Path(__file__).resolve().parents[1] / "docs" / "sources" / "icalendar.md").read_text(encoding="utf-8")
+    page = (ROOT / "docs" / "sources" / "icalendar.md").read_text(encoding="utf-8")
     section = page.split("## Reading a feed", 1)[1]
     example = section.split("```toml\n", 1)[1].split("```", 1)[0]
     (tmp_path / "ics.toml").write_text(example, encoding="utf-8")

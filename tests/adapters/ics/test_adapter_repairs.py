@@ -20,10 +20,10 @@ from ris_connector.cli import main
 from ris_connector.store import SQLiteStore
 from tests.support.ics_feeds import calendar, fold, fold_without_space, stored, sync_ics, warned, warning
 from tests.support.ics_server import IcsServer
-from tests.support.ristest import FIXTURES
+from tests.support.ristest import FIXTURES, ROOT
 
 ICS = FIXTURES / "ics"
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "sources" / "icalendar.md"
+DOCS = ROOT / "docs" / "sources" / "icalendar.md"
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 Each test syncs a real OParl server on 127.0.0.1 with one quirk switched on into a real SQLite
 file and checks what a user relies on (complete run, right records) and that the report names
 the deviation with its notice code. The comment above each test names the rows it covers.
-Rows without a server flag are tested with real captured payloads in test_oparl_real_fixtures.py.
+Rows without a server flag are tested with real captured payloads in test_mapper_real_fixtures.py.
 """
 
 from __future__ import annotations

@@ -21,8 +21,9 @@ from ris_connector.adapters.oparl.vendors import detect_vendor
 from ris_connector.clock import FixedClock
 from ris_connector.http import HttpResponse
 from ris_connector.models import Body, LegislativeTerm, Meeting, Record
+from tests.support.ristest import FIXTURES
 
-REAL = Path(__file__).parent / "fixtures" / "oparl-real"
+REAL = FIXTURES / "oparl-real"
 MST = REAL / "meine-stadt-transparent" / "testdata"
 BERLIN = ZoneInfo("Europe/Berlin")
 

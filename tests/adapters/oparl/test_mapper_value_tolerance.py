@@ -23,9 +23,9 @@ from ris_connector.adapters.base import Item, Notice, Rejected, Tombstone
 from ris_connector.adapters.oparl.mapper import OParlMapper
 from ris_connector.clock import FixedClock
 from ris_connector.models import Record
+from tests.support.ristest import FIXTURES
 from tests.support.spoil import json_spoilers
 
-FIXTURES = Path(__file__).parent / "fixtures"
 SPEC = FIXTURES / "oparl-spec" / "json-schema-draft-7" / "examples"
 KARLSRUHE = FIXTURES / "oparl-real" / "karlsruhe-oparl-syndication" / "docs" / "meetings"
 

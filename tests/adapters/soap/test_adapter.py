@@ -15,7 +15,7 @@ from ris_connector.clock import FixedClock
 from ris_connector.config import source_from_mapping
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import RunReport, run_source
-from tests.support.ristest import FAST_HTTP
+from tests.support.ristest import FAST_HTTP, ROOT
 from tests.support.soap_server import SoapServer
 
 NOW = datetime(2024, 4, 10, 8, 0, tzinfo=timezone.utc)
@@ -102,7 +102,7 @@ def test_soap_fault_names_the_operation(soap: SoapServer, store: SQLiteStore, tm
     assert "VorlageLesen(vorlageId=999)" in report.warnings["soap-fault"]["example"]
     assert "Vorlage 999 nicht gefunden" in report.warnings["soap-fault"]["example"]
     # A fault where the mapping says "fail" ends the run as incomplete, naming the operation.
-    mapping = (Path(__file__).parents[2] / "ris_connector" / "mappings" / "sitzungsdienst.toml").read_text()
+    mapping = (ROOT / "ris_connector" / "mappings" / "sitzungsdienst.toml").read_text()
     strict = tmp_path / "strict.toml"
     strict.write_text(mapping.replace('on_fault = "skip"', 'on_fault = "fail"'), encoding="utf-8")
     report = _sync(store, soap.wsdl_url, mapping=str(strict))
@@ -170,7 +170,7 @@ def test_local_wsdl_and_cli(soap: SoapServer, tmp_path: Path, capsys: pytest.Cap
     soap.data["papers"].pop(503)
     strict = tmp_path / "strict.toml"
     strict.write_text(
-        (Path(__file__).parents[2] / "ris_connector" / "mappings" / "sitzungsdienst.toml")
+        (ROOT / "ris_connector" / "mappings" / "sitzungsdienst.toml")
         .read_text()
         .replace('on_fault = "skip"', 'on_fault = "fail"'),
         encoding="utf-8",

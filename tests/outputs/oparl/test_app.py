@@ -17,10 +17,11 @@ from ris_connector.outputs.oparl import create_app, synthetic_body_id, url_key
 from ris_connector.store import SQLiteStore
 from tests.support.oparl_schema import BASE, problems, type_name
 from tests.support.oparl_walk import walk
+from tests.support.ristest import FIXTURES
 from tests.support.urn_source import APPOINTMENT_ID, APPOINTMENT_TEXT, SOURCE, sync_urn
 from tests.support.wsgi_serve import serve_wsgi
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "oparl-spec" / "json-schema-draft-7" / "examples"
+EXAMPLES = FIXTURES / "oparl-spec" / "json-schema-draft-7" / "examples"
 LISTS = (
     "organization",
     "person",
