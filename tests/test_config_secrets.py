@@ -9,6 +9,7 @@ import subprocess
 import sys
 import traceback
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from tests.support.storecheck import query
 
 
 @pytest.fixture
-def faulty() -> FaultyServer:
+def faulty() -> Iterator[FaultyServer]:
     with FaultyServer() as server:
         yield server
 

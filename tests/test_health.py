@@ -74,13 +74,13 @@ def test_a_run_that_quarantines_too_much_is_degraded_but_read_whole(server: IcsS
     assert report["degraded_types"] == ["Meeting"] and report["max_quarantine_fraction"] == 0.05
     assert "degraded: 10.5% of Meeting quarantined" in second.summary()
     # read whole: the vanished event is deleted as after a complete run ...
-    assert second.counts["Meeting"]["deleted"] == 1 and any_store.get(mid(19)).deleted  # type: ignore[union-attr]
+    assert second.counts["Meeting"]["deleted"] == 1 and any_store.get(mid(19)).deleted
     # ... but a record the source still lists, whose copy could not be read, keeps its stored version
     for i in (0, 1):
         row = any_store.get(mid(i))
         assert row is not None and not row.deleted and row.data["name"] == f"Sitzung {i}"
     assert any_store.runs("rat")[0].status == "degraded"
-    assert any_store.last_complete_run("rat", full_only=True).run_id == second.run_id  # type: ignore[union-attr]
+    assert any_store.last_complete_run("rat", full_only=True).run_id == second.run_id
 
     lenient = ics_sync(url, any_store, max_quarantine_fraction=0.2)
     assert lenient.status == "complete" and lenient.degraded_types() == []

@@ -35,7 +35,7 @@ def test_files_command_mirrors_a_synced_source(
     with SQLiteStore(db) as store:
         assert sync(server, store).complete
         file_ids = [row.id for row in store.iter_rows(type_name="File")]
-        name = store.get(file_ids[0]).data["name"]  # type: ignore[union-attr]
+        name = store.get(file_ids[0]).data["name"]
     assert file_ids
     args = ["files", "--db", str(db), "--dest", str(tmp_path / "files"), "--json"]
     assert main(args) == 0

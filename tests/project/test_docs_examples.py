@@ -38,10 +38,10 @@ from typing import Any
 
 import pytest
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+else:  # Python 3.10
+    import tomli as tomllib
 
 from ris_connector.adapters.registry import load_adapter
 from ris_connector.config import load_config

@@ -10,6 +10,8 @@ mimicked in memory.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -31,22 +33,21 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @pytest.fixture
-def mainserver():
+def mainserver() -> Iterator[Mainserver]:
     server = Mainserver().start()
     yield server
     server.stop()
 
 
-def _client(ms: Mainserver, clock=None) -> MainserverClient:
-    kwargs = {"clock": clock} if clock else {}
-    return MainserverClient(ms.url, client_id=ms.client_id, client_secret=ms.client_secret, **kwargs)
+def _client(ms: Mainserver, clock: Callable[[], float] = time.monotonic) -> MainserverClient:
+    return MainserverClient(ms.url, client_id=ms.client_id, client_secret=ms.client_secret, clock=clock)
 
 
 def _upcoming(store: SQLiteStore, now: datetime) -> list[Meeting]:
-    out = []
+    out: list[Meeting] = []
     for row in store.iter_rows(type_name="Meeting"):
         m = row.to_record()
-        if m.start and now <= m.start <= now + HORIZON:
+        if isinstance(m, Meeting) and m.start and now <= m.start <= now + HORIZON:
             out.append(m)
     return out
 

@@ -68,12 +68,12 @@ def test_full_then_unchanged_then_exact_changes(
     events = [e for e in store.changes(after=events_before)]
     by_kind = {(e.kind, e.id): e for e in events}
     assert set(by_kind) == {
-        ("updated", store.get(paper_id).id),  # type: ignore[union-attr]
-        ("created", store.get(new_id).id),  # type: ignore[union-attr]
-        ("deleted", store.get(gone_id).id),  # type: ignore[union-attr]
+        ("updated", store.get(paper_id).id),
+        ("created", store.get(new_id).id),
+        ("deleted", store.get(gone_id).id),
     }
-    assert by_kind[("updated", store.get(paper_id).id)].fields == ["name"]  # type: ignore[union-attr]
-    assert store.get(gone_id).deleted  # type: ignore[union-attr]
+    assert by_kind[("updated", store.get(paper_id).id)].fields == ["name"]
+    assert store.get(gone_id).deleted
 
     # The CLI shows the same three events.
     assert main(["changes", "--db", store_url, "--after", str(events_before)]) == 0
@@ -111,7 +111,7 @@ def test_full_reconciliation_deletes_absent_records(oparl_server: OParlFactory, 
     full = sync(server, store, full=True)
     assert full.complete
     assert full.counts["Paper"]["deleted"] == 1
-    assert store.get(victim).deleted  # type: ignore[union-attr]
+    assert store.get(victim).deleted
 
 
 def test_second_store_file_is_independent(oparl_server: OParlFactory, tmp_path: Path) -> None:

@@ -125,7 +125,7 @@ def test_resync_unchanged_then_removed_event_deleted_and_moved_event_updated(
     assert moved.changes["start"] == ["2026-06-16T18:00:00+02:00", "2026-06-16T19:00:00+02:00"]
     assert ("deleted", "urn:ris:stadt:Meeting:ALLRIS-Sitzung-4715") in events
     assert ("deleted", "urn:ris:stadt:Location:buergerhaus-nord") in events, "its room is in no other event"
-    assert store.get("urn:ris:stadt:Meeting:ALLRIS-Sitzung-4715").deleted  # type: ignore[union-attr]
+    assert store.get("urn:ris:stadt:Meeting:ALLRIS-Sitzung-4715").deleted
 
 
 def test_broken_feed_is_incomplete_and_deletes_nothing(server: IcsServer, store: SQLiteStore) -> None:

@@ -111,9 +111,9 @@ def test_tombstones_without_type_delete_the_right_record(oparl_server: OParlFact
     clean_run(report)
     assert report.counts["Paper"]["deleted"] == 1
     assert report.total("deleted") == 1
-    assert store.get(victim).deleted  # type: ignore[union-attr]
-    assert store.get(victim).type == "Paper"  # type: ignore[union-attr]
-    assert not store.get(neighbour).deleted  # type: ignore[union-attr]
+    assert store.get(victim).deleted
+    assert store.get(victim).type == "Paper"
+    assert not store.get(neighbour).deleted
     assert "oparl-q4-tombstone-without-type" in codes(report)
 
 

@@ -14,9 +14,10 @@ from ris_connector.clock import FixedClock
 from ris_connector.config import source_from_mapping
 from ris_connector.errors import ConfigError
 from ris_connector.mapping import load_mapping
+from ris_connector.models import AgendaItem, Consultation, Meeting, Paper
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import run_source
-from tests.support.ristest import FAST_HTTP, FIXTURES, allris3_pages, allris3_source
+from tests.support.ristest import FAST_HTTP, FIXTURES, allris3_pages, allris3_source, record_of
 from tests.support.static_server import Page, StaticServer
 
 ALLRIS = FIXTURES / "xml" / "allris3"
@@ -51,36 +52,36 @@ def test_allris3_export_lands_normalized_in_the_store(allris: StaticServer, stor
     assert report.warnings["invalid-value"]["example"] == (
         "Meeting 5004: start: not a date-time in format %Y%m%dT%H%M%SZ: 'kein Datum'; dropped"
     )
-    undated = store.get("urn:ris:musterstadt:Meeting:5004").to_record()  # type: ignore[union-attr]
+    undated = record_of(store, "urn:ris:musterstadt:Meeting:5004", Meeting)
     assert undated.start is None and undated.name == "Sitzung des Hauptausschusses"
     assert undated.end is not None and undated.end.isoformat() == "2024-03-20T19:00:00+01:00"
     assert report.warnings["encoding-label"]["count"] == 3
 
-    ha = store.get("urn:ris:musterstadt:Meeting:5001").to_record()  # type: ignore[union-attr]
+    ha = record_of(store, "urn:ris:musterstadt:Meeting:5001", Meeting)
     # "20240312T170000Z" is local time in ALLRIS 3 (z_is_utc = false): 17:00 in Berlin.
     assert ha.start.isoformat() == "2024-03-12T17:00:00+01:00"
     assert ha.organization == ["urn:ris:musterstadt:Organization:Hauptausschuss"]
     assert ha.web == allris.url("/bi/to010.asp?SILFDNR=5001")
     assert ha.status.value == "held"
-    cancelled = store.get("urn:ris:musterstadt:Meeting:5002").to_record()  # type: ignore[union-attr]
+    cancelled = record_of(store, "urn:ris:musterstadt:Meeting:5002", Meeting)
     assert cancelled.status.value == "cancelled"  # "entfällt" in the title
-    rat = store.get("urn:ris:musterstadt:Meeting:5003").to_record()  # type: ignore[union-attr]
+    rat = record_of(store, "urn:ris:musterstadt:Meeting:5003", Meeting)
     assert rat.start.isoformat() == "2024-03-31T03:00:00+02:00"  # 02:00 does not exist that night
     assert rat.end is None
 
-    top = store.get("urn:ris:musterstadt:AgendaItem:9102").to_record()  # type: ignore[union-attr]
+    top = record_of(store, "urn:ris:musterstadt:AgendaItem:9102", AgendaItem)
     assert (top.number, top.order, top.public) == ("2.1", 2, True)
     assert top.name == "Straßenausbau „Am Mühlbach“ \N{EN DASH} Beschluss"  # cp1252 quotes under a latin-1 label
     assert top.meeting == "urn:ris:musterstadt:Meeting:5001"  # from the page's SILFDNR parameter
     assert top.consultation == "urn:ris:musterstadt:Consultation:9102"
-    first = store.get("urn:ris:musterstadt:AgendaItem:9101").to_record()  # type: ignore[union-attr]
+    first = record_of(store, "urn:ris:musterstadt:AgendaItem:9101", AgendaItem)
     assert first.consultation is None and first.number == "1"  # volfdnr 0 = no paper
-    secret = store.get("urn:ris:musterstadt:AgendaItem:9103").to_record()  # type: ignore[union-attr]
+    secret = record_of(store, "urn:ris:musterstadt:AgendaItem:9103", AgendaItem)
     assert secret.public is False
-    paper = store.get("urn:ris:musterstadt:Paper:7001").to_record()  # type: ignore[union-attr]
+    paper = record_of(store, "urn:ris:musterstadt:Paper:7001", Paper)
     assert (paper.reference, paper.paper_type) == ("VO/2024/0815", "Beschlussvorlage")
     assert paper.web == allris.url("/bi/vo020.asp?VOLFDNR=7001")
-    consultation = store.get("urn:ris:musterstadt:Consultation:9102").to_record()  # type: ignore[union-attr]
+    consultation = record_of(store, "urn:ris:musterstadt:Consultation:9102", Consultation)
     assert consultation.paper == "urn:ris:musterstadt:Paper:7001"
     assert report.missing_references == 0
 
@@ -106,7 +107,7 @@ def test_every_run_is_full_so_vanished_records_are_deleted(allris: StaticServer,
     events = {(e.kind, e.id) for e in store.changes(after=seq)}
     assert ("updated", "urn:ris:musterstadt:Paper:7002") in events
     assert ("deleted", "urn:ris:musterstadt:Meeting:5002") in events
-    assert store.get("urn:ris:musterstadt:Meeting:5002").deleted  # type: ignore[union-attr]
+    assert store.get("urn:ris:musterstadt:Meeting:5002").deleted
 
 
 def test_date_window_urls_run_incrementally_from_the_watermark(allris: StaticServer, store: SQLiteStore) -> None:
@@ -150,7 +151,7 @@ def test_control_characters_are_counted_in_the_report(allris: StaticServer, stor
     assert report.complete
     assert report.control_characters_removed == 2
     assert report.to_json_dict()["control_characters_removed"] == 2
-    assert store.get("urn:ris:musterstadt:Paper:7002").to_record().name == "Verkauf eines Grundstücks"  # type: ignore[union-attr]
+    assert record_of(store, "urn:ris:musterstadt:Paper:7002", Paper).name == "Verkauf eines Grundstücks"
 
 
 def test_cli_sync_xml_with_shipped_mapping(

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from ris_connector.cli import main
+from ris_connector.models import AgendaItem, File, Meeting, Organization, Paper
 from ris_connector.store import SQLiteStore
+from tests.support.ristest import record_of
 from tests.support.static_server import Page, StaticServer
 
 EXPORT = """<?xml version="1.0" encoding="UTF-8"?>
@@ -142,18 +144,18 @@ rate_limit = 0
 
     store = SQLiteStore(tmp_path / "ris.db")
     try:
-        meeting = store.get("urn:ris:neustadt:Meeting:T-100").to_record()  # type: ignore[union-attr]
+        meeting = record_of(store, "urn:ris:neustadt:Meeting:T-100", Meeting)
         assert meeting.start.isoformat() == "2024-05-14T16:30:00+00:00"  # this vendor's Z is real UTC
         assert meeting.organization == ["urn:ris:neustadt:Organization:G1"]
         assert meeting.agenda_item == ["urn:ris:neustadt:AgendaItem:T-100-1", "urn:ris:neustadt:AgendaItem:T-100-2"]
-        assert store.get("urn:ris:neustadt:Meeting:T-101").to_record().status.value == "cancelled"  # type: ignore[union-attr]
-        top = store.get("urn:ris:neustadt:AgendaItem:T-100-2").to_record()  # type: ignore[union-attr]
+        assert record_of(store, "urn:ris:neustadt:Meeting:T-101", Meeting).status.value == "cancelled"
+        top = record_of(store, "urn:ris:neustadt:AgendaItem:T-100-2", AgendaItem)
         assert (top.meeting, top.public, top.order) == ("urn:ris:neustadt:Meeting:T-100", False, 2)
-        paper = store.get("urn:ris:neustadt:Paper:V-9").to_record()  # type: ignore[union-attr]
+        paper = record_of(store, "urn:ris:neustadt:Paper:V-9", Paper)
         assert paper.date.isoformat() == "2024-04-02" and paper.keyword == ["Haushalt", "Finanzen"]
         assert paper.main_file == "urn:ris:neustadt:File:D-1"
-        file = store.get("urn:ris:neustadt:File:D-1").to_record()  # type: ignore[union-attr]
+        file = record_of(store, "urn:ris:neustadt:File:D-1", File)
         assert file.access_url == portal.url("/dokumente/D-1.pdf") and file.size == 48213
-        assert store.get("urn:ris:neustadt:Organization:G1").to_record().short_name == "GR"  # type: ignore[union-attr]
+        assert record_of(store, "urn:ris:neustadt:Organization:G1", Organization).short_name == "GR"
     finally:
         store.close()

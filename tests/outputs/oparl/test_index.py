@@ -170,7 +170,7 @@ def test_consumer_polling_with_modified_since_gets_every_change(tmp_path: Path) 
         assert report.counts["Meeting"]["updated"] == 1
         meeting = consumer.get(str(app.url_for(MEETING_ID, base)))
         assert meeting is not None and meeting.data["name"] == "Sondersitzung des Bauausschusses"
-        assert consumer.get(paper_url).deleted  # type: ignore[union-attr]
+        assert consumer.get(paper_url).deleted
 
 
 def test_store_reads_for_the_output(rounds: SQLiteStore, tmp_path: Path) -> None:
