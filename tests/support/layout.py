@@ -2,8 +2,8 @@
 
 A test of ``ris_connector/<package path>/<module>.py`` is ``tests/<package path>/test_<module>.py``;
 more files for one module are ``test_<module>_<aspect>.py``; ``<module>`` may also name a
-sub-package tested as a whole (``tests/test_store_...`` would be ``tests/store/...`` only by
-choice). Suites that cut across the package sit in the folders of ``CROSS_CUTTING``.
+sub-package tested as a whole (``tests/test_feed.py`` for ``ris_connector/feed/``). Suites that
+cut across the package sit in the folders of ``CROSS_CUTTING``.
 ``python -m tests.support.layout`` lists the test files outside the rule and counts them.
 """
 
