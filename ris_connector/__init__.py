@@ -12,8 +12,6 @@ The public API is what this module exports; everything else may change::
         meeting = row.to_record()
 """
 
-__version__ = "0.1.0"
-
 import logging
 
 from ris_connector import logsafe, models
@@ -41,6 +39,7 @@ from ris_connector.errors import (
 )
 from ris_connector.store import ChangeEvent, SQLiteStore, Store, open_store
 from ris_connector.sync import RunReport, SyncEngine, run_source
+from ris_connector.version import __version__
 
 # Every record of the library's loggers is escaped (no forged lines, no bidi tricks) before
 # any handler formats it; see ris_connector.logsafe.

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ris_connector.celery.ledger import TaskLedger
 from ris_connector.store import RunInfo, Store
+from ris_connector.store.ledger import TaskLedger
 
 DEFAULT_MAX_AGE = "26h"  # a daily job plus two hours of slack
 INTERVAL_SLACK = 2 * 3600.0  # with --config: a source is stale after its interval plus this

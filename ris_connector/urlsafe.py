@@ -22,16 +22,14 @@ import re
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
+from ris_connector.notices.values import UNSAFE_URL, URL_REPAIRED
+
 #: An absolute http(s) URL with a host and no whitespace or control character (C0, DEL, C1).
 _SAFE = re.compile(r"(?i:https?)://[^\s\x00-\x1f\x7f-\x9f/?#\\]+(?:[/?#][^\s\x00-\x1f\x7f-\x9f]*)?")
 #: What browsers strip from both ends of a URL (C0 controls and space) and remove inside it.
 _ENDS = "".join(chr(c) for c in range(0x21))
 _INSIDE = re.compile(r"[\t\n\r]")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
-
-#: Notice codes: a URL value dropped, a URL value repaired (whitespace).
-UNSAFE_URL = "unsafe-url"
-URL_REPAIRED = "url-repaired"
 
 #: Kinds of URL field (the models' ``URL_FIELDS`` values).
 URL = "url"

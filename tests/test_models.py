@@ -10,8 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from ris_connector.cli import main
-from ris_connector.cli.schema_cmd import render_schemas
 from ris_connector.models import RECORD_TYPES, Meeting, Paper
+from ris_connector.schema import render_schemas
 
 ROOT = Path(__file__).resolve().parents[1]
 

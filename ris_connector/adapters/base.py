@@ -37,69 +37,29 @@ from typing_extensions import TypeVar
 from ris_connector.clock import Clock
 from ris_connector.errors import ConfigError, DataError, RisError
 from ris_connector.http import HttpClient
+from ris_connector.items import Checkpoint, Item, MissingReference, Notice, Rejected, Tombstone
 from ris_connector.models import Record
 
+__all__ = [
+    "ITEM_ERRORS",
+    "Adapter",
+    "AdapterContext",
+    "AdapterOptions",
+    "Built",
+    "Checkpoint",
+    "Item",
+    "MissingReference",
+    "Notice",
+    "Rejected",
+    "SourceSettings",
+    "StateView",
+    "Tombstone",
+    "describe_error",
+    "quarantine",
+    "read_watermark",
+]
+
 _log = logging.getLogger("ris_connector.adapters")
-
-
-@dataclass(frozen=True)
-class Tombstone:
-    """The source says this object is deleted."""
-
-    id: str
-    type: str | None = None
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A payload that could not be normalized; quarantined with ``reason``."""
-
-    reason: str
-    raw: Any
-    type: str | None = None
-    ref: str | None = None
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A tolerated deviation (``code`` groups them in the report, e.g. ``oparl-q16``)."""
-
-    code: str
-    message: str
-    count: int = 1
-
-
-@dataclass(frozen=True)
-class MissingReference:
-    """A referenced object that the source does not deliver (404, not public, foreign host)."""
-
-    id: str
-    reason: str
-    referrer: str | None = None
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """A stream is complete; ``state`` (JSON data) is committed with the data before it."""
-
-    stream: str
-    state: Mapping[str, Any] = field(default_factory=dict)
-    type: str | None = None
-    """The record type of the list's entries, where it has one: only records of this type count
-    for the list's size (the evidence for absence deletes), not objects embedded in them."""
-    size: int | None = None
-    """How many entries the list held, where the adapter counts them (entries it skipped as
-    copies of objects already yielded included). None: the records of ``type`` (or of every
-    type) yielded since the last checkpoint are counted."""
-
-    @classmethod
-    def watermark(
-        cls, stream: str, started: datetime, *, type: str | None = None, size: int | None = None, **state: Any
-    ) -> Checkpoint:
-        """The checkpoint of a stream read completely from ``started`` on (take it from
-        ``ctx.clock.now()`` before the first request): the next incremental run starts there,
-        minus the overlap (:meth:`AdapterContext.since`). ``state`` adds JSON values."""
-        return cls(stream, {"watermark": started.isoformat(), **state}, type=type, size=size)
 
 
 def read_watermark(state: Mapping[str, Any] | None) -> datetime | None:
@@ -114,9 +74,6 @@ def read_watermark(state: Mapping[str, Any] | None) -> datetime | None:
     return when if when.tzinfo is not None else None
 
 
-Item = Record | Tombstone | Rejected | Notice | MissingReference | Checkpoint
-
-
 class StateView(Protocol):
     """What an adapter may read of the engine's state for its source."""
 
@@ -127,17 +84,12 @@ class StateView(Protocol):
         """Which of ``ids`` the store already holds for this source."""
 
 
-#: Notice codes starting with this end a list before its end: the run is then incomplete (the
-#: list's state is not committed, nothing is deleted). See :class:`ListBudget`.
-LIST_CUT = "list-limit"
-
-
 @dataclass
 class ListBudget:
     """The bounds of one list in one run, shared by the engine and the adapter.
 
     An adapter that reads pages stops a list after ``max_pages`` pages and yields a
-    ``Notice`` whose code starts with :data:`LIST_CUT` (``list-limit-pages``). The engine counts
+    ``Notice`` whose code has ``list_cut`` set (``notices.engine.LIST_LIMIT_PAGES``). The engine counts
     the records of the list being read and sets ``exhausted`` (a message) when it reached
     ``max_records``; records after that are dropped, so an adapter should end the list as soon
     as it sees ``exhausted`` set, and start the next list after its ``Checkpoint``.

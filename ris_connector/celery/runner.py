@@ -11,11 +11,11 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ris_connector.celery.ledger import TaskLedger
 from ris_connector.clock import Clock
 from ris_connector.config import SourceConfig
 from ris_connector.errors import LockedError, RisError
 from ris_connector.store import Store
+from ris_connector.store.ledger import TaskLedger
 from ris_connector.sync.engine import SyncEngine
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from html import escape
 
 from ris_connector.check.report import EXPLAIN, VALIDATOR_KINDS, CheckReport, timing
+from ris_connector.notices import describe
+from ris_connector.notices.oparl import OPARL_VENDOR
 
 MAX_TEXT = 300
 MAX_ROWS = 200
@@ -53,7 +55,7 @@ def outline(report: CheckReport) -> tuple[str, list[Section]]:
     what = "iCalendar feed" if report.kind == "ics" else "OParl endpoint"
     title = f"Conformance report: {what} {name or report.url}"
     sync = report.sync
-    vendor = next((w.get("example") for w in report.notices if w.get("code") == "oparl-vendor"), None)
+    vendor = next((w.get("example") for w in report.notices if w.get("code") == OPARL_VENDOR), None)
     head = Section(
         "Summary",
         [
@@ -63,7 +65,7 @@ def outline(report: CheckReport) -> tuple[str, list[Section]]:
     )  # fmt: skip
     sections = [head]
     problems = report.problem_counts
-    notices = [w for w in report.notices if w.get("code") != "oparl-vendor"]
+    notices = [w for w in report.notices if w.get("code") != OPARL_VENDOR]
     spec = f"{sum(problems.values())} deviations from the specification in {len(problems)} classes; "
     head.say(
         (spec if report.kind == "oparl" else "")
@@ -197,7 +199,7 @@ def _missing(report: CheckReport) -> Section:
 
 def _filters(report: CheckReport) -> Section:
     s = Section("Pagination and filters")
-    pagination = [w for w in report.notices if str(w.get("code", "")).startswith(("pagination-", "oparl-q25"))]
+    pagination = [w for w in report.notices if describe(str(w.get("code", ""))).pagination]
     s.say(
         "Pagination: "
         + (

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ris_connector.check.conformance import ListStats, Walk
+from ris_connector.notices.oparl import OPARL_VENDOR
 
 #: Our problem classes -> the problem kind oparl-validator-rs reports for the same finding.
 VALIDATOR_KINDS = {
@@ -74,7 +75,7 @@ class CheckReport:
     @property
     def notices(self) -> list[dict[str, Any]]:
         """The sync's notices (quirk codes with count and example), vendor profile first."""
-        return sorted(self.sync.get("warnings") or [], key=lambda w: (w.get("code") != "oparl-vendor", w.get("code")))
+        return sorted(self.sync.get("warnings") or [], key=lambda w: (w.get("code") != OPARL_VENDOR, w.get("code")))
 
     @property
     def problem_counts(self) -> dict[tuple[str, str], int]:

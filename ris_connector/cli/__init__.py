@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from ris_connector import __version__, logsafe
+from ris_connector import logsafe
 from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, bound_numbers
 from ris_connector.errors import ConfigError, RisError, SourceError
 from ris_connector.runtime import tune_gc
+from ris_connector.version import __version__
 
 #: Commands listed first in ``--help``; every other ``*_cmd`` module follows alphabetically.
 _FIRST = ("sync_cmd", "export_cmd", "demo_cmd")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +22,7 @@ from ris_connector.cli.common import (
 from ris_connector.config import SourceConfig, load_config, source_from_mapping
 from ris_connector.errors import ConfigError, LockedError, SourceError, StoreError
 from ris_connector.sync import RunReport, run_source
-from ris_connector.sync.report import COUNT_KINDS
+from ris_connector.sync.report import combined, overall_status
 
 
 def register(sub: Any) -> None:
@@ -159,35 +158,5 @@ def run(args: argparse.Namespace) -> int:
     return _EXIT[overall_status(reports)]
 
 
+#: Exit status per overall outcome (sync/report.py: ``overall_status``).
 _EXIT = {"complete": EXIT_OK, "degraded": EXIT_DEGRADED, "incomplete": EXIT_INCOMPLETE}
-
-
-def overall_status(reports: list[RunReport]) -> str:
-    """``incomplete`` if a source was not read whole (a failure wins), else ``degraded`` if one
-    quarantined too much, else ``complete``; the exit status follows (3, 4, 0)."""
-    if not all(r.complete for r in reports):
-        return "incomplete"
-    return "degraded" if any(r.degraded for r in reports) else "complete"
-
-
-def combined(reports: list[RunReport]) -> dict[str, Any]:
-    """One JSON object for several sources: totals plus each source's report."""
-    counts: dict[str, Counter[str]] = {}
-    for r in reports:
-        for t, c in r.counts.items():
-            counts.setdefault(t, Counter()).update(c)
-    warnings: dict[str, dict[str, Any]] = {}
-    for r in reports:
-        for code, w in r.warnings.items():
-            entry = warnings.setdefault(code, {"code": code, "count": 0, "example": w["example"]})
-            entry["count"] += w["count"]
-    return {
-        "status": overall_status(reports),
-        "degraded": [r.source for r in reports if r.degraded],
-        "counts": {t: {k: int(c[k]) for k in COUNT_KINDS} for t, c in sorted(counts.items())},
-        "requests": sum(r.requests for r in reports),
-        "retries": sum(r.retries for r in reports),
-        "warnings": sorted(warnings.values(), key=lambda w: str(w["code"])),
-        "duration_s": round(sum(r.duration_s for r in reports), 3),
-        "sources": [r.to_json_dict() for r in reports],
-    }

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from ris_connector.version import __version__
+
 _DAY = 86400.0
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -131,6 +133,4 @@ class HttpSettings(BaseModel):
         """The User-Agent to send: the configured one, else one naming the library."""
         if self.user_agent:
             return self.user_agent
-        from ris_connector import __version__
-
         return f"ris-connector/{__version__} (+https://pypi.org/project/ris-connector/)"

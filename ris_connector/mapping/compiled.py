@@ -6,8 +6,8 @@ reduced to sets of names where they can be. It maps XML record elements (:meth:`
 and SOAP result objects (:meth:`MappingPlan.object_item`) alike; only how the values are read
 differs (:mod:`ris_connector.mapping.readers`).
 
-What one source object gives: a record, or a :class:`~ris_connector.adapters.base.Rejected` with
-the reason; and a :class:`~ris_connector.adapters.base.Notice` for every value that could not be
+What one source object gives: a record, or a :class:`~ris_connector.items.Rejected` with
+the reason; and a :class:`~ris_connector.items.Notice` for every value that could not be
 read and was dropped. A value that cannot be converted costs the value, not the record; only
 the native id and ``required`` fields and relations quarantine the record.
 """
@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from lxml import etree
 from pydantic import ValidationError
 
-from ris_connector.adapters.base import AdapterContext, Notice, Rejected
 from ris_connector.clock import Clock
+from ris_connector.items import Notice, Rejected
 from ris_connector.mapping.convert import (
     ConvertContext,
     Converter,
@@ -35,16 +35,35 @@ from ris_connector.mapping.paths import element_matches, element_to_dict
 from ris_connector.mapping.readers import MAX_MEMO, ElementValues, ObjectValues, Path, Place, View, compile_path
 from ris_connector.models import RECORD_TYPES, Meeting, Provenance, Record
 from ris_connector.normalize.ids import urn
-from ris_connector.normalize.records import INVALID_VALUE, validate_record, validation_reason
+from ris_connector.normalize.records import validate_record, validation_reason
 from ris_connector.normalize.status import meeting_status
 from ris_connector.normalize.times import get_timezone
+from ris_connector.notices.values import INVALID_VALUE, PLACEHOLDER
 
-#: Notice code of a placeholder (``N/A``, ``-``) where a value belongs: the field stays empty.
-PLACEHOLDER = "placeholder"
 #: What converting one value may raise (the converters' ValueError, and what odd values cause).
 VALUE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 #: Source object: an lxml element or a dict/list tree.
 Node = Any
+
+
+class SourceFacts(Protocol):
+    """What a plan reads of a source's settings (an adapter's ``ctx.source``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def keep_raw(self) -> bool: ...
+
+
+class SourceContext(Protocol):
+    """What a plan reads of an adapter's context (:class:`~ris_connector.adapters.base.AdapterContext`)."""
+
+    @property
+    def source(self) -> SourceFacts: ...
+    @property
+    def clock(self) -> Clock: ...
 
 
 class Problems:
@@ -208,7 +227,7 @@ class MappingPlan:
         self._targets: dict[tuple[str, str], str] = {}
 
     @classmethod
-    def for_source(cls, mapping: Mapping, ctx: AdapterContext, adapter: str) -> MappingPlan:
+    def for_source(cls, mapping: Mapping, ctx: SourceContext, adapter: str) -> MappingPlan:
         """The plan a mapped adapter (XML, SOAP) uses for the source in ``ctx``."""
         return cls(
             mapping,

@@ -21,17 +21,15 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from ris_connector.adapters.base import Item, Notice, Rejected
+from ris_connector.items import Item, Notice, Rejected
 from ris_connector.models import Record
 from ris_connector.normalize.times import PLAUSIBLE_YEARS, plausible_year
+from ris_connector.notices.values import INVALID_VALUE
 
 R = TypeVar("R", bound=Record)
 
 #: Fields no record exists without, whatever the caller says.
 IDENTITY = frozenset({"id", "type"})
-
-#: Notice code of a value the model refused and that was dropped.
-INVALID_VALUE = "invalid-value"
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ def validate_record(
     Returns the record and what was dropped. Raises :class:`pydantic.ValidationError` when a
     field in :data:`IDENTITY`, a field the model requires, or one of ``required`` fails (or
     when the errors cannot be attributed to fields). ``by_name`` validates by field name only
-    (pydantic's ``by_name=True, by_alias=False``), as the OParl normalizer does.
+    (pydantic's ``by_name=True, by_alias=False``), as the OParl mapper does.
     """
     kwargs: dict[str, Any] = {"by_alias": False, "by_name": True} if by_name else {}
     try:

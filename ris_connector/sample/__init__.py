@@ -4,7 +4,8 @@
 on 127.0.0.1 for the demo, the test-suite and benchmarks.
 """
 
-from ris_connector.sample.dataset import Dataset, generate
+from ris_connector.sample.dataset import Dataset
+from ris_connector.sample.generator import generate
 from ris_connector.sample.server import OParlServer, RequestRecord
 from ris_connector.sample.views import QUIRKS, VENDORS
 

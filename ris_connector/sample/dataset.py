@@ -261,30 +261,3 @@ class Dataset:
         with self.lock:
             self.clock = self.clock + timedelta(seconds=seconds)
             return self.clock
-
-
-def generate(
-    base_url: str,
-    *,
-    scale: float = 0.02,
-    version: str = "1.1",
-    seed: int = 1,
-    now: datetime | None = None,
-    tombstones: bool = True,
-) -> Dataset:
-    """Generate a deterministic sample council ("Stadt Musterstadt") served under ``base_url``.
-
-    Scale 1.0: 50 organizations, 500 persons, 2,000 memberships, 5,000 meetings with 10 agenda
-    items each, 20,000 papers with 1-3 consultations, 40,000 files. ``tombstones`` adds a few
-    already deleted papers and meetings (visible in lists only with ``modified_since``).
-    """
-    if version not in VERSIONS:
-        raise ValueError(f"unsupported OParl version {version!r}")
-    if scale <= 0:
-        raise ValueError("scale must be positive")
-    now = (now or DEFAULT_NOW).astimezone(BERLIN)
-    ds = Dataset(base_url=base_url.rstrip("/"), version=version, now=now)
-    from ris_connector.sample.generator import Generator  # generator imports this module
-
-    Generator(ds, scale, seed, tombstones).run()
-    return ds

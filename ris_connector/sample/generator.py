@@ -1,4 +1,4 @@
-"""The generation run behind :func:`ris_connector.sample.dataset.generate`."""
+"""Generating the sample council: :func:`generate` and the run behind it."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from datetime import date, datetime, timedelta
 from ris_connector.sample import names as nm
 from ris_connector.sample.dataset import (
     BERLIN,
+    DEFAULT_NOW,
     EMBEDDED,
     LIST_KEYS,
     LISTS_BY_VERSION,
     SCALE_ONE,
     SEGMENTS,
+    VERSIONS,
     Dataset,
     JsonObj,
     iso,
@@ -622,3 +624,28 @@ def _genitive(name: str) -> str:
     if name.startswith("Projektbeirat "):
         return "Projektbeirates " + name.split(" ", 1)[1]
     return name
+
+
+def generate(
+    base_url: str,
+    *,
+    scale: float = 0.02,
+    version: str = "1.1",
+    seed: int = 1,
+    now: datetime | None = None,
+    tombstones: bool = True,
+) -> Dataset:
+    """Generate a deterministic sample council ("Stadt Musterstadt") served under ``base_url``.
+
+    Scale 1.0: 50 organizations, 500 persons, 2,000 memberships, 5,000 meetings with 10 agenda
+    items each, 20,000 papers with 1-3 consultations, 40,000 files. ``tombstones`` adds a few
+    already deleted papers and meetings (visible in lists only with ``modified_since``).
+    """
+    if version not in VERSIONS:
+        raise ValueError(f"unsupported OParl version {version!r}")
+    if scale <= 0:
+        raise ValueError("scale must be positive")
+    now = (now or DEFAULT_NOW).astimezone(BERLIN)
+    ds = Dataset(base_url=base_url.rstrip("/"), version=version, now=now)
+    Generator(ds, scale, seed, tombstones).run()
+    return ds

@@ -22,8 +22,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode
 
-from ris_connector.sample.dataset import Dataset, JsonObj, generate
+from ris_connector.sample.dataset import Dataset, JsonObj
 from ris_connector.sample.documents import sample_document
+from ris_connector.sample.generator import generate
 from ris_connector.sample.views import ALLRIS4_STAMP, ERROR_200, VENDORS, Renderer, check_quirks
 from ris_connector.testing.server import LocalServer, Reply, Request
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from ris_connector.sample.dataset import BERLIN, Dataset, generate
+from ris_connector.sample.dataset import BERLIN, Dataset
+from ris_connector.sample.generator import generate
 
 #: Days after the anchor day on which the next meetings take place: tomorrow, then in 3, 8 and 15
 #: days (or the next Monday to Thursday after that).

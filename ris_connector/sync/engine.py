@@ -30,7 +30,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from ris_connector.adapters.base import (
-    LIST_CUT,
     Adapter,
     AdapterContext,
     Checkpoint,
@@ -60,6 +59,20 @@ from ris_connector.jsontext import compact
 from ris_connector.logsafe import safe_text
 from ris_connector.models import NON_CONTENT_FIELDS, RECORD_TYPES, Provenance, Record
 from ris_connector.models.base import content_of, digest_of_content
+from ris_connector.notices import describe
+from ris_connector.notices.engine import (
+    COPIES_NOT_HELD,
+    FOREIGN_ID,
+    FOREIGN_ID_REHOMED,
+    FOREIGN_REFERENCE_REHOMED,
+    ID_CONFLICT,
+    INDIVIDUAL_FETCH_LIMIT,
+    LIST_LIMIT_RECORDS,
+    LIST_SHRANK,
+    MASS_DELETE_REFUSED,
+    NO_ABSENCE_DELETES,
+    OLDER_COPY,
+)
 from ris_connector.store.base import READ_WHOLE_SOURCE, Store, WriteBatch
 from ris_connector.sync.copies import age_order, merge_copies, modified_of
 from ris_connector.sync.evidence import SIZES_NAMESPACE, ListSizes
@@ -412,19 +425,19 @@ class SyncEngine:
         if ownership.rehome:
             for old, new in ownership.rehome_record(record):
                 if new == record.id:
-                    self.report.warn("foreign-id-rehomed", f"{record.type} {old}: foreign id stored as {new}")
+                    self.report.warn(FOREIGN_ID_REHOMED, f"{record.type} {old}: foreign id stored as {new}")
                 else:
-                    self.report.warn("foreign-reference-rehomed", f"{record.id}: reference to {old} stored as {new}")
+                    self.report.warn(FOREIGN_REFERENCE_REHOMED, f"{record.id}: reference to {old} stored as {new}")
         else:
             reason = ownership.foreign(record.id)
             if reason is not None:
-                self.report.warn("foreign-id", f"{record.type} {reason}; quarantined")
+                self.report.warn(FOREIGN_ID, f"{record.type} {reason}; quarantined")
                 self._reject(Rejected(reason, record.to_json_dict(), record.type, record.id))
                 return False
         if self._list_records >= self._budget.max_records:
             if self._list_cut is None:
                 self._cut_list(
-                    "list-limit-records",
+                    LIST_LIMIT_RECORDS,
                     f"more than {self._budget.max_records} records in one list (max_records_per_list); list cut off",
                 )
                 self._budget.exhausted = self._list_cut
@@ -463,11 +476,12 @@ class SyncEngine:
             self._reject(item)
         elif isinstance(item, Notice):
             self.report.warn(item.code, item.message, item.count)
-            if item.code.endswith("control-characters"):
+            meaning = describe(item.code)  # what the code means (ris_connector/notices), never its spelling
+            if meaning.control_characters:
                 self.report.control_characters_removed += item.count
-            if item.code.startswith("pagination-"):
+            if meaning.partial_list:
                 self._reconcile_safe = False
-            if item.code.startswith(LIST_CUT) and self._list_cut is None:
+            if meaning.list_cut and self._list_cut is None:
                 self._list_cut = item.message
         elif isinstance(item, MissingReference):
             self.report.missing_references += 1
@@ -583,7 +597,7 @@ class SyncEngine:
         """Another source holds ``rid``: its record stays theirs, this run is degraded."""
         self.report.id_conflicts[owner] = self.report.id_conflicts.get(owner, 0) + 1
         self.report.warn(
-            "id-conflict",
+            ID_CONFLICT,
             f"{rid} is held by source {owner!r}; source {self.config.name!r} did not overwrite it",
         )
 
@@ -621,7 +635,7 @@ class SyncEngine:
 
     def _older_copy(self, rid: str, modified: datetime | None, kept: datetime | None) -> None:
         self.report.warn(
-            "older-copy",
+            OLDER_COPY,
             f"{rid}: a copy modified {modified.isoformat() if modified else '?'} is older than the one kept "
             f"({kept.isoformat() if kept else '?'}); ignored",
         )
@@ -682,7 +696,7 @@ class SyncEngine:
                 if len(self._held) < _MAX_HELD:
                     self._held[rid] = copy
                     continue
-                self.report.warn("copies-not-held", f"more than {_MAX_HELD} copies held; {rid} written as it came")
+                self.report.warn(COPIES_NOT_HELD, f"more than {_MAX_HELD} copies held; {rid} written as it came")
             self._upsert(batch, copy.rec, digest, copy.data)
             batch.events.append(("updated", copy.rec.type, rid, sorted(changes), changes))
             self.report.count(copy.rec.type, "updated")
@@ -763,7 +777,7 @@ class SyncEngine:
             self._flush()
         self.report.references = "limit"
         self.report.warn(
-            "individual-fetch-limit",
+            INDIVIDUAL_FETCH_LIMIT,
             f"stopped after {self.config.max_individual_fetches} individual fetches; raise max_individual_fetches",
         )
 
@@ -802,7 +816,7 @@ class SyncEngine:
         type, where the lists give evidence (``sync/evidence.py``); the list sizes are committed
         with the deletes."""
         if not self._reconcile_safe:
-            self.report.warn("no-absence-deletes", "pagination was irregular; absent records were not deleted")
+            self.report.warn(NO_ABSENCE_DELETES, "pagination was irregular; absent records were not deleted")
             return
         fraction = self.config.max_delete_fraction
         withheld = self._sizes.judge(fraction)
@@ -812,7 +826,7 @@ class SyncEngine:
         for w in withheld:
             self.report.withheld_deletes.append(w.to_json_dict(absent[w.type]))
             self.report.warn(
-                "list-shrank",
+                LIST_SHRANK,
                 f"list {w.list} delivered {w.now} {w.type} (last full run: {w.last}); "
                 f"{absent[w.type]} absent {w.type} records are not deleted this run",
             )
@@ -826,7 +840,7 @@ class SyncEngine:
             if total and count / total > fraction:  # no list sizes known yet: the type as a whole
                 blocked.add(type_name)
                 self.report.warn(
-                    "mass-delete-refused",
+                    MASS_DELETE_REFUSED,
                     f"{count} of {total} {type_name} records are absent from the source; not deleting them "
                     f"(more than max_delete_fraction={fraction})",
                 )

@@ -156,3 +156,34 @@ class RunReport:
             lines.append(f"  warning {w['code']} x{w['count']}: {w['example']}")
         lines.extend(f"  error: {e}" for e in self.errors)
         return "\n".join(lines)
+
+
+def overall_status(reports: list[RunReport]) -> str:
+    """The outcome of several sources' runs: ``incomplete`` if one was not read whole (a failure
+    wins), else ``degraded`` if one quarantined too much, else ``complete``."""
+    if not all(r.complete for r in reports):
+        return "incomplete"
+    return "degraded" if any(r.degraded for r in reports) else "complete"
+
+
+def combined(reports: list[RunReport]) -> dict[str, Any]:
+    """One JSON object for several sources' runs: the totals, then each source's report."""
+    counts: dict[str, Counter[str]] = {}
+    for r in reports:
+        for t, c in r.counts.items():
+            counts.setdefault(t, Counter()).update(c)
+    warnings: dict[str, dict[str, Any]] = {}
+    for r in reports:
+        for code, w in r.warnings.items():
+            entry = warnings.setdefault(code, {"code": code, "count": 0, "example": w["example"]})
+            entry["count"] += w["count"]
+    return {
+        "status": overall_status(reports),
+        "degraded": [r.source for r in reports if r.degraded],
+        "counts": {t: {k: int(c[k]) for k in COUNT_KINDS} for t, c in sorted(counts.items())},
+        "requests": sum(r.requests for r in reports),
+        "retries": sum(r.retries for r in reports),
+        "warnings": sorted(warnings.values(), key=lambda w: str(w["code"])),
+        "duration_s": round(sum(r.duration_s for r in reports), 3),
+        "sources": [r.to_json_dict() for r in reports],
+    }

@@ -10,9 +10,10 @@ counted :class:`Notice` naming the record and the field.
 
 from __future__ import annotations
 
-from ris_connector.adapters.base import Notice
+from ris_connector.items import Notice
 from ris_connector.models import Record
-from ris_connector.urlsafe import UNSAFE_URL, clean_fields
+from ris_connector.notices.values import UNSAFE_URL
+from ris_connector.urlsafe import clean_fields
 
 _SHOWN = 80
 

@@ -175,7 +175,7 @@ def check_records_valid(s: Scenario) -> list[str]:
 
     import jsonschema
 
-    from ris_connector.cli.schema_cmd import render_schemas
+    from ris_connector.schema import render_schemas
 
     schemas = {name[: -len(".json")]: json.loads(text) for name, text in render_schemas().items()}
     problems: list[str] = []

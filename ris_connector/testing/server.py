@@ -40,6 +40,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from typing_extensions import Self
+
 log = logging.getLogger(__name__)
 
 HTML_ERROR_PAGE = (
@@ -220,7 +222,7 @@ class LocalServer:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> LocalServer:
+    def start(self) -> Self:
         """Bind and serve in a daemon thread; returns self."""
         if self._httpd is not None:
             return self
@@ -248,7 +250,7 @@ class LocalServer:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> LocalServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

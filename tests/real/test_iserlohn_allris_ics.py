@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ics_server import IcsServer
-from replay import REAL, changes, event_counts, last_seq, sync
-from sources import count_raw, ics_events, version_truth
+from tests.real.replay import REAL, changes, event_counts, last_seq, sync
+from tests.real.sources import count_raw, ics_events, version_truth
+from tests.support.ics_server import IcsServer
 
 FEED = REAL / "iserlohn-allris-ics"
 ALLE = sorted((FEED / "alle").glob("*.ics"))

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from ris_connector.celery.factory import create_app
-from ris_connector.celery.ledger import TaskLedger
 from ris_connector.celery.schedule import TASK_NAME
 from ris_connector.celery.settings import FleetSettings
 from ris_connector.sample.server import OParlServer, Response
 from ris_connector.store import Store, open_store
+from ris_connector.store.ledger import TaskLedger
 
 REDIS_ENV = "RIS_TEST_REDIS_URL"
 

@@ -46,6 +46,20 @@ from ris_connector.models import Appointment, Meeting, Provenance, Record
 from ris_connector.normalize.ids import urn
 from ris_connector.normalize.text import clean_text
 from ris_connector.normalize.times import get_timezone
+from ris_connector.notices.ics import (
+    ICS_BAD_DTEND,
+    ICS_BAD_DURATION,
+    ICS_BAD_VALUE,
+    ICS_DUPLICATE_UID,
+    ICS_END_BEFORE_START,
+    ICS_LONG_UID,
+    ICS_MAX_RECORDS,
+    ICS_NO_UID,
+    ICS_PLACEHOLDER_DTEND,
+    ICS_RECURRENCE_TOO_COSTLY,
+    ICS_RECURRENCE_TRUNCATED,
+    ICS_UID_COLLISION,
+)
 
 STREAM = "ics"
 #: Most steps (periods, days looked at, occurrences made) one recurring event may take.
@@ -178,7 +192,7 @@ class _FeedRun:
                         f"source {self.source!r}: the feed has more than {self.opts.max_records} records "
                         f"(max_records); reading stopped at {item.id}"
                     )
-                    self.notes.add("ics-max-records", message)
+                    self.notes.add(ICS_MAX_RECORDS, message)
                     raise _Stop(message)
                 self.records += 1
             yield item
@@ -206,11 +220,11 @@ class _FeedRun:
             copies = [i for i in members if i not in by_start.values()]
             dropped.update(copies)
             if copies:
-                self.notes.add("ics-duplicate-uid", f"UID {uid[:80]!r}: {len(copies)} other copies", len(copies))
+                self.notes.add(ICS_DUPLICATE_UID, f"UID {uid[:80]!r}: {len(copies)} other copies", len(copies))
             if len(by_start) > 1 and not recurrence:
                 for start, i in by_start.items():
                     suffix[i] = re.sub(r"[^0-9A-Za-z]", "", start.rpartition(":")[2])[:24] or "nostart"
-                self.notes.add("ics-uid-collision", f"UID {uid[:80]!r} on {len(by_start)} starts", len(by_start))
+                self.notes.add(ICS_UID_COLLISION, f"UID {uid[:80]!r} on {len(by_start)} starts", len(by_start))
         return [(span, suffix.get(i)) for i, span in enumerate(spans) if i not in dropped]
 
     def _version(self, span: EventSpan, uid: str) -> tuple[int, str]:
@@ -221,13 +235,13 @@ class _FeedRun:
             try:
                 sequence = values.integer(prop.value)
             except ValueError:
-                self.notes.add("ics-bad-value", f"UID {uid[:80]!r}: SEQUENCE {prop.value[:20]!r}")
+                self.notes.add(ICS_BAD_VALUE, f"UID {uid[:80]!r}: SEQUENCE {prop.value[:20]!r}")
         prop = span.key.get("LAST-MODIFIED")
         if prop is not None:
             try:
                 modified = values.date_or_datetime(prop.value, None)[0].isoformat()
             except ValueError:
-                self.notes.add("ics-bad-value", f"UID {uid[:80]!r}: LAST-MODIFIED {prop.value[:20]!r}")
+                self.notes.add(ICS_BAD_VALUE, f"UID {uid[:80]!r}: LAST-MODIFIED {prop.value[:20]!r}")
         return sequence, modified
 
     def _masters(self, chosen: list[tuple[EventSpan, str | None]]) -> list[tuple[EventSpan, str | None]]:
@@ -276,7 +290,7 @@ class _FeedRun:
         except ValueError as exc:
             raise DataError(f"DTSTART cannot be read: {exc}") from None
         if uid and len(uid) > MAX_UID:
-            self.notes.add("ics-long-uid", f"UID of {len(uid)} characters at line {event.number}")
+            self.notes.add(ICS_LONG_UID, f"UID of {len(uid)} characters at line {event.number}")
         native = _native_uid(uid) if uid else None
         if native is None:
             summary = clean_text(values.text(p.value)) if (p := event.first("SUMMARY")) else None
@@ -285,7 +299,7 @@ class _FeedRun:
             native = f"{native}/{suffix}"
         base_id = urn(self.source, self.a.type_name, native)
         if not uid:
-            self.notes.add("ics-no-uid", base_id)
+            self.notes.add(ICS_NO_UID, base_id)
         reader = mapping.EventReader(event, self.notes, hint, personal=self.a.type_name == "Appointment")
         recurrence_id = event.first("RECURRENCE-ID")
         if recurrence_id is not None:  # an override of one occurrence
@@ -330,10 +344,10 @@ class _FeedRun:
         if found.cut == "work":
             if budget <= RULE_WORK:
                 self._stop_work(hint)
-            self.notes.add("ics-recurrence-too-costly", f"{base_id}: more than {RULE_WORK} steps")
+            self.notes.add(ICS_RECURRENCE_TOO_COSTLY, f"{base_id}: more than {RULE_WORK} steps")
         elif found.cut == "limit":
             self.notes.add(
-                "ics-recurrence-truncated", f"source {self.source!r}: {base_id}: first {window.max_occurrences} kept"
+                ICS_RECURRENCE_TRUNCATED, f"source {self.source!r}: {base_id}: first {window.max_occurrences} kept"
             )
         for occ in found.starts:
             override = self.overrides.get((native, occ.value))
@@ -349,7 +363,7 @@ class _FeedRun:
             f"source {self.source!r}: expanding the feed's recurring events needs more than "
             f"{self.opts.max_expansion_work} steps (max_expansion_work); reading stopped at UID {hint!r}"
         )
-        self.notes.add("ics-max-records", message)
+        self.notes.add(ICS_MAX_RECORDS, message)
         raise _Stop(message)
 
     def _end(
@@ -366,7 +380,7 @@ class _FeedRun:
                     return None, length if end_wall.zone is start_wall.zone and length >= timedelta(0) else None
                 end = end_wall.resolve()
             except (ValueError, OverflowError):
-                self.notes.add("ics-bad-dtend", f"{hint}: {end_prop.value[:40]!r}")
+                self.notes.add(ICS_BAD_DTEND, f"{hint}: {end_prop.value[:40]!r}")
                 return None, None
         elif duration_prop is not None:
             try:
@@ -377,15 +391,15 @@ class _FeedRun:
                 if not values.in_range(end.value):
                     raise ValueError("end out of range")
             except (ValueError, OverflowError):
-                self.notes.add("ics-bad-duration", f"{hint}: {duration_prop.value[:40]!r}")
+                self.notes.add(ICS_BAD_DURATION, f"{hint}: {duration_prop.value[:40]!r}")
                 return None, None
         if end is None or start is None:
             return None, None
         if end.value < start.value:
-            self.notes.add("ics-end-before-start", hint)
+            self.notes.add(ICS_END_BEFORE_START, hint)
             return None, None
         if self.a.type_name == "Meeting" and self.opts.placeholder_end and mapping.is_placeholder_end(start, end):
-            self.notes.add("ics-placeholder-dtend", hint)
+            self.notes.add(ICS_PLACEHOLDER_DTEND, hint)
             return None, None
         return end, end.value - start.value
 
@@ -393,7 +407,7 @@ class _FeedRun:
         self, reader: mapping.EventReader, rid: str, start: EventTime, end: EventTime | None, native: str
     ) -> Iterator[Record]:
         if rid in self.ids:
-            self.notes.add("ics-duplicate-uid", rid)
+            self.notes.add(ICS_DUPLICATE_UID, rid)
             return
         self.ids.add(rid)
         provenance = Provenance(source=self.source, adapter="ics", original_id=native, fetched_at=self.now)

@@ -29,6 +29,13 @@ from ris_connector.adapters.ics.feedtext import Component
 from ris_connector.adapters.ics.notes import Notes
 from ris_connector.adapters.ics.vtimezone import ZoneTooCostly, build_zone
 from ris_connector.normalize.times import get_timezone, localize
+from ris_connector.notices.ics import (
+    ICS_BAD_RECURRENCE_DATE,
+    ICS_BROKEN_VTIMEZONE,
+    ICS_TZID_ALIAS,
+    ICS_UNKNOWN_TZID,
+    ICS_VTIMEZONE_TOO_COSTLY,
+)
 
 
 @dataclass(frozen=True)
@@ -88,15 +95,15 @@ class ZoneResolver:
             try:
                 return build_zone(component)
             except ZoneTooCostly as exc:
-                self.notes.add("ics-vtimezone-too-costly", f"VTIMEZONE {name!r}: {exc}")
+                self.notes.add(ICS_VTIMEZONE_TOO_COSTLY, f"VTIMEZONE {name!r}: {exc}")
             except (ValueError, OverflowError) as exc:
-                self.notes.add("ics-broken-vtimezone", f"VTIMEZONE {name!r}: {str(exc)[:120]}")
+                self.notes.add(ICS_BROKEN_VTIMEZONE, f"VTIMEZONE {name!r}: {str(exc)[:120]}")
         try:
             zone = get_timezone(name)
         except ValueError:
-            self.notes.add("ics-unknown-tzid", name)
+            self.notes.add(ICS_UNKNOWN_TZID, name)
             return self.default
-        self.notes.add("ics-tzid-alias", f"{name!r} read as {zone}")
+        self.notes.add(ICS_TZID_ALIAS, f"{name!r} read as {zone}")
         return zone
 
 
@@ -127,7 +134,7 @@ def wall_times(prop: Prop, resolver: ZoneResolver, notes: Notes, ref: str, float
         try:
             moment, utc, _ = values.date_or_datetime(item.split("/")[0], None)
         except ValueError:
-            notes.add("ics-bad-recurrence-date", f"{ref}: {prop.name} {item[:40]!r}")
+            notes.add(ICS_BAD_RECURRENCE_DATE, f"{ref}: {prop.name} {item[:40]!r}")
             continue
         if isinstance(moment, datetime):
             zone = timezone.utc if utc else resolver.zone(tzid) if tzid else floating

@@ -28,6 +28,20 @@ from dataclasses import dataclass, field
 
 from ris_connector.adapters.ics.contentline import Prop, parse_line
 from ris_connector.adapters.ics.notes import Notes
+from ris_connector.notices.ics import (
+    ICS_BAD_PARAMETER,
+    ICS_BLANK_LINE,
+    ICS_BOM,
+    ICS_ENCODING,
+    ICS_FOLD_WITHOUT_SPACE,
+    ICS_LINE_BREAK_IN_VALUE,
+    ICS_LINE_ENDS,
+    ICS_NO_END_VCALENDAR,
+    ICS_TOO_MANY_VTIMEZONES,
+    ICS_TRUNCATED,
+    ICS_UNBALANCED_COMPONENT,
+    ICS_UNREADABLE_LINE,
+)
 
 #: A line before a continuation at least this long (bytes) was folded, not broken by hand.
 FOLD_WIDTH = 70
@@ -146,18 +160,18 @@ class _Lines:
             ending = match.group(1)
             body = match.group()[: -len(ending)] if ending else match.group()
             if ending is not None and ending != b"\r\n":
-                self._note("ics-line-ends", number)
+                self._note(ICS_LINE_ENDS, number)
             if not body.strip():
-                self._note("ics-blank-line", number)
+                self._note(ICS_BLANK_LINE, number)
                 continue
             if body[:1] in (b" ", b"\t") and parts:
                 parts.append(body[1:])
             elif parts and not _starts_content_line(body) and not _is_begin_end(parts[0]):
                 if len(previous) >= FOLD_WIDTH or _ends_inside_utf8(previous):
-                    self._note("ics-fold-without-space", number)
+                    self._note(ICS_FOLD_WITHOUT_SPACE, number)
                     parts.append(body)
                 else:
-                    self._note("ics-line-break-in-value", number)
+                    self._note(ICS_LINE_BREAK_IN_VALUE, number)
                     parts.append(b"\\n" + body)
             else:
                 if parts:
@@ -175,7 +189,7 @@ class _Lines:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             text = raw.decode("latin-1").translate(_CP1252)
-            self._note("ics-encoding", first[1])
+            self._note(ICS_ENCODING, first[1])
         return Line(text, first[0], first[1], end)
 
 
@@ -208,10 +222,10 @@ def _ends_inside_utf8(body: bytes) -> bool:
 def strip_bom(content: bytes, notes: Notes) -> bytes:
     """The feed without a byte order mark; UTF-16 (with a BOM) as UTF-8."""
     if content.startswith(codecs.BOM_UTF8):
-        notes.add("ics-bom", "UTF-8 byte order mark")
+        notes.add(ICS_BOM, "UTF-8 byte order mark")
         return content[len(codecs.BOM_UTF8) :]
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        notes.add("ics-bom", "UTF-16 byte order mark; decoded")
+        notes.add(ICS_BOM, "UTF-16 byte order mark; decoded")
         return content.decode("utf-16", errors="replace").encode("utf-8")
     return content
 
@@ -222,10 +236,10 @@ def scan(content: bytes, notes: Notes) -> FeedIndex:
     for line in _Lines(content, notes).read():
         prop, broken = parse_line(line.text)
         if prop is None:
-            notes.add("ics-unreadable-line", f"line {line.number}")
+            notes.add(ICS_UNREADABLE_LINE, f"line {line.number}")
             continue
         if broken:
-            notes.add("ics-bad-parameter", f"line {line.number}: {prop.name}")
+            notes.add(ICS_BAD_PARAMETER, f"line {line.number}: {prop.name}")
         if prop.name == "BEGIN":
             state.begin(prop.value.strip().upper(), line, notes)
         elif prop.name == "END":
@@ -234,11 +248,11 @@ def scan(content: bytes, notes: Notes) -> FeedIndex:
             state.property(prop, line, notes)
     truncated = state.event is not None or bool(state.zone)
     if not truncated and state.stack == ["VCALENDAR"]:
-        notes.add("ics-no-end-vcalendar", "the feed ends without END:VCALENDAR")
+        notes.add(ICS_NO_END_VCALENDAR, "the feed ends without END:VCALENDAR")
     if truncated:
-        notes.add("ics-truncated", f"the feed ends inside {'a VEVENT' if state.event else 'a VTIMEZONE'}")
+        notes.add(ICS_TRUNCATED, f"the feed ends inside {'a VEVENT' if state.event else 'a VTIMEZONE'}")
     if state.zones_ignored:
-        notes.add("ics-too-many-vtimezones", f"{state.zones_ignored} VTIMEZONEs after the first {MAX_VTIMEZONES}")
+        notes.add(ICS_TOO_MANY_VTIMEZONES, f"{state.zones_ignored} VTIMEZONEs after the first {MAX_VTIMEZONES}")
     return FeedIndex(state.events, state.timezones, state.calendar, truncated)
 
 
@@ -259,7 +273,7 @@ class _ScanState:
         if kind == "VCALENDAR" or kind in _TOP_LEVEL:
             keep = () if kind == "VCALENDAR" else ("VCALENDAR",)
             while self.stack and self.stack[-1] not in keep:
-                notes.add("ics-unbalanced-component", f"line {line.number}: BEGIN:{kind} before END:{self.stack[-1]}")
+                notes.add(ICS_UNBALANCED_COMPONENT, f"line {line.number}: BEGIN:{kind} before END:{self.stack[-1]}")
                 self._close(line.offset)
         self.stack.append(kind)
         if kind == "VEVENT":
@@ -271,16 +285,16 @@ class _ScanState:
 
     def end(self, kind: str, line: Line, notes: Notes) -> None:
         if kind not in self.stack:
-            notes.add("ics-unbalanced-component", f"line {line.number}: END:{kind} without BEGIN")
+            notes.add(ICS_UNBALANCED_COMPONENT, f"line {line.number}: END:{kind} without BEGIN")
             return
         while self.stack[-1] != kind:
-            notes.add("ics-unbalanced-component", f"line {line.number}: END:{kind} before END:{self.stack[-1]}")
+            notes.add(ICS_UNBALANCED_COMPONENT, f"line {line.number}: END:{kind} before END:{self.stack[-1]}")
             self._close(line.offset)
         self._close(line.end)
 
     def property(self, prop: Prop, line: Line, notes: Notes) -> None:
         if not self.stack:
-            notes.add("ics-unreadable-line", f"line {line.number}: {prop.name} outside VCALENDAR")
+            notes.add(ICS_UNREADABLE_LINE, f"line {line.number}: {prop.name} outside VCALENDAR")
         elif self.event is not None and self.stack[-1] == "VEVENT":
             if prop.name in _KEY_PROPS:
                 self.event.key.setdefault(prop.name, prop)

@@ -52,6 +52,14 @@ from ris_connector.models import (
 from ris_connector.normalize.ids import is_url, urn
 from ris_connector.normalize.status import meeting_status, remark_cancels, status_from_text
 from ris_connector.normalize.text import clean_text, strip_controls
+from ris_connector.notices.ics import (
+    ICS_BAD_GEO,
+    ICS_BAD_ORGANIZER,
+    ICS_BAD_URL,
+    ICS_CONTROL_CHARACTERS,
+    ICS_GEO_REPAIRED,
+    ICS_UNKNOWN_STATUS,
+)
 
 _TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 #: STATUS values of RFC 5545 (VEVENT, VTODO, VJOURNAL).
@@ -115,7 +123,7 @@ class EventReader:
         if not value.isprintable():
             value, removed = strip_controls(value)
             if removed:
-                self.note("ics-control-characters", prop, removed, detail=value)
+                self.note(ICS_CONTROL_CHARACTERS, prop, removed, detail=value)
         return clean_text(value)
 
     def categories(self) -> list[str]:
@@ -137,7 +145,7 @@ class EventReader:
         address = re.sub(r"^mailto:", "", prop.value.strip(), flags=re.IGNORECASE)
         name = self._clean(cn if cn else address, prop)
         if name is None:
-            self.note("ics-bad-organizer", prop)
+            self.note(ICS_BAD_ORGANIZER, prop)
         return name
 
     def web(self) -> str | None:
@@ -148,7 +156,7 @@ class EventReader:
         value = values.text(prop.value).strip()
         if value and is_url(value) and value.isprintable():
             return value
-        self.note("ics-bad-url", prop)
+        self.note(ICS_BAD_URL, prop)
         return None
 
     def geo(self) -> dict[str, Any] | None:
@@ -159,10 +167,10 @@ class EventReader:
         try:
             lat, lon, repaired = values.geo(prop.value)
         except ValueError:
-            self.note("ics-bad-geo", prop)
+            self.note(ICS_BAD_GEO, prop)
             return None
         if repaired:
-            self.note("ics-geo-repaired", prop)
+            self.note(ICS_GEO_REPAIRED, prop)
         return {"type": "Point", "coordinates": [lon, lat]}
 
     def status(self) -> str | None:
@@ -170,7 +178,7 @@ class EventReader:
         prop = self.event.first("STATUS")
         state = self.text("STATUS")
         if prop is not None and state and state.upper() not in STATUSES:
-            self.note("ics-unknown-status", prop)
+            self.note(ICS_UNKNOWN_STATUS, prop)
         return state
 
 

@@ -18,6 +18,7 @@ from ris_connector.adapters.ics.feedtext import Event
 from ris_connector.adapters.ics.notes import Notes
 from ris_connector.adapters.ics.rrule import Rule, expand, parse_rule
 from ris_connector.normalize.times import localize
+from ris_connector.notices.ics import ICS_BAD_RECURRENCE_DATE, ICS_BAD_RRULE
 
 #: Margin around the window for the wall-time walk: the wall time of the window's start in
 #: the event's zone is exact; around a DST change a wall time shortly before it can still be
@@ -51,7 +52,7 @@ def rules(event: Event, notes: Notes, ref: str) -> list[Rule]:
         try:
             found.append(parse_rule(prop.value))
         except ValueError as exc:
-            notes.add("ics-bad-rrule", f"{ref}: {str(exc)[:120]}")
+            notes.add(ICS_BAD_RRULE, f"{ref}: {str(exc)[:120]}")
     return found
 
 
@@ -143,7 +144,7 @@ def _resolve(value: WallTime, notes: Notes, ref: str, what: str) -> EventTime | 
     try:
         return value.resolve()
     except (ValueError, OverflowError):
-        notes.add("ics-bad-recurrence-date", f"{ref}: {what} {value.wall:%Y-%m-%d} out of range")
+        notes.add(ICS_BAD_RECURRENCE_DATE, f"{ref}: {what} {value.wall:%Y-%m-%d} out of range")
         return None
 
 

@@ -10,6 +10,8 @@ import math
 import re
 from datetime import date, datetime, time, timedelta
 
+from ris_connector.notices.ics import ICS_DATE_FORMAT, ICS_VALUE_TYPE
+
 #: Years a record's start or end may lie in; anything else is a broken value, not a meeting.
 FIRST_YEAR = 1900
 LAST_YEAR = 2999
@@ -64,7 +66,7 @@ def date_or_datetime(value: str, value_type: str | None) -> tuple[date | datetim
     raw = value.strip()[:40]
     if _ISO_LIKE.fullmatch(raw):
         raw = raw.replace("-", "").replace(":", "").split(".")[0] + ("Z" if raw.upper().endswith("Z") else "")
-        repairs.append("ics-date-format")
+        repairs.append(ICS_DATE_FORMAT)
     match = _DATE_TIME.fullmatch(raw)
     if match is None:
         raise ValueError(f"not a date or date-time: {value[:60]!r}")
@@ -72,22 +74,22 @@ def date_or_datetime(value: str, value_type: str | None) -> tuple[date | datetim
         day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         if match.group(4) is None:
             if value_type not in (None, "DATE"):
-                repairs.append("ics-value-type")
+                repairs.append(ICS_VALUE_TYPE)
             return day, False, repairs
         second = int(match.group(6)) if match.group(6) is not None else 0
         if match.group(6) is None or second == 60:
-            repairs.append("ics-date-format")
+            repairs.append(ICS_DATE_FORMAT)
             second = min(second, 59)
         moment = datetime.combine(day, time(int(match.group(4)), int(match.group(5)), second))
     except ValueError as exc:
         raise ValueError(f"not a valid date or date-time: {value[:60]!r} ({exc})") from None
     utc = match.group(7) is not None
     if value_type == "DATE":
-        repairs.append("ics-value-type")
+        repairs.append(ICS_VALUE_TYPE)
         if moment.time() == time() and not utc:
             return moment.date(), False, repairs
     elif value_type not in (None, "DATE-TIME"):
-        repairs.append("ics-value-type")
+        repairs.append(ICS_VALUE_TYPE)
     return moment, utc, repairs
 
 

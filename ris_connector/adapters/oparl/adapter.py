@@ -22,7 +22,7 @@ from ris_connector.adapters.base import (
     Notice,
 )
 from ris_connector.adapters.oparl.jsondecode import decode_json_repairs
-from ris_connector.adapters.oparl.normalize import OParlNormalizer, is_thin
+from ris_connector.adapters.oparl.mapper import OParlMapper, is_thin
 from ris_connector.adapters.oparl.pages import DECODED_FACTOR, AheadTrust, Page, Paginator, decoded_estimate, to_page
 from ris_connector.adapters.oparl.vendors import PROFILES, VendorProfile, detect_vendor
 from ris_connector.errors import (
@@ -37,6 +37,25 @@ from ris_connector.errors import (
 from ris_connector.http import HttpResponse
 from ris_connector.normalize.ids import canonical_url, is_url, short_type, type_from_url, type_version, url_id
 from ris_connector.normalize.times import format_query_datetime, get_timezone
+from ris_connector.notices.oparl import (
+    OPARL_BODY_LIST_ALIAS,
+    OPARL_JSON_HUGE_INTEGER,
+    OPARL_JSON_LONE_SURROGATE,
+    OPARL_JSON_NONFINITE,
+    OPARL_JSON_NOT_UTF8,
+    OPARL_VENDOR,
+    PAGINATION_BAD_LIST_URL,
+    Q1_EMPTY_ERROR,
+    Q7_ARRAY_OBJECT,
+    Q12_LIMIT_REJECTED,
+    Q13_THIN_OBJECT,
+    Q15_UNLISTED_REFERENCE,
+    Q16_CONTROL_CHARACTERS,
+    Q23_ID_PATH,
+    Q28_NEWEST_PAGES,
+    Q30_FULL_LIST,
+    Q39_ID_MISMATCH,
+)
 
 #: Body attribute -> record type of the external list, per OParl version.
 LISTS_1_0 = {"organization": "Organization", "person": "Person", "meeting": "Meeting", "paper": "Paper"}
@@ -150,7 +169,7 @@ class OParlAdapter(Adapter[OParlOptions]):
         self.scheme_for = {(working.hostname or "").lower(): working.scheme.lower()}
         self.vendor: VendorProfile = PROFILES[options.vendor] if options.vendor else PROFILES["generic"]
         self.version = "1.1"
-        self.normalizer = OParlNormalizer(
+        self.normalizer = OParlMapper(
             source=ctx.source.name,
             tz=get_timezone(ctx.source.timezone),
             clock=ctx.clock,
@@ -223,11 +242,11 @@ class OParlAdapter(Adapter[OParlOptions]):
             )
         data, repairs = decode_json_repairs(resp)
         for code, count, what in (
-            ("oparl-q16-control-characters", repairs.control_characters, "raw control characters in JSON"),
-            ("oparl-json-nonfinite", repairs.nonfinite, "NaN, Infinity or overflowing numbers read as null"),
-            ("oparl-json-huge-integer", repairs.huge_integers, "integers of more than 4300 digits read as null"),
-            ("oparl-json-lone-surrogate", repairs.lone_surrogates, "strings with lone surrogates repaired"),
-            ("oparl-json-not-utf8", int(repairs.not_utf8), "body that is no UTF-8, read as cp1252"),
+            (Q16_CONTROL_CHARACTERS, repairs.control_characters, "raw control characters in JSON"),
+            (OPARL_JSON_NONFINITE, repairs.nonfinite, "NaN, Infinity or overflowing numbers read as null"),
+            (OPARL_JSON_HUGE_INTEGER, repairs.huge_integers, "integers of more than 4300 digits read as null"),
+            (OPARL_JSON_LONE_SURROGATE, repairs.lone_surrogates, "strings with lone surrogates repaired"),
+            (OPARL_JSON_NOT_UTF8, int(repairs.not_utf8), "body that is no UTF-8, read as cp1252"),
         ):
             if count:
                 self._pending_notices.append(Notice(code, f"{resp.url}: {count} {what}", count))
@@ -245,7 +264,7 @@ class OParlAdapter(Adapter[OParlOptions]):
             # A server that rejects ``limit`` (SD.NET RIM, quirk 12): ask again without it, from now on.
             self._send_limit = False
             self._pending_notices.append(
-                Notice("oparl-q12-limit-rejected", f"{url}: limit answered with HTTP 400; sent no more")
+                Notice(Q12_LIMIT_REJECTED, f"{url}: limit answered with HTTP 400; sent no more")
             )
             params.pop("limit")
             payload, resp = self._get(url, listing=True, filters=params or None)
@@ -261,7 +280,7 @@ class OParlAdapter(Adapter[OParlOptions]):
             page = Page(resp.url, [], {})
             page.notices.append(
                 Notice(
-                    "oparl-q1-empty-error",
+                    Q1_EMPTY_ERROR,
                     f"{resp.url}: empty list answered with HTTP {payload['_empty_error']}",
                 )
             )
@@ -304,7 +323,7 @@ class OParlAdapter(Adapter[OParlOptions]):
         yield from self.normalizer.items(
             system if has_id else {**system, "id": resp.url}, expected="System", url=resp.url
         )
-        yield Notice("oparl-vendor", f"vendor profile {self.vendor.name}, OParl {self.version}")
+        yield Notice(OPARL_VENDOR, f"vendor profile {self.vendor.name}, OParl {self.version}")
         for code, message in self.vendor.notes:
             yield Notice(code, message)
         body_url = system.get("body")
@@ -348,7 +367,7 @@ class OParlAdapter(Adapter[OParlOptions]):
                     )
                     self._pending_notices.append(
                         Notice(
-                            "oparl-q23-id-path",
+                            Q23_ID_PATH,
                             f"ids use {self._path_map[0]} while the API is at {self._path_map[1]}",
                         )
                     )
@@ -366,7 +385,7 @@ class OParlAdapter(Adapter[OParlOptions]):
         for alias, name in LIST_ALIASES.items():
             if alias in body and name in values and values[name] in (None, ""):
                 values[name] = body[alias]
-                notices.append(Notice("oparl-body-list-alias", f"{body_id}: list {alias!r} read as {name!r}"))
+                notices.append(Notice(OPARL_BODY_LIST_ALIAS, f"{body_id}: list {alias!r} read as {name!r}"))
         urls: dict[str, str] = {}
         for name, value in values.items():
             if value is None or value == "":
@@ -375,7 +394,7 @@ class OParlAdapter(Adapter[OParlOptions]):
                 urls[name] = value
             else:
                 shown = repr(value)[:80] if isinstance(value, str) else type(value).__name__
-                notices.append(Notice("pagination-bad-list-url", f"{body_id}: list {name} {shown} is no URL; skipped"))
+                notices.append(Notice(PAGINATION_BAD_LIST_URL, f"{body_id}: list {name} {shown} is no URL; skipped"))
         return urls, notices
 
     def _lists(self, body: dict[str, Any], body_id: str) -> Iterator[Item]:
@@ -457,9 +476,9 @@ class OParlAdapter(Adapter[OParlOptions]):
         waiting = list(later or [])
         started: list[_ListRun] = []
         if strategy == "newest_pages":
-            yield Notice("oparl-q28-newest-pages", f"{url}: filters are useless here; paging back from links.last")
+            yield Notice(Q28_NEWEST_PAGES, f"{url}: filters are useless here; paging back from links.last")
         elif strategy == "full" and not self.ctx.full:
-            yield Notice("oparl-q30-full-list", f"{url}: time filters are ignored by this vendor; read in full")
+            yield Notice(Q30_FULL_LIST, f"{url}: time filters are ignored by this vendor; read in full")
         pages = paginator.backward(url) if strategy == "newest_pages" else paginator.forward(url, run.first_page)
         run.first_page = None
         entries = 0  # the list's size: evidence for absence deletes (embedded copies skipped included)
@@ -479,7 +498,7 @@ class OParlAdapter(Adapter[OParlOptions]):
             entries += len(page.data)
             for obj in page.data:
                 if self.opts.fetch_thin and is_thin(obj) and self.normalizer.url_id(obj["id"]) is not None:
-                    yield Notice("oparl-q13-thin-object", f"{obj.get('id')}: list entry without content; fetched")
+                    yield Notice(Q13_THIN_OBJECT, f"{obj.get('id')}: list entry without content; fetched")
                     yield from self._fetch_object(str(obj["id"]), expected, body_id=run.body)
                     continue
                 yield from self.normalizer.items(obj, expected=expected, body=run.body, url=page.url)
@@ -498,12 +517,12 @@ class OParlAdapter(Adapter[OParlOptions]):
         data, resp = self._get(object_id)
         yield from self._drain()
         if isinstance(data, list):
-            yield Notice("oparl-q7-array-object", f"{resp.url}: array instead of an object")
+            yield Notice(Q7_ARRAY_OBJECT, f"{resp.url}: array instead of an object")
             data = data[0] if data else None
         if isinstance(data, dict) and isinstance(data.get("id"), str):
             claimed = self.normalizer.canonical(data["id"])
             if claimed != self.normalizer.canonical(object_id):
-                yield Notice("oparl-q39-id-mismatch", f"{object_id} answered with id {data['id']}")
+                yield Notice(Q39_ID_MISMATCH, f"{object_id} answered with id {data['id']}")
         yield from self.normalizer.items(
             data,
             expected=expected or type_from_url(object_id),
@@ -512,7 +531,7 @@ class OParlAdapter(Adapter[OParlOptions]):
         )
 
     def fetch_one(self, record_id: str) -> Iterator[Item]:
-        yield Notice("oparl-q15-unlisted-reference", f"{record_id}: referenced but in no list; fetched by itself")
+        yield Notice(Q15_UNLISTED_REFERENCE, f"{record_id}: referenced but in no list; fetched by itself")
         try:
             yield from self._fetch_object(record_id, type_from_url(record_id), None)
         except NotFound as exc:

@@ -1,4 +1,8 @@
-"""Tolerant readers for single OParl values; each problem becomes a counted notice."""
+"""Tolerant readers for single OParl values; each problem becomes a counted notice.
+
+:class:`ValueReader` reads a value it is given; the OParl mapper's
+:class:`~ris_connector.adapters.oparl.mapper.ObjectReader` reads the same by key of one object.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +18,26 @@ from ris_connector.adapters.base import Notice
 from ris_connector.normalize.ids import canonical_url, is_url
 from ris_connector.normalize.text import LONGEST_PLACEHOLDER, clean_text
 from ris_connector.normalize.times import PLAUSIBLE_YEARS, parse_date, parse_datetime, plausible_year
+from ris_connector.notices.oparl import (
+    Q7_ARRAY,
+    Q17_DATETIME_IN_DATE,
+    Q17_DOUBLE_COLON,
+    Q18_MIMETYPE,
+    Q18_PLACEHOLDER,
+    Q27_GEOJSON,
+    Q37_DATE_FOR_DATETIME,
+    Q37_NAIVE_DATETIME,
+    Q37_NUMBER_REFERENCE,
+    Q37_SINGLE_VALUE,
+)
+from ris_connector.notices.values import IMPLAUSIBLE_DATE, INVALID_REFERENCE, INVALID_VALUE, UNEXPECTED_STRUCTURE
 
 D = TypeVar("D", date, datetime)
 #: Integers beyond 64 bits are no size, order or position (and not every store takes them).
 _HUGE_INT = 2**63
 _TRUE = frozenset({"true", "1", "ja", "yes", "wahr"})
 _FALSE = frozenset({"false", "0", "nein", "no", "falsch"})
-#: Date-time strings a normalizer remembers (many records share created/modified stamps).
+#: Date-time strings a mapper remembers (many records share created/modified stamps).
 _TIMES_CACHE = 4096
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -63,8 +80,11 @@ def show(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-class FieldReader:
-    """Reads values of one record; collects notices instead of failing on a bad field."""
+class ValueReader:
+    """Reads values of one record; collects notices instead of failing on a bad field.
+
+    Each ``*_of`` method takes a value and the name of its field (for notices).
+    """
 
     def __init__(
         self,
@@ -80,7 +100,7 @@ class FieldReader:
         self.times: dict[str, datetime] = {} if times is None else times
         """Date-times already read in the prescribed spelling (shared across records, bounded)."""
         self.canonical: Callable[[str], str] = canonical or partial(canonical_url, scheme_for=scheme_for)
-        """Canonical id of a URL: the normalizer's cached one, else :func:`canonical_url`."""
+        """Canonical id of a URL: the mapper's cached one, else :func:`canonical_url`."""
         self.notices = notices
         self.where = where
 
@@ -88,7 +108,7 @@ class FieldReader:
         """Record a tolerated deviation."""
         self.notices.append(Notice(code, f"{self.where}: {message}"))
 
-    def text(self, value: Any, field: str = "") -> str | None:
+    def text_of(self, value: Any, field: str = "") -> str | None:
         """A cleaned string; placeholders (``"N/A"``, ``" "``, ``""``) become None (quirk 18).
 
         Numbers are kept as their text; booleans, non-finite numbers and structures are
@@ -102,35 +122,35 @@ class FieldReader:
                 return stripped
         if isinstance(value, (dict, list)):
             if isinstance(value, list) and len(value) == 1 and not isinstance(value[0], (dict, list)):
-                return self.text(value[0], field)
-            self.note("unexpected-structure", f"{field}: expected text, got {type(value).__name__}; dropped")
+                return self.text_of(value[0], field)
+            self.note(UNEXPECTED_STRUCTURE, f"{field}: expected text, got {type(value).__name__}; dropped")
             return None
         if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
-            self.note("invalid-value", f"{field}: {show(value)} is not text; dropped")
+            self.note(INVALID_VALUE, f"{field}: {show(value)} is not text; dropped")
             return None
         if isinstance(value, int) and abs(value) >= _HUGE_INT:
-            self.note("invalid-value", f"{field}: number of {value.bit_length()} bits is not text; dropped")
+            self.note(INVALID_VALUE, f"{field}: number of {value.bit_length()} bits is not text; dropped")
             return None
         cleaned = clean_text(value)
         if cleaned is None and isinstance(value, str):
             self._placeholder(value, field)
         return cleaned
 
-    def texts(self, value: Any, field: str = "") -> list[str]:
+    def texts_of(self, value: Any, field: str = "") -> list[str]:
         """A list of strings; a single value becomes a one-element list (quirk 37)."""
         if value is None:
             return []
         if not isinstance(value, list):
-            self.note("oparl-q37-single-value", f"{field}: single value where a list is expected")
+            self.note(Q37_SINGLE_VALUE, f"{field}: single value where a list is expected")
             value = [value]
-        out = [t for t in (self.text(v, field) for v in value) if t]
+        out = [t for t in (self.text_of(v, field) for v in value) if t]
         return out
 
-    def url(self, value: Any, field: str = "") -> str | None:
+    def url_of(self, value: Any, field: str = "") -> str | None:
         """A URL as given; the record model keeps only http(s) URLs (``unsafe-url`` notices)."""
-        return self.text(value, field)
+        return self.text_of(value, field)
 
-    def ref(self, value: Any, field: str = "") -> str | None:
+    def ref_of(self, value: Any, field: str = "") -> str | None:
         """The canonical id of a referenced object given as URL; numbers are dropped (quirk 37)."""
         if value is None:
             return None
@@ -138,37 +158,37 @@ class FieldReader:
             try:
                 return self.canonical(value)  # the common case; is_url below says the same
             except ValueError:
-                self.note("invalid-reference", f"{field}: {show(value)} is not a URL; dropped")
+                self.note(INVALID_REFERENCE, f"{field}: {show(value)} is not a URL; dropped")
                 return None
         if isinstance(value, dict):
             raw_id = value.get("id")
             if not isinstance(raw_id, str):
-                self.note("invalid-reference", f"{field}: object without id where a reference is expected; dropped")
+                self.note(INVALID_REFERENCE, f"{field}: object without id where a reference is expected; dropped")
                 return None
-            return self.ref(raw_id, field)
+            return self.ref_of(raw_id, field)
         if isinstance(value, list):
             if len(value) == 1:
-                self.note("oparl-q7-array", f"{field}: one-element array where a reference is expected")
-                return self.ref(value[0], field)
+                self.note(Q7_ARRAY, f"{field}: one-element array where a reference is expected")
+                return self.ref_of(value[0], field)
             if value:
-                self.note("invalid-reference", f"{field}: {len(value)} values where one reference is expected; dropped")
+                self.note(INVALID_REFERENCE, f"{field}: {len(value)} values where one reference is expected; dropped")
             return None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            self.note("oparl-q37-number-reference", f"{field}: number {show(value)} where a URL is expected; dropped")
+            self.note(Q37_NUMBER_REFERENCE, f"{field}: number {show(value)} where a URL is expected; dropped")
             return None
         if not is_url(value):
             if isinstance(value, str) and clean_text(value) is None:
                 self._placeholder(value, field)
             else:
-                self.note("invalid-reference", f"{field}: {show(value)} is not a URL; dropped")
+                self.note(INVALID_REFERENCE, f"{field}: {show(value)} is not a URL; dropped")
             return None
         try:
             return self.canonical(str(value))
         except ValueError:
-            self.note("invalid-reference", f"{field}: {show(value)} is not a URL; dropped")
+            self.note(INVALID_REFERENCE, f"{field}: {show(value)} is not a URL; dropped")
             return None
 
-    def refs(self, value: Any, field: str = "") -> list[str]:
+    def refs_of(self, value: Any, field: str = "") -> list[str]:
         """References as a list; a single reference becomes a list (quirk 19/37)."""
         if value is None:
             return []
@@ -176,12 +196,12 @@ class FieldReader:
             value = [value]
         out: list[str] = []
         for v in value:
-            r = self.ref(v, field)
+            r = self.ref_of(v, field)
             if r and r not in out:
                 out.append(r)
         return out
 
-    def datetime(self, value: Any, field: str = "") -> datetime | None:
+    def datetime_of(self, value: Any, field: str = "") -> datetime | None:
         """A timezone-aware date-time (naive values in the source's zone, quirks 17/37)."""
         if type(value) is str:
             known = self.times.get(value)
@@ -201,29 +221,29 @@ class FieldReader:
         if isinstance(value, str):
             text = value.strip()
             if _DATE_ONLY.match(text):
-                self.note("oparl-q37-date-for-datetime", f"{field}: date {text!r} where a date-time is expected")
+                self.note(Q37_DATE_FOR_DATETIME, f"{field}: date {text!r} where a date-time is expected")
             elif _ISO_TIME.match(text) and not _OFFSET.search(text):
-                self.note("oparl-q37-naive-datetime", f"{field}: {show(text)} has no UTC offset; read in {self.tz}")
+                self.note(Q37_NAIVE_DATETIME, f"{field}: {show(text)} has no UTC offset; read in {self.tz}")
         return self._parse(value, field, lambda v: parse_datetime(v, self.tz), "date-time")
 
-    def date(self, value: Any, field: str = "") -> date | None:
+    def date_of(self, value: Any, field: str = "") -> date | None:
         """A date; date-times in date fields are truncated to their date (quirk 17)."""
         if isinstance(value, str) and len(value.strip()) > 10:
-            self.note("oparl-q17-datetime-in-date", f"{field}: date-time {show(value)} where a date is expected")
+            self.note(Q17_DATETIME_IN_DATE, f"{field}: date-time {show(value)} where a date is expected")
         return self._parse(value, field, parse_date, "date")
 
     def _parse(self, value: Any, field: str, parse: Callable[[Any], D | None], what: str) -> D | None:
         if value is None:
             return None
         if isinstance(value, (dict, list)):
-            self.note("unexpected-structure", f"{field}: expected a {what}, got {type(value).__name__}; dropped")
+            self.note(UNEXPECTED_STRUCTURE, f"{field}: expected a {what}, got {type(value).__name__}; dropped")
             return None
         if isinstance(value, str) and "::" in value:
-            self.note("oparl-q17-double-colon", f"{field}: offset written with '::' ({show(value)})")
+            self.note(Q17_DOUBLE_COLON, f"{field}: offset written with '::' ({show(value)})")
         try:
             parsed = parse(value)
         except (ValueError, OverflowError, OSError):
-            self.note("invalid-value", f"{field}: {show(value)} is not a {what}; dropped")
+            self.note(INVALID_VALUE, f"{field}: {show(value)} is not a {what}; dropped")
             return None
         if parsed is None:
             if isinstance(value, str):
@@ -231,11 +251,11 @@ class FieldReader:
             return None
         if not plausible_year(parsed.year):
             years = "-".join(map(str, PLAUSIBLE_YEARS))
-            self.note("implausible-date", f"{field}: {show(value)} is outside the years {years}; dropped")
+            self.note(IMPLAUSIBLE_DATE, f"{field}: {show(value)} is outside the years {years}; dropped")
             return None
         return parsed
 
-    def boolean(self, value: Any, field: str = "") -> bool | None:
+    def boolean_of(self, value: Any, field: str = "") -> bool | None:
         """A boolean from true/false, 1/0, "true"/"ja"/"nein"."""
         if value is None or isinstance(value, bool):
             return value
@@ -250,10 +270,10 @@ class FieldReader:
                 return None
         elif type(value) is int and value in (0, 1):
             return value == 1
-        self.note("invalid-value", f"{field}: {show(value)} is not a boolean; dropped")
+        self.note(INVALID_VALUE, f"{field}: {show(value)} is not a boolean; dropped")
         return None
 
-    def integer(self, value: Any, field: str = "") -> int | None:
+    def integer_of(self, value: Any, field: str = "") -> int | None:
         """An integer from a number or numeric text, within 64 bits."""
         if value is None:
             return None
@@ -272,26 +292,26 @@ class FieldReader:
         if isinstance(value, str) and clean_text(value) is None:
             self._placeholder(value, field)
         else:
-            self.note("invalid-value", f"{field}: {show(value)} is not an integer; dropped")
+            self.note(INVALID_VALUE, f"{field}: {show(value)} is not an integer; dropped")
         return None
 
     def _placeholder(self, value: str, field: str) -> None:
         """Note a placeholder such as ``"N/A"`` given for a value (an empty string says nothing)."""
         if value:
-            self.note("oparl-q18-placeholder", f"{field}: placeholder {show(value)} dropped")
+            self.note(Q18_PLACEHOLDER, f"{field}: placeholder {show(value)} dropped")
 
-    def mime_type(self, value: Any) -> str | None:
+    def mime_type_of(self, value: Any) -> str | None:
         """A MIME type; bare extensions such as ``"pdf"`` are mapped (quirk 18)."""
-        text = self.text(value, "mimeType")
+        text = self.text_of(value, "mimeType")
         if text is None:
             return None
         if "/" not in text:
             mapped = MIME_BY_EXTENSION.get(text.lower().lstrip("."))
-            self.note("oparl-q18-mimetype", f"mimeType {text!r} is a file extension")
+            self.note(Q18_MIMETYPE, f"mimeType {text!r} is a file extension")
             return mapped
         return text.lower()
 
-    def geojson(self, value: Any, field: str = "geojson") -> dict[str, Any] | None:
+    def geojson_of(self, value: Any, field: str = "geojson") -> dict[str, Any] | None:
         """GeoJSON if it is well-formed enough to draw; otherwise dropped (quirk 27)."""
         if value is None:
             return None
@@ -300,7 +320,7 @@ class FieldReader:
                 return value
         except RecursionError:  # collections nested deeper than the checker goes
             pass
-        self.note("oparl-q27-geojson", f"{field}: invalid GeoJSON dropped: {show(value)}")
+        self.note(Q27_GEOJSON, f"{field}: invalid GeoJSON dropped: {show(value)}")
         return None
 
 

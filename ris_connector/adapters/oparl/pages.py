@@ -25,8 +25,19 @@ from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from ris_connector.adapters.base import LIST_CUT, Notice
+from ris_connector.items import Notice
 from ris_connector.normalize.ids import canonical_url, is_url
+from ris_connector.notices.engine import LIST_LIMIT_PAGES
+from ris_connector.notices.oparl import (
+    OPARL_RELATIVE_LINK,
+    PAGINATION_BAD_LINK,
+    PAGINATION_LOOP,
+    PAGINATION_REPEAT,
+    PAGINATION_STALE,
+    Q2_ARRAY_PAGE,
+    Q3_OBJECT_PAGE,
+    Q25_LOST_FILTER,
+)
 
 
 @dataclass
@@ -62,7 +73,7 @@ class Page:
 def to_page(url: str, payload: Any, expected: str | None) -> Page:
     """A Page from a list response; tolerates ``[]`` (quirk 2) and a bare object (quirk 3)."""
     if isinstance(payload, list):
-        notice = Notice("oparl-q2-array-page", f"{url}: array instead of a list page")
+        notice = Notice(Q2_ARRAY_PAGE, f"{url}: array instead of a list page")
         return Page(url, payload, {}, [notice])
     if isinstance(payload, dict) and isinstance(payload.get("data"), list):
         notices: list[Notice] = []
@@ -71,7 +82,7 @@ def to_page(url: str, payload: Any, expected: str | None) -> Page:
         total = pagination.get("totalPages") if isinstance(pagination, dict) else None
         return Page(url, payload["data"], clean, notices, total_pages=total if type(total) is int else None)
     if isinstance(payload, dict) and "id" in payload:
-        notice = Notice("oparl-q3-object-page", f"{url}: a single {expected or 'object'} instead of a list page")
+        notice = Notice(Q3_OBJECT_PAGE, f"{url}: a single {expected or 'object'} instead of a list page")
         return Page(url, [payload], {}, [notice])
     raise ValueError("neither a list page, an array nor an object")
 
@@ -101,13 +112,13 @@ def _links(url: str, links: Any, notices: list[Notice]) -> dict[str, str]:
                 resolved = ""
             if rel in _WALKED and is_url(resolved):
                 message = f"{url}: links.{rel} {target[:80]!r} is relative; resolved"
-                notices.append(Notice("oparl-relative-link", message))
+                notices.append(Notice(OPARL_RELATIVE_LINK, message))
             target = resolved
         if target and is_url(target):
             clean[str(rel)] = target
         elif rel in _WALKED:
             shown = repr(value)[:80] if isinstance(value, str) else type(value).__name__
-            notices.append(Notice("pagination-bad-link", f"{url}: links.{rel} {shown} is no URL; not followed"))
+            notices.append(Notice(PAGINATION_BAD_LINK, f"{url}: links.{rel} {shown} is no URL; not followed"))
     return clean
 
 
@@ -352,35 +363,31 @@ class Paginator:
         while next_url:
             key = canonical_url(next_url)
             if key in visited:
-                self._stop("pagination-loop", f"{next_url}: page visited before (link loop); list ends here")
+                self._stop(PAGINATION_LOOP, f"{next_url}: page visited before (link loop); list ends here")
                 return
             visited.add(key)
             pages += 1
             if pages > self.max_pages:
-                self.notices.append(
-                    Notice(
-                        f"{LIST_CUT}-pages",
-                        f"{url}: more than {self.max_pages} pages ({self.max_pages_setting}); list cut off",
-                    )
-                )
+                message = f"{url}: more than {self.max_pages} pages ({self.max_pages_setting}); list cut off"
+                self.notices.append(Notice(LIST_LIMIT_PAGES, message))
                 return
             page = self._take(next_url, first and pages == 1, ahead)
             signature = _signature(page.data)
             if page.data and signature == previous_signature:
-                self._stop("pagination-repeat", f"{next_url}: same content as the page before; list ends here")
+                self._stop(PAGINATION_REPEAT, f"{next_url}: same content as the page before; list ends here")
                 return
             previous_signature = signature
             ids = _ids(page.data)
             stale = stale + 1 if ids <= seen_ids else 0
             seen_ids |= ids
             if stale >= self.stale_pages:
-                self._stop("pagination-stale", f"{next_url}: {stale} pages without new objects; list ends here")
+                self._stop(PAGINATION_STALE, f"{next_url}: {stale} pages without new objects; list ends here")
                 return
             link = page.links.get(rel)
             if link and rel == "next":
                 link, added = with_filters(link, self.filters)
                 if added:
-                    self.notices.append(Notice("oparl-q25-lost-filter", f"{page.url}: next link lost its filter"))
+                    self.notices.append(Notice(Q25_LOST_FILTER, f"{page.url}: next link lost its filter"))
                 if pages == 1 and self._submit is not None and not primed:
                     self._first_size = page.size
                     planned.extend(page_number_urls(link, page, self.max_pages))

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from ris_connector.notices.oparl import Q12_NO_LIMIT, Q21_UNENCODED_QUERY
+
 
 @dataclass(frozen=True)
 class VendorProfile:
@@ -34,7 +36,7 @@ PROFILES = {
     "sternberg": VendorProfile(
         "sternberg",
         page_limit=None,
-        notes=(("oparl-q12-no-limit", "SD.NET RIM answers limit with HTTP 400; list requests carry no limit"),),
+        notes=((Q12_NO_LIMIT, "SD.NET RIM answers limit with HTTP 400; list requests carry no limit"),),
     ),
     "ccegov": VendorProfile("ccegov"),
     "ccegov-allris4": VendorProfile("ccegov-allris4", incremental="newest_pages"),
@@ -42,7 +44,7 @@ PROFILES = {
         "somacos",
         page_limit=1000,
         raw_query=True,
-        notes=(("oparl-q21-unencoded-query", "Somacos rejects percent-encoded filters; queries are sent raw"),),
+        notes=((Q21_UNENCODED_QUERY, "Somacos rejects percent-encoded filters; queries are sent raw"),),
     ),
     "rubin": VendorProfile("rubin", incremental="full"),
 }

@@ -21,7 +21,8 @@ from ris_connector.errors import ConfigError
 from ris_connector.models import RECORD_TYPES
 from ris_connector.normalize import canonical_url, parse_datetime, urn
 from ris_connector.normalize.ids import is_url
-from ris_connector.normalize.records import INVALID_VALUE, validate_record
+from ris_connector.normalize.records import validate_record
+from ris_connector.notices.values import INVALID_VALUE
 
 log = logging.getLogger(__name__)
 

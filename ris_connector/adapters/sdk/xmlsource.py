@@ -20,6 +20,7 @@ from ris_connector.adapters.base import Item, Notice, OptionsT
 from ris_connector.adapters.sdk.source import DeclaredSource, Get
 from ris_connector.errors import SourceError
 from ris_connector.mapping.paths import element_to_dict, xml_values
+from ris_connector.notices.values import CONTROL_CHARACTERS, ENCODING_LABEL
 from ris_connector.xmlsafe import DecodeReport, XmlStream
 
 _CHUNK = 1024 * 1024
@@ -69,9 +70,9 @@ def decoding_notices(report: DecodeReport, where: str) -> list[Notice]:
     notices = []
     if report.control_characters:
         removed = report.control_characters
-        notices.append(Notice("control-characters", f"{where}: removed {removed} illegal control characters", removed))
+        notices.append(Notice(CONTROL_CHARACTERS, f"{where}: removed {removed} illegal control characters", removed))
     if report.relabelled:
-        notices.append(Notice("encoding-label", f"{where}: labelled {report.label}, read as {report.read_as}"))
+        notices.append(Notice(ENCODING_LABEL, f"{where}: labelled {report.label}, read as {report.read_as}"))
     return notices
 
 

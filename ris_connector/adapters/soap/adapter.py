@@ -27,6 +27,8 @@ from ris_connector.logsafe import safe_text
 from ris_connector.mapping import Mapping, MappingPlan, OperationSpec, Place, RecordSpec, load_mapping
 from ris_connector.mapping.paths import element_text, object_values
 from ris_connector.models import Record
+from ris_connector.notices.soap import SOAP_FAULT, SOAP_INVALID_VALUE, SOAP_UNEXPECTED_ELEMENTS, SOAP_WSDL_WARNING
+from ris_connector.notices.values import CONTROL_CHARACTERS, ENCODING_LABEL
 from ris_connector.xmlsafe import local_name, safe_parser
 
 
@@ -170,17 +172,17 @@ class SoapAdapter(Adapter[SoapOptions]):
             count = len(self._wsdl_warnings)
             example = self._wsdl_warnings[0]
             message = f"{self.reading}: {count} parts zeep could not read, e.g. {example}"
-            yield Notice("soap-wsdl-warning", message, count)
+            yield Notice(SOAP_WSDL_WARNING, message, count)
         for op in self.mapping.operations:
             yield from self._operation(client, service, op)
         if transport.stats.control_characters:
             yield Notice(
-                "control-characters",
+                CONTROL_CHARACTERS,
                 f"SOAP responses: removed {transport.stats.control_characters} illegal control characters",
                 transport.stats.control_characters,
             )
         for message in transport.stats.relabelled:
-            yield Notice("encoding-label", message)
+            yield Notice(ENCODING_LABEL, message)
 
     def _operation(self, client: zeep.Client, service: Any, op: OperationSpec) -> Iterator[Item]:
         stream = f"soap:{op.name}"
@@ -246,7 +248,7 @@ class SoapAdapter(Adapter[SoapOptions]):
             text = safe_text(f"{fault.code or ''} {fault.message or ''}".strip())
             message = f"SOAP fault in {where}: {text}"
             if op.on_fault == "skip":
-                return None, [Notice("soap-fault", message)], True
+                return None, [Notice(SOAP_FAULT, message)], True
             raise SourceError(message, source=self.ctx.source.name) from None
         except (zeep.exceptions.DTDForbidden, zeep.exceptions.EntitiesForbidden) as exc:
             raise UnsafeXml(f"operation {op.name}: {_describe(exc)}", source=self.ctx.source.name) from None
@@ -265,12 +267,12 @@ class SoapAdapter(Adapter[SoapOptions]):
         notices: list[Notice] = []
         if drops.problems:
             message = f"{where}: {len(drops.problems)} values not of their WSDL type dropped, e.g. {drops.problems[0]}"
-            notices.append(Notice("soap-invalid-value", message, len(drops.problems)))
+            notices.append(Notice(SOAP_INVALID_VALUE, message, len(drops.problems)))
         placed: list[str] = []
         serialized = _place_raw_elements(serialized, placed)
         if placed:
             message = f"{where}: {len(placed)} elements out of the WSDL's order, read by name, e.g. {placed[0]}"
-            notices.append(Notice("soap-unexpected-elements", message, len(placed)))
+            notices.append(Notice(SOAP_UNEXPECTED_ELEMENTS, message, len(placed)))
         return serialized, notices, False
 
     def _map(self, spec: RecordSpec, result: Any, needed: set[str], args: dict[str, Any]) -> Iterator[Item]:
