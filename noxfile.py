@@ -22,8 +22,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def types(session: nox.Session) -> None:
-    """mypy, strict, over the library."""
-    session.run("mypy", "ris_connector")
+    """mypy, strict, over the library, the tests and the adapter packages (``files`` in pyproject.toml)."""
+    session.run("mypy")
 
 
 @nox.session

@@ -23,12 +23,13 @@ import time
 from pathlib import Path
 from types import FrameType
 
-SUPPORT = Path(__file__).resolve().parents[1] / "tests" / "support"
-sys.path.insert(0, str(SUPPORT))
+ROOT = Path(__file__).resolve().parents[1]  # the tests' helpers import as tests.support.<module>
+sys.path.insert(0, str(ROOT))
 
-from fuzz_cases import ADAPTERS, Case, Result, cases, run_case  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
-from raw_server import RawServer  # noqa: E402
+
+from tests.support.fuzz_cases import ADAPTERS, Case, Result, cases, run_case  # noqa: E402
+from tests.support.raw_server import RawServer  # noqa: E402
 
 
 class Hang(BaseException):

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "support"))
+sys.path.insert(0, str(ROOT))
 
 #: case -> (what it does, settings noted in the table)
 CASES: dict[str, str] = {
@@ -108,9 +108,9 @@ def _peak_rss_mb() -> float:
 
 
 def _servers(post_bytes: int, meetings: int) -> tuple[dict[str, str], list[Callable[[], None]], float]:
-    from faulty_server import FaultyServer
-    from hostile_post import HostilePostServer
-    from soap_server import SoapServer
+    from tests.support.faulty_server import FaultyServer
+    from tests.support.hostile_post import HostilePostServer
+    from tests.support.soap_server import SoapServer
 
     faulty = FaultyServer().start()
     post = HostilePostServer().__enter__()

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "support"))
+sys.path.insert(0, str(ROOT))
 
 CASES = (
     "non-objects",
@@ -72,7 +72,7 @@ def _child(argv: list[str]) -> int:
 
 def _run(tree: Path, argv: list[str], timeout: float) -> dict[str, Any]:
     """Run the CLI with ``argv`` from ``tree``: exit status, seconds, peak RSS, its JSON output."""
-    from measured import run_measured
+    from tests.support.measured import run_measured
 
     env = {**os.environ, "PYTHONPATH": str(tree)}
     argv = [sys.executable, __file__, "--child", *argv]
@@ -141,11 +141,11 @@ class Bench:
     """The servers of every case, started once."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        from faulty_server import FaultyServer
-        from hostile_oparl import BigPages, Endless, HostileOParl, NonObjects, Papers, paper
-        from hostile_post import HostilePostServer
-        from ics_server import IcsServer
-        from soap_server import SoapServer
+        from tests.support.faulty_server import FaultyServer
+        from tests.support.hostile_oparl import BigPages, Endless, HostileOParl, NonObjects, Papers, paper
+        from tests.support.hostile_post import HostilePostServer
+        from tests.support.ics_server import IcsServer
+        from tests.support.soap_server import SoapServer
 
         class Deep(Papers):
             def body(self, n: int, base: str) -> bytes:

@@ -21,11 +21,11 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "support"))
+sys.path.insert(0, str(ROOT))
 
-from ics_feeds import HOSTILE  # noqa: E402 - after the support folder is on the path
-from ics_server import IcsServer  # noqa: E402
-from measured import run_measured  # noqa: E402
+from tests.support.ics_feeds import HOSTILE  # noqa: E402 - after the repository is on the path
+from tests.support.ics_server import IcsServer  # noqa: E402
+from tests.support.measured import run_measured  # noqa: E402
 
 
 def main() -> int:

@@ -153,8 +153,8 @@ def _walk_lists(get: Callable[[str], bytes], system_url: str) -> dict[str, int]:
 def _source(args: argparse.Namespace) -> Any:
     if not args.real:
         return OParlServer(version="1.1", scale=args.scale, page_size=100)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
-    from real_oparl import RealOParl  # the tests' server of real payloads
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.support.real_oparl import RealOParl  # the tests' server of real payloads
 
     return RealOParl(page_size=100)
 

@@ -27,13 +27,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "support"))
+sys.path.insert(0, str(ROOT))
 
-from slowclients import SlowClients, load, serve_process  # noqa: E402
+from tests.support.slowclients import SlowClients, load, serve_process  # noqa: E402
 
 _STORE_SCRIPT = """
 import json, sys, tempfile
-from storethreads import hammer
+from tests.support.storethreads import hammer
 from ris_connector.store import SQLiteStore
 with tempfile.TemporaryDirectory() as d:
     store = SQLiteStore(d + "/ris.db")
@@ -84,7 +84,7 @@ def serve_figures(tree: Path, requests: int, idle: int, slowloris: int) -> dict[
 def store_figures(tree: Path) -> dict[str, object]:
     done = subprocess.run(
         [sys.executable, "-c", _STORE_SCRIPT],
-        env=_env(tree, ROOT / "tests" / "support"),
+        env=_env(tree, ROOT),
         capture_output=True,
         text=True,
         check=False,

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore, Store, open_store
+from tests.support.opsdata import populate
+from tests.support.ristest import OParlFactory
 
-sys.path.insert(0, str(Path(__file__).parent / "support"))
+# Property tests check behaviour, never time: on a loaded CI machine an example may take longer
+# than hypothesis's default 200 ms deadline, which it reports as a failure.
+settings.register_profile("ris", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ris")
 
 
 @pytest.fixture
-def oparl_server() -> Iterator[Callable[..., OParlServer]]:
+def oparl_server() -> Iterator[OParlFactory]:
     """Factory: ``oparl_server(version="1.1", quirks=[...], scale=0.01)`` started on 127.0.0.1."""
     servers: list[OParlServer] = []
 
@@ -42,7 +47,7 @@ def store(tmp_path: Path) -> Iterator[SQLiteStore]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of a new, empty store, once per back-end (PostgreSQL: a fresh schema)."""
-    from storetest import store_url_for
+    from tests.support.storetest import store_url_for
 
     with store_url_for(request.param, tmp_path) as url:
         yield url
@@ -54,3 +59,12 @@ def any_store(store_url: str) -> Iterator[Store]:
     s = open_store(store_url)
     yield s
     s.close()
+
+
+@pytest.fixture
+def ops_store(tmp_path: Path, oparl_server: OParlFactory) -> Iterator[SQLiteStore]:
+    """The store of the operator-view tests (metrics, status page): see ``tests.support.opsdata``."""
+    store = SQLiteStore(tmp_path / "ops.db")
+    populate(store, oparl_server(scale=0.003))
+    yield store
+    store.close()

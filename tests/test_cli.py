@@ -16,6 +16,7 @@ import pytest
 from ris_connector.cli import main
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore
+from tests.support.ristest import OParlFactory
 
 REPORT_KEYS = {"counts", "requests", "retries", "warnings", "duration_s"}
 COUNT_KINDS = {"created", "updated", "unchanged", "deleted", "quarantined"}
@@ -46,7 +47,7 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def test_sync_json_report(oparl_server, tmp_path: Path, capsys) -> None:
+def test_sync_json_report(oparl_server: OParlFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     server = oparl_server(scale=0.005)
     report = synced(server, tmp_path / "ris.db", capsys)
     assert set(report) >= REPORT_KEYS
@@ -58,7 +59,7 @@ def test_sync_json_report(oparl_server, tmp_path: Path, capsys) -> None:
     assert isinstance(report["warnings"], list) and isinstance(report["duration_s"], float)
 
 
-def test_export_and_changes(oparl_server, tmp_path: Path, capsys) -> None:
+def test_export_and_changes(oparl_server: OParlFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     server = oparl_server(scale=0.005)
     db = tmp_path / "ris.db"
     synced(server, db, capsys)
@@ -98,7 +99,7 @@ def test_export_and_changes(oparl_server, tmp_path: Path, capsys) -> None:
     assert next(e for e in events if e["kind"] == "updated")["fields"] == ["name"]
 
 
-def test_export_unknown_type_is_usage_error(tmp_path: Path, capsys) -> None:
+def test_export_unknown_type_is_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = cli(["export", "--db", str(tmp_path / "x.db"), "--type", "Sitzung"], capsys)
     assert status == 2
     assert out == "" and "Sitzung" in err
@@ -119,7 +120,7 @@ def test_export_unknown_type_is_usage_error(tmp_path: Path, capsys) -> None:
         ("[[source]\n", "ris.toml"),
     ],
 )
-def test_bad_config_exits_2(tmp_path: Path, capsys, config: str, message: str) -> None:
+def test_bad_config_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str, message: str) -> None:
     path = write(tmp_path / "ris.toml", config)
     status, out, err = cli(["sync", "--config", str(path), "--db", str(tmp_path / "x.db"), "--json"], capsys)
     assert status == 2, err
@@ -127,18 +128,20 @@ def test_bad_config_exits_2(tmp_path: Path, capsys, config: str, message: str) -
     assert "configuration error" in err and message in err
 
 
-def test_missing_config_file_exits_2(tmp_path: Path, capsys) -> None:
+def test_missing_config_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = cli(["sync", "--config", str(tmp_path / "nope.toml")], capsys)
     assert status == 2 and "nope.toml" in err
 
 
-def test_usage_error_exits_2(capsys) -> None:
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["sync"])
     assert exc.value.code == 2
 
 
-def test_config_with_two_sources_into_one_db(oparl_server, tmp_path: Path, capsys) -> None:
+def test_config_with_two_sources_into_one_db(
+    oparl_server: OParlFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     a = oparl_server(scale=0.005, seed=1)
     b = oparl_server(scale=0.005, seed=2, version="1.0")
     config = write(
@@ -161,14 +164,14 @@ def test_config_with_two_sources_into_one_db(oparl_server, tmp_path: Path, capsy
     assert status == 0 and json.loads(out)["source"] == "stadt-b"
 
 
-def test_adapters_lists_oparl(capsys) -> None:
+def test_adapters_lists_oparl(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = cli(["adapters", "--json"], capsys)
     assert status == 0
     adapters = json_lines(out)
     assert "oparl" in {a["name"] for a in adapters}
 
 
-def test_demo_runs(tmp_path: Path, capsys) -> None:
+def test_demo_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = cli(
         ["demo", "--db", str(tmp_path / "demo.db"), "--scale", "0.005", "--port", "0", "--json"], capsys
     )
@@ -182,7 +185,7 @@ def test_demo_runs(tmp_path: Path, capsys) -> None:
         assert any(True for _ in store.iter_rows(type_name="Meeting"))
 
 
-def test_a_command_loads_only_its_own_module(oparl_server, tmp_path: Path) -> None:
+def test_a_command_loads_only_its_own_module(oparl_server: OParlFactory, tmp_path: Path) -> None:
     """``ris-connector sync`` imports no other command's code (start-up time of every run);
     commands registered by a module of another name and unknown commands still work."""
     import subprocess

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from appchanges import make_app_changes, start_app_server
-from ristest import sync
-
 from ris_connector.feed import Consumer, NotificationKind
 from ris_connector.store import SQLiteStore
+from tests.support.appchanges import make_app_changes, start_app_server
+from tests.support.ristest import OParlFactory, sync
 
 
-def test_initial_load_gives_raw_events_only_and_changes_give_notifications(oparl_server, store: SQLiteStore) -> None:
+def test_initial_load_gives_raw_events_only_and_changes_give_notifications(
+    oparl_server: OParlFactory, store: SQLiteStore
+) -> None:
     server = start_app_server(oparl_server)
     sync(server, store)
     consumer = Consumer(store, "app")
@@ -52,7 +53,7 @@ def test_initial_load_gives_raw_events_only_and_changes_give_notifications(oparl
     assert again == set(keys)
 
 
-def test_cursor_is_durable_and_moves_only_on_ack(oparl_server, tmp_path: Path) -> None:
+def test_cursor_is_durable_and_moves_only_on_ack(oparl_server: OParlFactory, tmp_path: Path) -> None:
     server = oparl_server()
     path = tmp_path / "feed.db"
     with SQLiteStore(path) as store:

@@ -15,10 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clirun import cli, cli_json, write_config
-from faulty_oparl import clear, inject
-from ics_server import IcsServer
-from ristest import FAST_HTTP, sync
 
 from ris_connector.celery.runner import DEGRADED, sync_once
 from ris_connector.cli import main
@@ -28,6 +24,10 @@ from ris_connector.store import Store, open_store
 from ris_connector.store.base import WriteBatch
 from ris_connector.store.ledger import TaskLedger
 from ris_connector.sync import RunReport, run_source
+from tests.support.clirun import cli, cli_json, write_config
+from tests.support.faulty_oparl import clear, inject
+from tests.support.ics_server import IcsServer
+from tests.support.ristest import FAST_HTTP, OParlFactory, sync
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
 PATH = "/kalender.ics"
@@ -74,13 +74,13 @@ def test_a_run_that_quarantines_too_much_is_degraded_but_read_whole(server: IcsS
     assert report["degraded_types"] == ["Meeting"] and report["max_quarantine_fraction"] == 0.05
     assert "degraded: 10.5% of Meeting quarantined" in second.summary()
     # read whole: the vanished event is deleted as after a complete run ...
-    assert second.counts["Meeting"]["deleted"] == 1 and any_store.get(mid(19)).deleted  # type: ignore[union-attr]
+    assert second.counts["Meeting"]["deleted"] == 1 and any_store.get(mid(19)).deleted
     # ... but a record the source still lists, whose copy could not be read, keeps its stored version
     for i in (0, 1):
         row = any_store.get(mid(i))
         assert row is not None and not row.deleted and row.data["name"] == f"Sitzung {i}"
     assert any_store.runs("rat")[0].status == "degraded"
-    assert any_store.last_complete_run("rat", full_only=True).run_id == second.run_id  # type: ignore[union-attr]
+    assert any_store.last_complete_run("rat", full_only=True).run_id == second.run_id
 
     lenient = ics_sync(url, any_store, max_quarantine_fraction=0.2)
     assert lenient.status == "complete" and lenient.degraded_types() == []
@@ -99,7 +99,9 @@ def test_the_quarantine_keeps_the_latest_rejection_per_record(server: IcsServer,
     assert accepted.counts["Meeting"]["created"] == 1 and any_store.quarantined("rat") == []  # forgotten
 
 
-def test_payloads_without_an_id_are_kept_once_and_pruned_when_gone(oparl_server, any_store: Store) -> None:
+def test_payloads_without_an_id_are_kept_once_and_pruned_when_gone(
+    oparl_server: OParlFactory, any_store: Store
+) -> None:
     server = oparl_server(scale=0.005)
 
     def drop_first_id(page: dict[str, Any]) -> None:
@@ -117,7 +119,7 @@ def test_payloads_without_an_id_are_kept_once_and_pruned_when_gone(oparl_server,
 
 
 def test_one_bad_record_in_a_small_incremental_run_is_measured_against_the_source(
-    oparl_server, any_store: Store
+    oparl_server: OParlFactory, any_store: Store
 ) -> None:
     """An incremental run reads few records: one bad payload among them is no degraded source
     when the source holds many of that type (the share is taken of what the source holds)."""
@@ -189,7 +191,9 @@ def _finished_run(store: Store, source: str, hours_ago: float, status: str, repo
     store.finish_run(run_id, status=status, finished=at, report=report)
 
 
-def test_status_shows_degraded_sources_and_exits_4(any_store: Store, store_url: str, capsys) -> None:
+def test_status_shows_degraded_sources_and_exits_4(
+    any_store: Store, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     _finished_run(any_store, "gesund", 1, "complete", {"errors": []})
     _finished_run(any_store, "krank", 2, "complete", {"errors": []})
     _finished_run(any_store, "krank", 1, "degraded", {"errors": [], "degraded_types": ["Meeting"]})

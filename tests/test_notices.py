@@ -118,7 +118,7 @@ def test_a_code_is_text_in_reports_and_copies() -> None:
     copy = pickle.loads(pickle.dumps(Notice(code, "m")))
     assert type(copy.code) is str and describe(copy.code).control_characters
     with pytest.raises(AttributeError):
-        code.partial_list = True  # type: ignore[misc]
+        code.partial_list = True
 
 
 def test_describe_answers_for_every_kind_of_code() -> None:

@@ -10,14 +10,15 @@ import json
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from appchanges import start_app_server
-from ristest import sync
+import pytest
 
 from ris_connector.cli import main
 from ris_connector.clock import FixedClock
 from ris_connector.models import Appointment, AppointmentStatus, Meeting, MeetingStatus, Provenance
 from ris_connector.reminders import Reminders, appointment_message, meeting_message
 from ris_connector.store import SQLiteStore, WriteBatch
+from tests.support.appchanges import start_app_server
+from tests.support.ristest import OParlFactory, sync
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -59,7 +60,9 @@ def test_wording_follows_berlin_local_dates() -> None:
     assert appointment_message(datetime(2026, 3, 24, 10, 30, tzinfo=BERLIN), monday) == "Ihr Termin morgen 10:30 Uhr"
 
 
-def test_due_reminders_once_each_without_cancelled_and_without_personal_data(oparl_server, store) -> None:
+def test_due_reminders_once_each_without_cancelled_and_without_personal_data(
+    oparl_server: OParlFactory, store: SQLiteStore
+) -> None:
     server = start_app_server(oparl_server)
     sync(server, store)
     now = datetime.now(timezone.utc)
@@ -119,7 +122,9 @@ def test_due_reminders_once_each_without_cancelled_and_without_personal_data(opa
     assert reminders.due() == []
 
 
-def test_cli_prints_json_lines_once(oparl_server, store, capsys) -> None:
+def test_cli_prints_json_lines_once(
+    oparl_server: OParlFactory, store: SQLiteStore, capsys: pytest.CaptureFixture[str]
+) -> None:
     server = start_app_server(oparl_server)
     sync(server, store)
     soon = datetime.now(timezone.utc) + timedelta(hours=3)

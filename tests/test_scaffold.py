@@ -57,7 +57,9 @@ def _break(pkg: Path, name: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def test_new_adapter_command_creates_a_package_that_passes_the_kit(tmp_path: Path, clean_imports: None, capsys) -> None:
+def test_new_adapter_command_creates_a_package_that_passes_the_kit(
+    tmp_path: Path, clean_imports: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["new-adapter", "scaffoldok", "--dir", str(tmp_path / "adapters")]) == 0
     pkg = tmp_path / "adapters" / "scaffoldok"
     assert (pkg / "pyproject.toml").is_file() and (pkg / "README.md").is_file()

@@ -19,7 +19,7 @@ SOMACOS = "Somacos Session"
 RUBIN = "more! rubin"
 VARIOUS = "various"
 
-_QUIRKS = "tests/test_oparl_quirks.py::"
+_QUIRKS = "tests/adapters/oparl/test_adapter_quirks.py::"
 
 QUIRKS: tuple[Quirk, ...] = (
     Quirk(
@@ -86,7 +86,7 @@ QUIRKS: tuple[Quirk, ...] = (
         codes=(c.Q8_DOUBLE_SLASH,),
         tests=(
             _QUIRKS + "test_file_urls_with_double_slash",
-            "tests/files/test_files_cli.py::test_files_command_mirrors_a_synced_source",
+            "tests/cli/test_files_cmd.py::test_files_command_mirrors_a_synced_source",
         ),
     ),
     Quirk(
@@ -155,7 +155,7 @@ QUIRKS: tuple[Quirk, ...] = (
         vendors=(ALLRIS,),
         handling="The JSON is read leniently, the characters removed and counted.",
         codes=(c.Q16_CONTROL_CHARACTERS,),
-        tests=(_QUIRKS + "test_control_characters", "tests/test_malformed.py::test_control_characters_repaired"),
+        tests=(_QUIRKS + "test_control_characters", "tests/e2e/test_malformed.py::test_control_characters_repaired"),
     ),
     Quirk(
         number=17,
@@ -266,7 +266,7 @@ QUIRKS: tuple[Quirk, ...] = (
         ),
         tests=(
             _QUIRKS + "test_allris4_incremental_pages_backwards",
-            "tests/test_malformed.py::test_html_where_json_was_expected",
+            "tests/e2e/test_malformed.py::test_html_where_json_was_expected",
         ),
     ),
     Quirk(
@@ -316,8 +316,8 @@ QUIRKS: tuple[Quirk, ...] = (
         tests=(
             _QUIRKS + "test_pagination_loops_end",
             _QUIRKS + "test_a_list_longer_than_max_pages_is_cut",
-            "tests/test_malformed.py::test_pagination_loops",
-            "tests/test_faults.py::test_fault",
+            "tests/e2e/test_malformed.py::test_pagination_loops",
+            "tests/sync/test_engine_faults.py::test_fault",
         ),
     ),
     Quirk(
@@ -397,7 +397,7 @@ QUIRKS: tuple[Quirk, ...] = (
             "a few connections."
         ),
         tests=(
-            "tests/test_oparl_fetch_ahead.py::test_concurrent_run_stores_the_same_records_with_the_same_requests",
+            "tests/adapters/oparl/test_adapter_fetch_ahead.py::test_concurrent_run_stores_the_same_records_with_the_same_requests",
             "tests/security/test_request_deadline.py::test_a_slow_server_gets_one_deadline_for_all_attempts",
         ),
     ),

@@ -250,7 +250,7 @@ class LocalServer:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> LocalServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

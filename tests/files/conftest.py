@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
-
-from file_server import FileServer, put_files
-
 from ris_connector.models import File
 from ris_connector.store import SQLiteStore
+from tests.support.file_server import FileServer, put_files
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from file_server import FileServer, put_files
 
 from ris_connector.config import source_from_mapping
 from ris_connector.files import FileMirror
 from ris_connector.models import File
 from ris_connector.sample.documents import tiny_pdf
 from ris_connector.store import SQLiteStore
+from tests.support.file_server import FileServer, put_files
 
 FAST = {"rate_limit": 0, "backoff_initial": 0.01, "backoff_max": 0.05, "read_timeout": 5, "max_attempts": 2}
 HTML_ERROR = (
@@ -70,7 +70,7 @@ def test_html_error_page_served_as_pdf_is_rejected(
     report = m.run()
     assert report.failed == {"html-error-page": 1}
     fid = files_server.url("/oparl/files/2")
-    assert m.entry(fid).status == "failed:html-error-page"  # type: ignore[union-attr]
+    assert m.entry(fid).status == "failed:html-error-page"
     assert m.path_for(fid) is None and blobs(tmp_path / "files") == []
     assert not list((tmp_path / "files" / "tmp").iterdir())  # no temporary file left behind
 
@@ -111,7 +111,7 @@ def test_changed_file_is_downloaded_again(
     m = mirror(store, tmp_path / "files")
     assert m.run().downloaded == 1
     fid = files_server.url("/oparl/files/6")
-    old_etag = m.entry(fid).etag  # type: ignore[union-attr]
+    old_etag = m.entry(fid).etag
     new = tiny_pdf("Beschlossen: Schwimmbad")
     files_server.put("/files/6.pdf", new)  # new body, new ETag
     files_server.clear_log()
@@ -119,7 +119,7 @@ def test_changed_file_is_downloaded_again(
     assert (report.downloaded, report.unchanged) == (1, 0)
     [req] = files_server.requests_for("/files/6.pdf")
     assert req.if_none_match == old_etag and req.status == 200
-    assert m.path_for(fid).read_bytes() == new  # type: ignore[union-attr]
+    assert m.path_for(fid).read_bytes() == new
     assert m.search("Schwimmbad") == [fid] and m.search("Entwurf") == []
 
 
@@ -137,7 +137,7 @@ def test_broken_vendor_urls_are_repaired(
     assert report.repaired == {"double-slash": 1, "doubled-extension": 1}
     assert files_server.requests_for("/files//rim/7.pdf") == []  # the broken URL is never sent
     assert [r.status for r in files_server.requests_for("/files/8.eml.eml")] == [404]
-    assert m.entry(files_server.url("/oparl/files/8")).url == files_server.url("/files/8.eml.pdf")  # type: ignore[union-attr]
+    assert m.entry(files_server.url("/oparl/files/8")).url == files_server.url("/files/8.eml.pdf")
     # the next run asks the working URL directly, conditionally
     files_server.clear_log()
     again = m.run()
@@ -157,7 +157,7 @@ def test_access_url_used_when_download_url_is_gone(
     m = mirror(store, tmp_path / "files")
     report = m.run()
     assert report.downloaded == 1 and report.failed == {"not-found": 1}
-    assert m.entry(files_server.url("/oparl/files/9")).url == files_server.url("/view/9.pdf")  # type: ignore[union-attr]
+    assert m.entry(files_server.url("/oparl/files/9")).url == files_server.url("/view/9.pdf")
 
 
 def test_second_run_downloads_nothing_that_did_not_change(
@@ -194,7 +194,7 @@ def test_source_text_is_used_instead_of_extraction(
     m = mirror(store, tmp_path / "files")
     m.run()
     fid = files_server.url("/oparl/files/30")
-    assert m.entry(fid).text == "source"  # type: ignore[union-attr]
+    assert m.entry(fid).text == "source"
     assert m.text(fid) == "Beschluss zum Radweg am Markt"
     assert m.search("radweg markt") == [fid]
     assert not (tmp_path / "files" / "text").exists()

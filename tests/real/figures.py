@@ -1,6 +1,6 @@
 """Print today's replay figures for every recorded source (the table in tests/fixtures/real/README.md).
 
-``python tests/real/figures.py`` syncs each source twice (second run unchanged) into a fresh
+``python -m tests.real.figures`` syncs each source twice (second run unchanged) into a fresh
 SQLite file through the CLI and prints raw counts next to what was stored; then the versioned
 Iserlohn feeds version by version. Run it again after the i13 fixes are merged to refresh the table.
 """
@@ -8,17 +8,12 @@ Iserlohn feeds version by version. Run it again after the i13 fixes are merged t
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
-
-from ics_server import IcsServer
-from replay import REAL, RecordedServer, changes, last_seq, sync
-from sources import (
+from tests.real.replay import REAL, RecordedServer, changes, last_seq, sync
+from tests.real.sources import (
     BONN,
     KARLSRUHE,
     WUPPERTAL,
@@ -27,7 +22,8 @@ from sources import (
     karlsruhe,
     wuppertal,
 )
-from versions import ics_versions
+from tests.real.versions import ics_versions
+from tests.support.ics_server import IcsServer
 
 
 def _summary(first: Any, second: Any, second_events: int) -> dict[str, Any]:

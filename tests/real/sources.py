@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from replay import REAL, OParlFixture
+from tests.real.replay import REAL, OParlFixture
 
 
 def count_raw() -> ModuleType:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from replay import assert_silent, export, replay_oparl
-from sources import BONN, bonn, bonn_referenced_organizations, count_raw
+from tests.real.replay import assert_silent, export, replay_oparl
+from tests.real.sources import BONN, bonn, bonn_referenced_organizations, count_raw
 
 
 def test_every_meeting_stored_and_unchanged_runs_are_silent(tmp_path: Path) -> None:

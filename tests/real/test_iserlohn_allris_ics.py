@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ics_server import IcsServer
-from replay import REAL, changes, last_seq, sync
-from sources import count_raw, ics_events
-from versions import ics_versions
+from tests.real.replay import REAL, changes, last_seq, sync
+from tests.real.sources import count_raw, ics_events
+from tests.real.versions import ics_versions
+from tests.support.ics_server import IcsServer
 
 FEED = REAL / "iserlohn-allris-ics"
 ALLE = sorted((FEED / "alle").glob("*.ics"))

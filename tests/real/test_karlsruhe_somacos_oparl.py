@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from replay import REAL, RecordedServer, assert_silent, changes, export, last_seq, replay_oparl, sync
-from sources import KARLSRUHE, count_raw, karlsruhe, karlsruhe_meetings_ending_before_start
+from tests.real.replay import REAL, RecordedServer, assert_silent, changes, export, last_seq, replay_oparl, sync
+from tests.real.sources import KARLSRUHE, count_raw, karlsruhe, karlsruhe_meetings_ending_before_start
 
 HISTORY = REAL / "karlsruhe-somacos-oparl" / "history"
 

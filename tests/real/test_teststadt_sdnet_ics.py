@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ics_server import IcsServer
-from replay import REAL, changes, export, last_seq, sync
-from sources import count_raw
+from tests.real.replay import REAL, changes, export, last_seq, sync
+from tests.real.sources import count_raw
+from tests.support.ics_server import IcsServer
 
 FEED = REAL / "teststadt-sdnet-ics" / "ics_sample.ics"
 PATH = "/sdnetrim/ical.ics"

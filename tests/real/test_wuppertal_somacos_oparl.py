@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from replay import assert_silent, export, replay_oparl
-from sources import WUPPERTAL_DIR, count_raw, wuppertal, wuppertal_unresolved_references
+from tests.real.replay import assert_silent, export, replay_oparl
+from tests.real.sources import WUPPERTAL_DIR, count_raw, wuppertal, wuppertal_unresolved_references
 
 
 def test_meeting_and_files_stored_missing_references_counted(tmp_path: Path) -> None:

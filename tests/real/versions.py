@@ -12,13 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ics_server import IcsServer
-from sources import ics_events, version_truth
-
 from ris_connector.clock import FixedClock
 from ris_connector.config import SourceConfig
 from ris_connector.store import SQLiteStore
 from ris_connector.sync.engine import run_source
+from tests.real.sources import ics_events, version_truth
+from tests.support.ics_server import IcsServer
 
 PATH = "/public/ics/SiKalAbo.ics"
 

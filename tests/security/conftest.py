@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
-
-from faulty_server import FaultyServer
+from tests.support.faulty_server import FaultyServer
 
 
 @pytest.fixture

@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hostile_oparl import BigPages, HostileOParl, NonObjects
-from measured import cli, run_measured
 
 from ris_connector.config import source_from_mapping
 from ris_connector.store import SQLiteStore
 from ris_connector.store.base import WriteBatch
 from ris_connector.sync import run_source
+from tests.support.hostile_oparl import BigPages, HostileOParl, NonObjects
+from tests.support.measured import cli, run_measured
 
 
 class CountingStore(SQLiteStore):

@@ -16,10 +16,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from faulty_oparl import inject
-from faulty_server import FaultyServer
-from ristest import sync
-from soap_server import SoapServer
 
 from ris_connector import errors
 from ris_connector.clock import FixedClock
@@ -29,6 +25,10 @@ from ris_connector.http.urlpolicy import UrlPolicy
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import run_source
+from tests.support.faulty_oparl import inject
+from tests.support.faulty_server import FaultyServer
+from tests.support.ristest import sync
+from tests.support.soap_server import SoapServer
 
 SECRET = "Pa55-origin-only"
 BASIC = "Basic " + base64.b64encode(f"ris:{SECRET}".encode()).decode()

@@ -17,9 +17,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from clirun import cli, cli_json, write_config
-from hostile_oparl import HostileOParl, Papers, paper
-from storetest import BACKENDS, store_url_for
 
 from ris_connector.adapters.base import Adapter, Item
 from ris_connector.config import source_from_mapping
@@ -27,6 +24,9 @@ from ris_connector.models import Paper
 from ris_connector.store import SQLiteStore, open_store
 from ris_connector.sync import run_source
 from ris_connector.sync.engine import SyncEngine
+from tests.support.clirun import cli, cli_json, write_config
+from tests.support.hostile_oparl import HostileOParl, Papers, paper
+from tests.support.storetest import BACKENDS, store_url_for
 
 
 @pytest.fixture

@@ -11,8 +11,6 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from faulty_server import FaultyServer
-from ristest import sync
 
 from ris_connector import errors
 from ris_connector.errors import redact_url
@@ -20,6 +18,8 @@ from ris_connector.http import HttpClient, HttpSettings
 from ris_connector.normalize.ids import canonical_url
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore
+from tests.support.faulty_server import FaultyServer
+from tests.support.ristest import sync
 
 
 @pytest.fixture

@@ -16,19 +16,20 @@ import re
 from pathlib import Path
 
 import pytest
-from faulty_server import FaultyServer
 
 from ris_connector import errors
 from ris_connector.cli import main
 from ris_connector.errors import DataError, SourceError, redact_url
 from ris_connector.http import HttpClient, HttpSettings
 from ris_connector.sample.server import OParlServer
+from tests.support.faulty_server import FaultyServer
+from tests.support.ristest import OParlFactory
 
 FORGED = "\n12:00:00 ERROR ris_connector.sync.engine: all good \u202egnp.exe"
 
 
 def test_query_values_are_masked_in_the_debug_log_except_oparl_parameters(
-    oparl_server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    oparl_server: OParlFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server: OParlServer = oparl_server(scale=0.003)
     url = server.system_url + "?pwd=geheim-4711&apikey=k-4711"

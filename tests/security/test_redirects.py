@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 
-from faulty_server import FaultyServer
-
 from ris_connector.http import HttpClient, HttpSettings
+from tests.support.faulty_server import FaultyServer
 
 
 def test_latin1_location_is_followed_with_the_bytes_the_server_sent(home: FaultyServer) -> None:

@@ -13,8 +13,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from faulty_server import FaultyServer
-from hostile_post import HostilePostServer
 
 from ris_connector import errors
 from ris_connector.errors import DeliveryError
@@ -23,6 +21,8 @@ from ris_connector.feed.webhook import WebhookSender
 from ris_connector.http import HttpClient, HttpSettings
 from ris_connector.http.outbound import RetryPolicy
 from ris_connector.store import ChangeEvent
+from tests.support.faulty_server import FaultyServer
+from tests.support.hostile_post import HostilePostServer
 
 
 class FakeSleep:

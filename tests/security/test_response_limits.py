@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from faulty_server import FaultyServer
-from hostile_post import HostilePostServer
 
 from ris_connector import errors
 from ris_connector.errors import DeliveryError
@@ -22,6 +20,8 @@ from ris_connector.http import HttpClient, HttpSettings
 from ris_connector.http.outbound import RetryPolicy
 from ris_connector.sinks.smartvillage import MainserverClient
 from ris_connector.store import ChangeEvent
+from tests.support.faulty_server import FaultyServer
+from tests.support.hostile_post import HostilePostServer
 
 HUGE = 200_000_000
 

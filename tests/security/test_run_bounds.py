@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clirun import cli, cli_json, write_config
-from hostile_oparl import Endless, HostileOParl, Papers, paper
 
 from ris_connector import models
 from ris_connector.adapters.sdk import JsonAdapter, JsonObject, PageNumber
@@ -26,6 +24,8 @@ from ris_connector.config import source_from_mapping
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import SyncEngine
 from ris_connector.testing import Reply, Request, serve_json
+from tests.support.clirun import cli, cli_json, write_config
+from tests.support.hostile_oparl import Endless, HostileOParl, Papers, paper
 
 
 @pytest.fixture

@@ -13,9 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oparl_walk import walk
-from ristest import sync
-from webhook_receiver import FlakyReceiver
 
 from ris_connector.adapters.base import Adapter, Item
 from ris_connector.config import source_from_mapping
@@ -30,6 +27,9 @@ from ris_connector.sinks.smartvillage.mapping import event_record
 from ris_connector.store import SQLiteStore, WriteBatch
 from ris_connector.sync.engine import SyncEngine
 from ris_connector.urlsafe import safe_url
+from tests.support.oparl_walk import walk
+from tests.support.ristest import sync
+from tests.support.webhook_receiver import FlakyReceiver
 
 #: Values a hostile source puts where a URL belongs; none may reach an output.
 HOSTILE = [

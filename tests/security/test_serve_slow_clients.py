@@ -10,9 +10,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from slowclients import SlowClients, load, serve_process
-
 from ris_connector.store import SQLiteStore
+from tests.support.slowclients import SlowClients, load, serve_process
 
 
 def _empty_store(tmp_path: Path) -> Path:

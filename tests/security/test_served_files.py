@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from file_server import FileServer, put_files
-from ristest import FAST_HTTP
 
 from ris_connector.files import FileMirror
 from ris_connector.files.blobs import BlobStore
@@ -26,6 +24,8 @@ from ris_connector.outputs.oparl import create_app, url_key
 from ris_connector.outputs.wsgiserver import serving
 from ris_connector.sample.documents import tiny_pdf
 from ris_connector.store import SQLiteStore
+from tests.support.file_server import FileServer, put_files
+from tests.support.ristest import FAST_HTTP
 
 #: An XML document whose XHTML-namespaced <script> a browser runs when it renders the XML itself.
 XHTML = (

@@ -36,7 +36,9 @@ def _main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str
     ],
     ids=lambda a: f"{a[0]} {a[-2]}",
 )
-def test_cli_numbers_out_of_range_are_usage_errors(args: list[str], tmp_path: Path, capsys) -> None:
+def test_cli_numbers_out_of_range_are_usage_errors(
+    args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     status, err = _main([*args, "--db", str(tmp_path / "ris.db")], capsys)
     assert status == 2, err
     assert "Traceback" not in err and f"argument {args[-2]}" in err
@@ -63,7 +65,7 @@ SOURCE = '[[source]]\nname = "s"\nadapter = "oparl"\nurl = "http://127.0.0.1:1/o
     ],
 )
 def test_numeric_settings_out_of_range_are_configuration_errors(
-    setting: str, named: str, tmp_path: Path, capsys
+    setting: str, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "sources.toml"
     config.write_text(SOURCE + setting + "\n", encoding="utf-8")
@@ -72,7 +74,7 @@ def test_numeric_settings_out_of_range_are_configuration_errors(
     assert "configuration error" in err and named in err and "Traceback" not in err
 
 
-def test_ics_recurrence_window_must_not_be_negative(tmp_path: Path, capsys) -> None:
+def test_ics_recurrence_window_must_not_be_negative(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "sources.toml"
     config.write_text(
         '[[source]]\nname = "k"\nadapter = "ics"\nurl = "http://127.0.0.1:1/k.ics"\nrecurrence_past = -86400\n',
@@ -82,7 +84,7 @@ def test_ics_recurrence_window_must_not_be_negative(tmp_path: Path, capsys) -> N
     assert status == 2 and "recurrence_past" in err
 
 
-def test_a_name_with_a_trailing_newline_is_no_name(tmp_path: Path, capsys) -> None:
+def test_a_name_with_a_trailing_newline_is_no_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "sources.toml"
     config.write_text(SOURCE.replace('name = "s"', 'name = "bonn\\n"'), encoding="utf-8")
     status, err = _main(["sync", "--config", str(config), "--db", str(tmp_path / "ris.db")], capsys)

@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ristest import FAST_HTTP
-from soap_server import SoapServer
 
 from ris_connector.cli import main
 from ris_connector.clock import FixedClock
 from ris_connector.config import source_from_mapping
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import RunReport, run_source
+from tests.support.ristest import FAST_HTTP
+from tests.support.soap_server import SoapServer
 
 NOW = datetime(2024, 4, 10, 8, 0, tzinfo=timezone.utc)
 FORGED = "12:00:00 ERROR ris_connector.sync.engine: forged line"

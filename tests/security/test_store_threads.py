@@ -7,10 +7,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from storethreads import hammer
 
 from ris_connector.errors import StoreError
 from ris_connector.store import SQLiteStore, Store, open_store
+from tests.support.storethreads import hammer
 
 
 def test_concurrent_writers_and_readers_see_whole_batches(store_url: str) -> None:

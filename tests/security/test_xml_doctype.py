@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from ristest import FAST_HTTP, FIXTURES
-from static_server import Page, StaticServer
 
 from ris_connector.clock import FixedClock
 from ris_connector.config import source_from_mapping
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import RunReport, run_source
+from tests.support.ristest import FAST_HTTP, FIXTURES
+from tests.support.static_server import Page, StaticServer
 
 SI010 = (FIXTURES / "xml" / "allris3" / "si010.xml").read_bytes()
 HTML = b"<![CDATA[<!DOCTYPE html><p>Einladung</p>]]>"

@@ -10,7 +10,7 @@ body that is the valid one broken (truncated, bytes flipped, nested 100,000 deep
 random bytes. :func:`run_case` syncs it in-process and returns what the test and the
 benchmark check: exit status, tracebacks logged, time, store invariants.
 
-Used by tests/test_fuzz_sources.py and bench/fuzz_sources.py.
+Used by tests/sync/test_engine_fuzz.py and bench/fuzz_sources.py.
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
-from raw_server import Raw, RawServer, Request, answer
-from soap_server import WSDL, SoapServer
-from storecheck import invariant_violations
 
 from ris_connector.clock import SystemClock
 from ris_connector.config import source_from_mapping
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import RunReport, run_source
+from tests.support.raw_server import Raw, RawServer, Request, answer
+from tests.support.soap_server import WSDL, SoapServer
+from tests.support.storecheck import invariant_violations
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ADAPTERS = ("oparl", "xml", "soap", "ics")

@@ -10,12 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from ristest import FAST_HTTP
-
 from ris_connector.clock import Clock, FixedClock
 from ris_connector.config import source_from_mapping
 from ris_connector.store import Store
 from ris_connector.sync import RunReport, run_source
+from tests.support.ristest import FAST_HTTP
 
 #: The clock of the ics tests: "held" and "scheduled" do not drift with the calendar.
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)

@@ -1,15 +1,15 @@
-"""Stores the operator views are tested on (``tests/ops``): a synced sample town, plus sources in
-every health state and one whose data is hostile HTML, written through the store API as runs would."""
+"""Stores the operator views are tested on (the ``ops_store`` fixture of tests/conftest.py): a synced
+sample town, plus sources in every health state and one whose data is hostile HTML, written through
+the store API as runs would."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
 
-from ristest import sync
-
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import Store, WriteBatch
+from tests.support.ristest import sync
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>"\'&'
 

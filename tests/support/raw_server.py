@@ -1,6 +1,6 @@
 """A real HTTP server on 127.0.0.1 that answers with raw bytes: any status line, any headers.
 
-For fuzzing the adapters (tests/test_fuzz_sources.py, bench/fuzz_sources.py): a route maps a
+For fuzzing the adapters (tests/sync/test_engine_fuzz.py, bench/fuzz_sources.py): a route maps a
 path (without query) to a :class:`Raw` answer or to a function of the request that returns one.
 The answer is written exactly as given (a Content-Length that lies, a latin-1 Location, a body
 that ends early), then the connection is closed, so every answer is one request's. It is a

@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from static_server import Page, StaticServer
+from tests.support.static_server import Page, StaticServer
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 KARLSRUHE = REAL / "karlsruhe-somacos-oparl" / "docs"

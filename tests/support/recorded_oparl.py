@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ristest import FIXTURES
-
 from ris_connector.testing import LocalServer, Reply, Request
+from tests.support.ristest import FIXTURES
 
 REAL = FIXTURES / "real"  # recordings with provenance (PROVENANCE.md in each folder)
 

@@ -1,19 +1,37 @@
-"""Helpers for the test-suite (importable as ``ristest``; conftest puts this folder on sys.path)."""
+"""Helpers for the test-suite (import as ``tests.support.ristest``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from static_server import Page
+from typing import Any, TypeVar
 
 from ris_connector.config import SourceConfig, source_from_mapping
+from ris_connector.models import Record
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import Store
 from ris_connector.sync import RunReport, run_source
+from tests.support.static_server import Page
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+#: The repository (docs/, ris_connector/...), the test data under tests/fixtures, the design material beside it.
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+SHARED = ROOT.parent / "shared"
+
+#: The ``oparl_server`` fixture: ``oparl_server(scale=0.01, quirks=[...], vendor=...)`` starts one.
+OParlFactory = Callable[..., OParlServer]
+
+_R = TypeVar("_R", bound=Record)
+
+
+def record_of(store: Store, record_id: str, kind: type[_R]) -> _R:
+    """The stored record ``record_id`` as its model; the test fails if it is missing or of another type."""
+    row = store.get(record_id)
+    assert row is not None, f"{record_id} is not stored"
+    record = row.to_record()
+    assert isinstance(record, kind), f"{record_id} is a {type(record).__name__}, not a {kind.__name__}"
+    return record
+
 
 #: HTTP settings for local test servers: no politeness delay, quick retries.
 FAST_HTTP: dict[str, Any] = {

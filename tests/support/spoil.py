@@ -1,6 +1,6 @@
 """Hypothesis strategies for spoiled values: every way a source can get one value wrong.
 
-Shared by the value-tolerance property tests of the adapters (``tests/test_value_tolerance_*``)
+Shared by the value-tolerance property tests of the adapters (``tests/**/test_*_value_tolerance.py``)
 and the fuzz test. ``json_spoilers`` are JSON data (what an OParl server may put in a field);
 ``text_spoilers`` are strings (what an XML element or a SOAP string may hold).
 """

@@ -12,13 +12,12 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ics_server import IcsServer
-
 from ris_connector.clock import FixedClock
 from ris_connector.config import source_from_mapping
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import RunReport
 from ris_connector.sync.engine import run_source
+from tests.support.ics_server import IcsServer
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "iserlohn-allris-ics"
 PATH = "/public/ics/SiKalAbo.ics"
@@ -52,7 +51,7 @@ def test_a_future_meeting_removed_from_the_real_feed_is_deleted(tmp_path: Path) 
     with store:
         assert events[("deleted", "Meeting")] == 1  # 2026-07-14, inside the window: removed, news
         assert "left-window" not in report.warnings
-        assert store.get("urn:ris:iserlohn:Meeting:ALLRIS-Sitzung-2002430").deleted  # type: ignore[union-attr]
+        assert store.get("urn:ris:iserlohn:Meeting:ALLRIS-Sitzung-2002430").deleted
 
 
 def test_a_past_meeting_inside_the_window_removed_is_deleted(tmp_path: Path) -> None:

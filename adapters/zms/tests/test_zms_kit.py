@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 
 from ris_connector import open_store, run_source, source_from_mapping
 from ris_connector.testing import AdapterContract, LocalServer, Reply, Request, serve_json
@@ -113,7 +114,9 @@ def test_sample_processes_follow_the_zms_schema() -> None:
         jsonschema.Draft202012Validator(schema).validate(process)
 
 
-def test_appointments_are_personal_and_nothing_personal_is_kept_or_logged(tmp_path: Path, caplog, monkeypatch) -> None:
+def test_appointments_are_personal_and_nothing_personal_is_kept_or_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ZMS_AUTH_KEY_100002", "wrong-key-from-env")  # the environment wins over the file
     monkeypatch.setattr(logging.getLogger("ris_connector"), "propagate", True)  # the CLI may have turned it off
     caplog.set_level(logging.DEBUG, logger="ris_connector")  # the library's and the adapter's logs
