@@ -64,16 +64,28 @@ class Checkpoint:
     """How many entries the list held, where the adapter counts them (entries it skipped as
     copies of objects already yielded included). None: the records of ``type`` (or of every
     type) yielded since the last checkpoint are counted."""
+    covers_from: datetime | None = None
+    """Where the list shows a window of time (a calendar feed of the last weeks and the months
+    ahead): the earliest start it still lists. After a full run, stored records of ``type`` (or
+    of every type) that start before it and are absent have left the window, not the source:
+    they are kept (``sync/window.py``)."""
 
     @classmethod
     def watermark(
-        cls, stream: str, started: datetime, *, type: str | None = None, size: int | None = None, **state: Any
+        cls,
+        stream: str,
+        started: datetime,
+        *,
+        type: str | None = None,
+        size: int | None = None,
+        covers_from: datetime | None = None,
+        **state: Any,
     ) -> Checkpoint:
         """The checkpoint of a stream read completely from ``started`` on (take it from
         ``ctx.clock.now()`` before the first request): the next incremental run starts there,
         minus the overlap (:meth:`~ris_connector.adapters.base.AdapterContext.since`). ``state``
         adds JSON values."""
-        return cls(stream, {"watermark": started.isoformat(), **state}, type=type, size=size)
+        return cls(stream, {"watermark": started.isoformat(), **state}, type=type, size=size, covers_from=covers_from)
 
 
 Item = Record | Tombstone | Rejected | Notice | MissingReference | Checkpoint

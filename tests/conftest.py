@@ -7,11 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ris_connector.sample.server import OParlServer
 from ris_connector.store import SQLiteStore, Store, open_store
 from tests.support.opsdata import populate
 from tests.support.ristest import OParlFactory
+
+# Property tests check behaviour, never time: on a loaded CI machine an example may take longer
+# than hypothesis's default 200 ms deadline, which it reports as a failure.
+settings.register_profile("ris", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ris")
 
 
 @pytest.fixture

@@ -29,6 +29,11 @@ NO_ABSENCE_DELETES = NoticeCode(
     "a list was not read whole (irregular pagination)",
     "records absent from the lists are not deleted this run",
 )
+LEFT_WINDOW = NoticeCode(
+    "left-window",
+    "records absent from a list that shows a window of time (Checkpoint.covers_from), starting before it",
+    "kept: they left the window, not the source (no deleted event)",
+)
 LIST_SHRANK = NoticeCode(
     "list-shrank",
     "a list emptied or shrank by more than max_delete_fraction since the last full run",

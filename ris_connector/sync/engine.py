@@ -67,6 +67,7 @@ from ris_connector.notices.engine import (
     FOREIGN_REFERENCE_REHOMED,
     ID_CONFLICT,
     INDIVIDUAL_FETCH_LIMIT,
+    LEFT_WINDOW,
     LIST_LIMIT_RECORDS,
     LIST_SHRANK,
     MASS_DELETE_REFUSED,
@@ -80,6 +81,7 @@ from ris_connector.sync.ownership import Ownership
 from ris_connector.sync.report import RunReport
 from ris_connector.sync.safety import admit
 from ris_connector.sync.volatile import VolatileText
+from ris_connector.sync.window import outside_windows
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +254,8 @@ class SyncEngine:
         """Stream states not committed while copies are held, so that state is never ahead of data."""
         self._lists_read = False
         self._sizes = ListSizes()
+        self._windows: dict[str | None, datetime] = {}
+        """Per list type (None: every type), the earliest start a windowed list still shows."""
         self._rejected: set[str] = set()
         """Ids of records whose copy in this run was quarantined (kept from absence deletes)."""
         self._items = 0
@@ -502,6 +506,9 @@ class SyncEngine:
             log.error("%s: list %s ended early: %s", self.config.name, item.stream, cut)
             self._flush()
             return
+        if item.covers_from is not None:
+            known = self._windows.get(item.type)
+            self._windows[item.type] = item.covers_from if known is None else min(known, item.covers_from)
         self._flush(states={item.stream: json.dumps(dict(item.state), sort_keys=True)})
 
     def _own_tombstone(self, item: Tombstone) -> Tombstone | None:
@@ -811,6 +818,21 @@ class SyncEngine:
             self._tombstones.append(Tombstone(target))
         self._hold(len(target) + len(reason))
 
+    def _beyond_windows(self, unseen: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """``unseen`` without the records that left a windowed list's span (``sync/window.py``)."""
+        kept = outside_windows(unseen, self._windows, self.store.get_data)
+        if not kept:
+            return unseen
+        types = Counter(type_name for rid, type_name in unseen if rid in kept)
+        earliest = min(self._windows.values()).isoformat()
+        self.report.warn(
+            LEFT_WINDOW,
+            f"{', '.join(f'{n} {t}' for t, n in sorted(types.items()))} no longer listed, starting before the "
+            f"list's window ({earliest}) or referred to by such records; kept, not deleted",
+            len(kept),
+        )
+        return [(rid, type_name) for rid, type_name in unseen if rid not in kept]
+
     def _delete_absent(self) -> None:
         """After a complete full run, records the source no longer lists are deleted, type by
         type, where the lists give evidence (``sync/evidence.py``); the list sizes are committed
@@ -820,7 +842,7 @@ class SyncEngine:
             return
         fraction = self.config.max_delete_fraction
         withheld = self._sizes.judge(fraction)
-        unseen = self.store.unseen(self.config.name, self.run_id)
+        unseen = self._beyond_windows(self.store.unseen(self.config.name, self.run_id))
         absent = Counter(type_name for _, type_name in unseen)
         blocked = {w.type for w in withheld}
         for w in withheld:

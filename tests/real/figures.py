@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.real.replay import REAL, RecordedServer, changes, event_counts, last_seq, sync
+from tests.real.replay import REAL, RecordedServer, changes, last_seq, sync
 from tests.real.sources import (
     BONN,
     KARLSRUHE,
@@ -20,9 +20,9 @@ from tests.real.sources import (
     bonn,
     count_raw,
     karlsruhe,
-    version_truth,
     wuppertal,
 )
+from tests.real.versions import ics_versions
 from tests.support.ics_server import IcsServer
 
 
@@ -59,18 +59,10 @@ def oparl_source(fixture: Any, origin: str, name: str, raw_paths: list[Path]) ->
 
 
 def versions(folder: Path) -> list[dict[str, Any]]:
-    out = []
-    with IcsServer() as server, tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "ris.db"
-        previous = None
-        for path in sorted(folder.glob("*.ics")):
-            server.put("/feed.ics", path.read_bytes())
-            seq = last_seq(db) if db.exists() else 0
-            sync(db, "--ics", server.url("/feed.ics"), "--name", "iserlohn")
-            today = event_counts([e for e in changes(db, seq) if e["type"] == "Meeting"])
-            out.append({"version": path.stem, "today": dict(today), "truth": version_truth(previous, path)})
-            previous = path
-    return out
+    paths = sorted(folder.glob("*.ics"))
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = ics_versions(Path(tmp) / "ris.db", paths)
+    return [{"version": p.stem, "today": today, "truth": truth} for p, (today, truth) in zip(paths, runs, strict=True)]
 
 
 def main() -> None:

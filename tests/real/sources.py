@@ -56,14 +56,27 @@ def without_volatile(event: str) -> str:
     return _STAMP.sub("Exportiert am", "\n".join(lines))
 
 
+def _start(event: str) -> str:
+    """The event's DTSTART as written (``20251007T170000``: one TZID in these feeds, so the text sorts)."""
+    return next(line.rsplit(":", 1)[1] for line in event.split("\n") if line.startswith("DTSTART"))
+
+
 def version_truth(old: Path | None, new: Path) -> dict[str, int]:
-    """What really happened between two recorded versions of a feed, from the raw files alone."""
+    """What really happened between two recorded versions of a feed, from the raw files alone.
+
+    An event gone from the new version that starts before the new version's earliest event left
+    the feed's window (``left_window``: the meeting was held, weeks ago); one gone from inside
+    the window was removed (``deleted``).
+    """
     before = ics_events(old) if old else {}
     after = ics_events(new)
     common = before.keys() & after.keys()
+    earliest = min((_start(e) for e in after.values()), default="")
+    gone = [_start(before[u]) for u in before.keys() - after.keys()]
     return {
         "created": len(after.keys() - before.keys()),
-        "deleted": len(before.keys() - after.keys()),
+        "deleted": sum(start >= earliest for start in gone),
+        "left_window": sum(start < earliest for start in gone),
         "updated": sum(without_volatile(before[u]) != without_volatile(after[u]) for u in common),
         "volatile_only": sum(
             before[u] != after[u] and without_volatile(before[u]) == without_volatile(after[u]) for u in common

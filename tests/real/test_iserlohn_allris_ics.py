@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.real.replay import REAL, changes, event_counts, last_seq, sync
-from tests.real.sources import count_raw, ics_events, version_truth
+from tests.real.replay import REAL, changes, last_seq, sync
+from tests.real.sources import count_raw, ics_events
+from tests.real.versions import ics_versions
 from tests.support.ics_server import IcsServer
 
 FEED = REAL / "iserlohn-allris-ics"
@@ -28,24 +29,6 @@ def _placeholder_ends(path: Path) -> int:
         end = next(line.rsplit(":", 1)[1] for line in event.split("\n") if line.startswith("DTEND"))
         count += end.endswith("T000000") and end[:8] > start[:8]
     return count
-
-
-def _run_versions(tmp_path: Path, versions: list[Path]) -> list[tuple[dict[str, int], dict[str, int]]]:
-    """Sync each version in order; per version (today's change-feed events, the raw truth)."""
-    db = tmp_path / "ris.db"
-    out = []
-    with IcsServer() as server:
-        previous: Path | None = None
-        for version in versions:
-            server.put(PATH, version.read_bytes())
-            seq = last_seq(db) if db.exists() else 0
-            run = sync(db, "--ics", server.url(PATH), "--name", "iserlohn")
-            assert run.returncode == 0, run.stderr
-            assert run.report["totals"]["quarantined"] == 0
-            events = [e for e in changes(db, seq) if e["type"] == "Meeting"]
-            out.append((dict(event_counts(events)), version_truth(previous, version)))
-            previous = version
-    return out
 
 
 def test_whole_feed_every_event_stored_with_counted_repairs(tmp_path: Path) -> None:
@@ -82,39 +65,42 @@ def test_whole_feed_second_unchanged_run_announces_nothing(tmp_path: Path) -> No
 
 
 def test_whole_feed_two_exports_creates_and_deletes_match_the_raw_feed(tmp_path: Path) -> None:
-    ((_, first), (today, truth)) = _run_versions(tmp_path, ALLE)
+    ((_, first), (today, truth)) = ics_versions(tmp_path / "ris.db", ALLE)
     assert first["created"] == 41
-    assert truth == {"created": 2, "deleted": 5, "updated": 3, "volatile_only": 33}
+    assert truth == {"created": 2, "deleted": 0, "left_window": 5, "updated": 3, "volatile_only": 33}
     assert today.get("created", 0) == truth["created"]
-    # Absence deletes: the five meetings of late August/early September left the feed's window.
-    assert today.get("deleted", 0) == truth["deleted"]
+    # The five meetings of late August/early September left the feed's window: they were held,
+    # not deleted. They stay stored and the change feed says nothing (before: five "deleted").
+    assert today.get("deleted", 0) == truth["deleted"] == 0
+    assert today["left_window"] == truth["left_window"] == 5
 
 
 def test_whole_feed_two_exports_only_real_changes_are_updates(tmp_path: Path) -> None:
-    ((_, _), (today, truth)) = _run_versions(tmp_path, ALLE)
+    ((_, _), (today, truth)) = ics_versions(tmp_path / "ris.db", ALLE)
     assert today.get("updated", 0) == truth["updated"] == 3
 
 
 def test_council_feed_six_versions_creates_and_deletes_match_the_raw_feed(tmp_path: Path) -> None:
-    runs = _run_versions(tmp_path, RAT)
+    runs = ics_versions(tmp_path / "ris.db", RAT)
     assert [truth for _, truth in runs] == [
-        {"created": 6, "deleted": 0, "updated": 0, "volatile_only": 0},
-        {"created": 1, "deleted": 0, "updated": 0, "volatile_only": 6},
-        {"created": 0, "deleted": 0, "updated": 0, "volatile_only": 7},
-        {"created": 0, "deleted": 0, "updated": 1, "volatile_only": 6},
-        {"created": 0, "deleted": 1, "updated": 2, "volatile_only": 4},
-        {"created": 2, "deleted": 1, "updated": 1, "volatile_only": 4},
+        {"created": 6, "deleted": 0, "left_window": 0, "updated": 0, "volatile_only": 0},
+        {"created": 1, "deleted": 0, "left_window": 0, "updated": 0, "volatile_only": 6},
+        {"created": 0, "deleted": 0, "left_window": 0, "updated": 0, "volatile_only": 7},
+        {"created": 0, "deleted": 0, "left_window": 0, "updated": 1, "volatile_only": 6},
+        {"created": 0, "deleted": 0, "left_window": 1, "updated": 2, "volatile_only": 4},
+        {"created": 2, "deleted": 0, "left_window": 1, "updated": 1, "volatile_only": 4},
     ]
     for today, truth in runs:
         assert today.get("created", 0) == truth["created"]
         assert today.get("deleted", 0) == truth["deleted"]
+        assert today["left_window"] == truth["left_window"]
     # Without the volatile-text rules (before i13) every event still listed was announced as
     # updated: [0, 6, 7, 7, 6, 5]; with them only the real changes are (next test).
     assert sum(today.get("updated", 0) for today, _ in runs) == sum(truth["updated"] for _, truth in runs) == 4
 
 
 def test_council_feed_six_versions_only_real_changes_are_updates(tmp_path: Path) -> None:
-    runs = _run_versions(tmp_path, RAT)
+    runs = ics_versions(tmp_path / "ris.db", RAT)
     assert (
         [today.get("updated", 0) for today, _ in runs] == [truth["updated"] for _, truth in runs] == [0, 0, 0, 1, 2, 1]
     )

@@ -1,8 +1,10 @@
 """The ``ics`` adapter: reads one iCalendar feed per source and yields meetings or appointments.
 
-A feed is always a complete listing, so the adapter sets ``always_full``: every run is a
-full run, and events that vanished from the feed are deleted by the engine's absence check
-(guarded by ``max_delete_fraction`` like every full run).
+A feed is always a complete listing of its window of time, so the adapter sets ``always_full``:
+every run is a full run, and events that vanished from the feed are deleted by the engine's
+absence check (guarded by ``max_delete_fraction`` like every full run) — except those that
+started before the window the feed still shows (``Checkpoint.covers_from``): past meetings
+drop out of real feeds after some weeks, which is no news (``sync/window.py``).
 
 Every feed is treated as unknown (``docs/sources/icalendar.md``): the lines are repaired and
 read by our own tolerant reader (``feedtext.py``, ``contentline.py``); a value that cannot be
@@ -156,6 +158,8 @@ class _FeedRun:
         self.window_start = now - timedelta(seconds=self.opts.recurrence_past)
         self.window_end = now + timedelta(seconds=self.opts.recurrence_future)
         self.records = 0
+        self.earliest: datetime | None = None
+        """The earliest start of the meetings/appointments read (where the feed's window begins)."""
         self.work = 0
         self.ids: set[str] = set()
         self.locations: set[str] = set()
@@ -182,7 +186,16 @@ class _FeedRun:
                 url=self.a.ctx.source.url,
                 source=self.source,
             )
-        yield Checkpoint.watermark(STREAM, self.now, events=len(self.index.events))
+        yield Checkpoint.watermark(STREAM, self.now, covers_from=self._covers_from(), events=len(self.index.events))
+
+    def _covers_from(self) -> datetime | None:
+        """Where the feed's window of time begins. Feeds drop past meetings after some weeks
+        (ALLRIS 4) and recurrences are read from ``recurrence_past`` on, so a stored record that
+        started before the earliest start read (or before that bound) and is no longer listed
+        left the window; a record of the future that vanished was removed, and is deleted."""
+        if self.earliest is None:
+            return None
+        return min(self.now, max(self.earliest, self.window_start))
 
     def _emit(self, items: Iterable[Item]) -> Iterator[Item]:
         for item in items:
@@ -195,6 +208,8 @@ class _FeedRun:
                     self.notes.add(ICS_MAX_RECORDS, message)
                     raise _Stop(message)
                 self.records += 1
+                if item.start is not None and (self.earliest is None or item.start < self.earliest):
+                    self.earliest = item.start
             yield item
 
     def _choose(self) -> list[tuple[EventSpan, str | None]]:
