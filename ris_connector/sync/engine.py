@@ -80,7 +80,6 @@ from ris_connector.sync.ownership import Ownership
 from ris_connector.sync.report import RunReport
 from ris_connector.sync.safety import admit
 from ris_connector.sync.volatile import VolatileText
-from ris_connector.sync.writer import BatchWriter
 
 log = logging.getLogger(__name__)
 
@@ -211,17 +210,15 @@ def _close_quietly(adapter: Adapter, source: str) -> None:
 class _State:
     """The read-only state view an adapter gets."""
 
-    def __init__(self, store: Store, source: str, written: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, store: Store, source: str) -> None:
         self._store = store
         self._source = source
-        self._written = written
         self._streams = store.stream_states(source)
 
     def stream_state(self, stream: str) -> Mapping[str, Any] | None:
         return self._streams.get(stream)
 
     def known_ids(self, ids: Iterable[str]) -> set[str]:
-        self._written()  # the batch in flight first: the adapter sees what the engine wrote
         found = self._store.get_hashes(ids)
         return {i for i, (_, deleted, src, _) in found.items() if src == self._source and not deleted}
 
@@ -272,9 +269,6 @@ class SyncEngine:
         """Lists ended early in this run: the run is incomplete."""
         self._ownership = Ownership(config.name, config.url, config.http, rehome=config.foreign_ids == "rehome")
         self._logged = 0
-        self._writer: BatchWriter | None = None
-        """Writes the batches of the lists on a thread of its own (``sync/writer.py``); None
-        outside the lists (references, deletes: written in line)."""
 
     # --- entry point -------------------------------------------------------------
     def decide_full(self) -> bool:
@@ -315,7 +309,6 @@ class SyncEngine:
         self.report = report
         self.run_id = self.store.start_run(self.config.name, self.adapter_cls.name, full=is_full, started=_iso(started))
         report.run_id = self.run_id
-        self._writer = BatchWriter(self.store, self.config.name)
         http: HttpClient | None = None
         adapter: Adapter | None = None
         self._reconcile_safe = True
@@ -333,7 +326,7 @@ class SyncEngine:
                 ),
                 http=http,
                 clock=self.clock,
-                state=_State(self.store, self.config.name, self._written),
+                state=_State(self.store, self.config.name),
                 full=is_full,
                 overlap=self.config.overlap,
                 list_budget=self._budget,
@@ -385,7 +378,6 @@ class SyncEngine:
             report.error_classes.append(type(exc).__name__)
             raise
         finally:
-            self._close_writer_quietly()
             if adapter is not None:
                 _close_quietly(adapter, self.config.name)
             if http is not None:
@@ -467,23 +459,6 @@ class SyncEngine:
         self._sizes.lists_done()
         self._write().seen_rejected.extend(sorted(self._rejected))
         self._flush()
-        self._close_writer()  # what follows reads and writes in line
-
-    def _written(self) -> None:
-        """Wait until the batch in flight is written (raising its error)."""
-        if self._writer is not None:
-            self._writer.wait()
-
-    def _close_writer(self) -> None:
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.close()
-
-    def _close_writer_quietly(self) -> None:
-        try:
-            self._close_writer()
-        except RisError as exc:  # already reported where the run failed
-            log.debug("%s: batch writer: %s", self.config.name, exc)
 
     def _handle(self, item: Item) -> None:
         self._check_time()
@@ -571,7 +546,6 @@ class SyncEngine:
         self._lists_read = True  # no later copy will come: held copies are written as they are
         try:
             self._flush()
-            self._close_writer()
         except RisError as exc:  # pragma: no cover - store trouble while already failing
             log.error("%s: could not save partial data: %s", self.config.name, exc)
 
@@ -592,7 +566,6 @@ class SyncEngine:
         tombstones = {t.id: t for t in self._tombstones if t.id not in copies}
         self._pending, self._tombstones = [], []
         self._items = self._bytes = 0
-        self._written()  # the batch before: read what was written
         existing = self.store.get_hashes([*copies, *tombstones])
         differ: list[tuple[_Copy, dict[str, Any], str, tuple[str, bool, str, int]]] = []
         for rid, copy in copies.items():
@@ -617,10 +590,7 @@ class SyncEngine:
             batch.states.update(self._held_states)
             self._held_states = {}
         self._processed += len(copies)
-        if self._writer is not None:
-            self._writer.submit(batch)
-        else:
-            self.store.apply(batch)
+        self.store.apply(batch)
         self._batch = None
         if self._progress and copies:
             self._progress("records", self._processed)
