@@ -821,18 +821,28 @@ class SyncEngine:
         self._hold(len(target) + len(reason))
 
     def _beyond_windows(self, unseen: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """``unseen`` without the records that left a windowed list's span (``sync/window.py``)."""
+        """``unseen`` without the records that left a windowed list's span (``sync/window.py``).
+        The warning counts those that left since the last complete full run, not every record
+        kept by earlier runs as well."""
         kept = outside_windows(unseen, self._windows, self.store.get_data)
         if not kept:
             return unseen
-        types = Counter(type_name for rid, type_name in unseen if rid in kept)
-        earliest = min(self._windows.values()).isoformat()
-        self.report.warn(
-            LEFT_WINDOW,
-            f"{', '.join(f'{n} {t}' for t, n in sorted(types.items()))} no longer listed, starting before the "
-            f"list's window ({earliest}) or referred to by such records; kept, not deleted",
-            len(kept),
-        )
+        last = self.store.last_complete_run(self.config.name, full_only=True)
+        seen = self.store.get_hashes(kept)
+        left = [
+            (rid, t)
+            for rid, t in unseen
+            if rid in kept and rid in seen and seen[rid][3] >= (last.run_id if last else 0)
+        ]
+        if left:
+            types = Counter(type_name for _, type_name in left)
+            self.report.warn(
+                LEFT_WINDOW,
+                f"{', '.join(f'{n} {t}' for t, n in sorted(types.items()))} no longer listed, starting before the "
+                f"list's window ({min(self._windows.values()).isoformat()}) or referred to by such records; kept, "
+                f"not deleted ({len(kept)} kept in all)",
+                len(left),
+            )
         return [(rid, type_name) for rid, type_name in unseen if rid not in kept]
 
     def _delete_absent(self) -> None:
