@@ -6,7 +6,11 @@ records/s, MB/s, the CPU time per record element and the peak RSS of the process
 ``--keep DIR`` the export is kept and reused by the next run of the same size; the database is
 always new, so every run measures a first sync (all records created). Usage::
 
-    python bench/xml_stream.py [--size-mb 200] [--keep DIR]
+    python bench/xml_stream.py [--size-mb 200] [--keep DIR] [--record-kb 1.5]
+
+``--record-kb`` generates records of a realistic size instead: papers (four of five elements)
+whose subject is long German text, about 1-2.5 KB per paper element, and the meetings between
+them as before; it reports MB/s on that export (the default export's records are ~260 bytes).
 """
 
 from __future__ import annotations
@@ -52,8 +56,39 @@ WORDS = [
 ]
 
 
-def generate(path: Path, size_mb: float, seed: int = 7) -> int:
-    """Write the export; returns the number of record elements (meetings and papers)."""
+PHRASES = [
+    "Die Verwaltung wird beauftragt, ein Konzept zur Sanierung der Grundschule am Mühlbach vorzulegen",
+    "der Ausschuss für Bauen, Umwelt und Straßen empfiehlt dem Rat der Stadt die Zustimmung",
+    "die Haushaltsmittel in Höhe von 1.250.000 € werden im Teilergebnisplan „Schulträgeraufgaben“ bereitgestellt",
+    "im Rahmen der Bürgerbeteiligung gingen 43 Stellungnahmen ein, die in der Anlage abgewogen werden",
+    "der Bebauungsplan Nr. 112 „Am Friedhof“ wird gemäß § 10 Abs. 1 BauGB als Satzung beschlossen",
+    "die Gebührensatzung für die Straßenreinigung und den Winterdienst wird zum 1. Januar geändert",
+    "über die Vergabe der Bauleistungen für den Radverkehr entscheidet der Hauptausschuss",
+    "die Feuerwehr erhält ein neues Hilfeleistungslöschgruppenfahrzeug; die Förderung ist beantragt",
+    "Begründung: Die bestehende Kindertagesstätte genügt den Anforderungen an Brandschutz nicht mehr",
+    "Finanzielle Auswirkungen: Die Folgekosten für Unterhaltung und Pflege der Grünfläche sind geprüft",
+    "der Jugendhilfeausschuss nimmt den Bericht über die Bedarfsplanung zur Kenntnis",
+    "die Änderung tritt am Tag nach ihrer öffentlichen Bekanntmachung in Kraft",
+]
+
+
+def long_text(rnd: random.Random, size: int) -> str:
+    """German prose of about ``size`` characters, from the phrases above."""
+    parts: list[str] = []
+    length = 0
+    while length < size:
+        phrase = rnd.choice(PHRASES)
+        parts.append(phrase)
+        length += len(phrase) + 2
+    return ". ".join(parts) + "."
+
+
+def generate(path: Path, size_mb: float, seed: int = 7, record_kb: float = 0.0) -> int:
+    """Write the export; returns the number of record elements (meetings and papers).
+
+    With ``record_kb``, four of five elements are papers whose subject is German prose of
+    0.8 to 1.6 times ``record_kb`` KB (realistic record sizes); else meetings and papers alternate
+    with short texts."""
     rnd = random.Random(seed)
     target = int(size_mb * 1024 * 1024)
     start = datetime(2004, 1, 1, 16, 0)
@@ -64,9 +99,15 @@ def generate(path: Path, size_mb: float, seed: int = 7) -> int:
             b"</nowDate></special>\n<list>\n"
         )
         written = 0
+
+        def subject(rnd: random.Random) -> str:
+            if record_kb:
+                return long_text(rnd, int(record_kb * 1024 * rnd.uniform(0.8, 1.6)))
+            return " ".join(rnd.sample(WORDS, 6))
+
         while written < target:
             count += 1
-            if count % 2:
+            if count % (5 if record_kb else 2) == 1:
                 when = start + timedelta(hours=count * 7)
                 text = (
                     f"<element><silfdnr>{count}</silfdnr><siname>SI/{count}</siname>"
@@ -78,7 +119,7 @@ def generate(path: Path, size_mb: float, seed: int = 7) -> int:
             else:
                 text = (
                     f"<element><volfdnr>{count}</volfdnr><voname>VO/{count // 1000}/{count % 1000:03d}</voname>"
-                    f"<vobetr>{' '.join(rnd.sample(WORDS, 6))}</vobetr><vaname>Beschlussvorlage</vaname>"
+                    f"<vobetr>{subject(rnd)}</vobetr><vaname>Beschlussvorlage</vaname>"
                     f"<atname>Amt {count % 40}</atname><link_vo>vo020.asp?VOLFDNR={count}</link_vo></element>\n"
                 )
             data = text.encode("cp1252")
@@ -97,20 +138,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=float, default=200.0)
     parser.add_argument("--keep", type=Path, help="keep the export and the database in this folder")
+    parser.add_argument("--record-kb", type=float, default=0.0, help="papers of about this many KB (realistic size)")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="ris-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    export = folder / "si010-vo040.xml"
-    marker = folder / "si010-vo040.count"
+    stem = f"si010-vo040-{args.record_kb:g}kb" if args.record_kb else "si010-vo040"
+    export = folder / f"{stem}.xml"
+    marker = folder / f"{stem}.count"
     t0 = time.monotonic()
     if export.exists() and marker.exists() and marker.read_text().split()[0] == str(args.size_mb):
         elements = int(marker.read_text().split()[1])
         print(f"reusing {export}")
     else:
-        elements = generate(export, args.size_mb)
+        elements = generate(export, args.size_mb, record_kb=args.record_kb)
         marker.write_text(f"{args.size_mb} {elements}\n")
     size = export.stat().st_size
-    print(f"export {size / 1e6:.1f} MB, {elements} record elements ({time.monotonic() - t0:.1f} s)")
+    print(
+        f"export {size / 1e6:.1f} MB, {elements} record elements, {size / elements:,.0f} bytes each on average "
+        f"({time.monotonic() - t0:.1f} s)"
+    )
     print(f"peak RSS before sync: {peak_rss_mb():.1f} MB")
 
     for old in folder.glob("bench.db*"):

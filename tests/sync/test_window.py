@@ -31,18 +31,29 @@ def _without(feed: str, uid: str) -> str:
     return feed[:start] + feed[end:]
 
 
+def _runs(
+    tmp_path: Path, feeds: list[tuple[str, datetime]], **options: object
+) -> tuple[list[RunReport], Counter[tuple[str, str]], SQLiteStore]:
+    """Sync each (feed, time) in order; the reports after the first and the change-feed events
+    they made."""
+    store = SQLiteStore(tmp_path / "ris.db")
+    reports = []
+    with IcsServer() as server:
+        config = source_from_mapping({"name": "iserlohn", "adapter": "ics", "url": server.url(PATH), **options})
+        for feed, at in feeds:
+            server.put(PATH, feed.encode("utf-8"))
+            reports.append(run_source(config, store, clock=FixedClock(at)))
+            if len(reports) == 1:
+                assert reports[0].status == "complete"
+                seq = max(e.seq for e in store.changes())
+    return reports[1:], Counter((e.kind, e.type) for e in store.changes(after=seq)), store
+
+
 def _two_runs(
     tmp_path: Path, first: str, second: str, at: datetime, later: datetime | None = None, **options: object
 ) -> tuple[RunReport, Counter[tuple[str, str]], SQLiteStore]:
-    store = SQLiteStore(tmp_path / "ris.db")
-    with IcsServer() as server:
-        server.put(PATH, first.encode("utf-8"))
-        config = source_from_mapping({"name": "iserlohn", "adapter": "ics", "url": server.url(PATH), **options})
-        assert run_source(config, store, clock=FixedClock(at)).status == "complete"
-        seq = max(e.seq for e in store.changes())
-        server.put(PATH, second.encode("utf-8"))
-        report = run_source(config, store, clock=FixedClock(later or at))
-    return report, Counter((e.kind, e.type) for e in store.changes(after=seq)), store
+    reports, events, store = _runs(tmp_path, [(first, at), (second, later or at)], **options)
+    return reports[0], events, store
 
 
 def test_a_future_meeting_removed_from_the_real_feed_is_deleted(tmp_path: Path) -> None:
@@ -74,6 +85,18 @@ def test_meetings_that_left_the_window_are_kept_with_their_location(tmp_path: Pa
         assert kept is not None and not kept.deleted
         room = store.get(kept.data["location"])
         assert room is not None and not room.deleted
+
+
+def test_a_record_that_left_the_window_is_counted_once(tmp_path: Path) -> None:
+    old = (REAL / "alle" / "2025-10-11.ics").read_bytes().decode("utf-8")
+    new = (REAL / "alle" / "2025-11-05.ics").read_bytes().decode("utf-8")
+    earlier = EXPORTED - timedelta(days=25)
+    reports, events, store = _runs(tmp_path, [(old, earlier), (new, EXPORTED), (new, EXPORTED + timedelta(days=1))])
+    with store:
+        assert reports[0].warnings["left-window"]["count"] == 6
+        assert "left-window" not in reports[1].warnings  # still kept, no longer news for the report
+        assert not [e for e in events if e[0] == "deleted"], events
+        assert store.live_counts("iserlohn") == {"Meeting": 43, "Location": 8}
 
 
 WEEKLY = """BEGIN:VCALENDAR

@@ -9,15 +9,16 @@ from __future__ import annotations
 import itertools
 import random
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from ris_connector.adapters.oparl.mapper import OParlMapper
 from ris_connector.clock import FixedClock
-from ris_connector.models import AgendaItem, Location, Meeting, Record
+from ris_connector.models import AgendaItem, Location, Meeting, Paper, Provenance, Record
 from ris_connector.normalize.ids import _DEFAULT_PORTS, canonical_url, is_url, repair_url, url_id
+from ris_connector.sync.engine import approx_bytes, record_bytes
 
 BASE = "https://ris.example.org/oparl"
 
@@ -216,3 +217,30 @@ def test_page_decoding_gives_what_json_gives() -> None:
             expected = json.loads(text, **hooks)
             expected = {k: "\ufffd" if v == "\ud800" else v for k, v in expected.items()}
             assert repr(data) == repr(expected) and repaired == 0, raw
+
+
+def test_record_bytes_one_pass_agrees_with_the_general_walk() -> None:
+    """The batch-size estimate's fast path (dates, the provenance) counts what approx_bytes would."""
+
+    def general(record: Record) -> int:
+        total = 0
+        for value in record.__dict__.values():
+            if type(value) is str:
+                total += len(value)
+            elif type(value) is list:
+                total += 8 * len(value) + sum(len(x) if type(x) is str else approx_bytes(x) for x in value)
+            else:
+                total += approx_bytes(value)
+        return total
+
+    when = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    papers = [
+        Paper(id=f"{BASE}/papers/1", name="Vorlage", date=date(2025, 1, 2), consultation=[f"{BASE}/c/1"]),
+        Paper(
+            id=f"{BASE}/papers/2",
+            modified=when,
+            provenance=Provenance(source="s", adapter="oparl", url=f"{BASE}/papers/2?x", fetched_at=when),
+        ),
+    ]
+    for paper in papers:
+        assert record_bytes(paper) == general(paper)
