@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -159,18 +160,18 @@ def _downgrade(url: str) -> None:
             with db.cursor() as cur:
                 cur.executemany(insert + "(%s, %s, %s, %s, %s, %s, %s)", rows)
         return
-    db = sqlite3.connect(url)
-    db.executescript("DROP INDEX quarantine_key; ALTER TABLE quarantine DROP COLUMN qkey;")
-    db.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
-    db.executemany(insert + "(?, ?, ?, ?, ?, ?, ?)", rows)
-    db.commit()
-    db.close()
+    lite = sqlite3.connect(url)
+    lite.executescript("DROP INDEX quarantine_key; ALTER TABLE quarantine DROP COLUMN qkey;")
+    lite.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
+    lite.executemany(insert + "(?, ?, ?, ?, ?, ?, ?)", rows)
+    lite.commit()
+    lite.close()
 
 
 def test_an_older_quarantine_is_migrated_to_one_row_per_record(store_url: str) -> None:
     open_store(store_url).close()
     _downgrade(store_url)
-    with open_store(store_url) as store:
+    with closing(open_store(store_url)) as store:  # the Store protocol has no __enter__
         rows = {(r["source"], r["ref"]): r["reason"] for r in store.quarantined()}
         assert rows == {("a", "X"): "r2", ("a", None): "r4", ("b", "X"): "r5"}
         batch = WriteBatch("a", 5, "2026-01-05")
@@ -181,7 +182,7 @@ def test_an_older_quarantine_is_migrated_to_one_row_per_record(store_url: str) -
         accept.upserts.append(("X", "Meeting", "h", '{"id":"X","type":"Meeting"}', False))
         store.apply(accept)
         assert [r["reason"] for r in store.quarantined("a")] == ["r4"] and len(store.quarantined("b")) == 1
-    with open_store(store_url) as again:  # opening a migrated store changes nothing
+    with closing(open_store(store_url)) as again:  # opening a migrated store changes nothing
         assert len(again.quarantined()) == 2
 
 
@@ -221,7 +222,7 @@ def test_status_shows_degraded_sources_and_exits_4(
 def test_a_degraded_fleet_task_is_done_not_retried(server: IcsServer, tmp_path: Path) -> None:
     url = server.put(PATH, events_feed(broken=(0, 1, 2)))
     config = source_from_mapping({"name": "rat", "adapter": "ics", "url": url, "http": FAST_HTTP})
-    with open_store(str(tmp_path / "ris.db")) as store:
+    with closing(open_store(str(tmp_path / "ris.db"))) as store:
         out = sync_once(store, config, task_id="t1", worker="w", last_failure=False, last_wait=False)
         assert out.status == DEGRADED and not out.retry and out.report is not None
         assert out.report["degraded_types"] == ["Meeting"]

@@ -43,6 +43,11 @@ def _add_appointments(store: SQLiteStore, *items: tuple[str, datetime, Appointme
     store.apply(batch)
 
 
+def _start(meeting: Meeting) -> datetime:
+    assert meeting.start is not None, meeting.id
+    return meeting.start
+
+
 def test_wording_follows_berlin_local_dates() -> None:
     # 00:30 in Berlin is still the previous day in UTC: "heute", not "morgen".
     now = datetime(2026, 3, 28, 0, 30, tzinfo=BERLIN)
@@ -75,25 +80,26 @@ def test_due_reminders_once_each_without_cancelled_and_without_personal_data(
             and m.start > now
             and m.status not in (MeetingStatus.CANCELLED, MeetingStatus.POSTPONED)
         ),
-        key=lambda m: m.start,
+        key=_start,
     )
     first, second = meetings[0], meetings[1]
-    clock = FixedClock(first.start - timedelta(hours=20))
+    start = _start(first)
+    clock = FixedClock(start - timedelta(hours=20))
     _add_appointments(
         store,
-        ("a1", first.start - timedelta(hours=2), AppointmentStatus.CONFIRMED),
-        ("a2", first.start - timedelta(hours=1), AppointmentStatus.CANCELLED),
-        ("a3", first.start + timedelta(days=3), AppointmentStatus.CONFIRMED),
+        ("a1", start - timedelta(hours=2), AppointmentStatus.CONFIRMED),
+        ("a2", start - timedelta(hours=1), AppointmentStatus.CANCELLED),
+        ("a3", start + timedelta(days=3), AppointmentStatus.CONFIRMED),
     )
     reminders = Reminders(store, within=timedelta(hours=24), clock=clock)
     due = reminders.due()
     assert [(r.kind, r.record_id) for r in due] == [
         ("appointment", "urn:ris:termine:Appointment:a1"),
         ("meeting", first.id),
-    ] + ([("meeting", second.id)] if second.start <= clock.now() + timedelta(hours=24) else [])
+    ] + ([("meeting", second.id)] if _start(second) <= clock.now() + timedelta(hours=24) else [])
     meeting = next(r for r in due if r.record_id == first.id)
     committee = store.get(first.organization[0]).data["name"]
-    local = first.start.astimezone(BERLIN)
+    local = start.astimezone(BERLIN)
     hour = f"{local.hour} Uhr" if local.minute == 0 else f"{local.hour}:{local.minute:02d} Uhr"
     day = "heute" if local.date() == clock.now().astimezone(BERLIN).date() else "morgen"
     assert meeting.message == f"{committee} {day} {hour}"
@@ -110,7 +116,7 @@ def test_due_reminders_once_each_without_cancelled_and_without_personal_data(
     # Moved into the window again at another time: a new reminder. Cancelled: none.
     server.dataset.update(
         first.id,
-        start=(first.start + timedelta(hours=2)).isoformat(),
+        start=(start + timedelta(hours=2)).isoformat(),
         modified=datetime.now(timezone.utc).replace(microsecond=0),
     )
     sync(server, store)

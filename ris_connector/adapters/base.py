@@ -29,7 +29,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Generic, Protocol
+from typing import Any, ClassVar, Generic, Protocol, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from typing_extensions import TypeVar
@@ -185,10 +185,11 @@ class Adapter(ABC, Generic[OptionsT]):
         return cls.description or (doc.splitlines()[0] if doc else "")
 
     @classmethod
-    def parse_options(cls, raw: Mapping[str, Any]) -> AdapterOptions:
+    def parse_options(cls, raw: Mapping[str, Any]) -> OptionsT:
         """Validate raw options (from TOML or the CLI) into ``Options``; ConfigError if invalid."""
         try:
-            return cls.Options.model_validate(dict(raw))
+            # Options is the class of the type argument (__init_subclass__), which a ClassVar cannot say.
+            return cast(OptionsT, cls.Options.model_validate(dict(raw)))
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc']) or '(options)'}: {err['msg']}" for err in exc.errors()

@@ -22,6 +22,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode
 
+from typing_extensions import Self
+
 from ris_connector.sample.dataset import Dataset, JsonObj
 from ris_connector.sample.documents import sample_document
 from ris_connector.sample.generator import generate
@@ -129,7 +131,7 @@ class OParlServer:
         self.prefix = f"{prefix_root}/v{version}"
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> OParlServer:
+    def start(self) -> Self:
         """Bind, generate the dataset, serve in a daemon thread; returns self."""
         if self._http is not None:
             return self
@@ -150,7 +152,7 @@ class OParlServer:
             self._http.stop()
             self._http = None
 
-    def __enter__(self) -> OParlServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

@@ -9,7 +9,8 @@ from typing import Any
 
 from ris_connector.sample.dataset import BERLIN, EMBEDDED, Dataset, JsonObj, short_type
 
-#: Quirk names; each reproduces a row of oparl-quirks.md (see OParlServer docs).
+#: Quirk names; each reproduces a row of the quirk catalogue (ris_connector/notices/quirks.py, rendered
+#: to docs/quirks.md; see OParlServer docs).
 QUIRKS: frozenset[str] = frozenset(
     {
         "empty_404",

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, overload
 from urllib.parse import parse_qs, urlsplit
 
 from typing_extensions import Self
@@ -85,8 +85,14 @@ class Request:
         """The query parameters with every value."""
         return parse_qs(urlsplit(self.target).query, keep_blank_values=True)
 
+    @overload
+    def header(self, name: str) -> str | None: ...
+    @overload
+    def header(self, name: str, default: str) -> str: ...
+    @overload
+    def header(self, name: str, default: str | None) -> str | None: ...
     def header(self, name: str, default: str | None = None) -> str | None:
-        """A request header, its name compared without case."""
+        """A request header, its name compared without case (``default`` when it was not sent)."""
         wanted = name.lower()
         return next((v for k, v in self.headers.items() if k.lower() == wanted), default)
 

@@ -14,7 +14,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from ris_connector.sample.server import OParlServer
-from tests.support.browser import chromium, low_contrast, screenshot
+from tests.support.browser import chromium, dialogs_of, low_contrast, screenshot
 from tests.support.recorded_oparl import RecordedOParl, karlsruhe, wuppertal
 
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)> | `tick` [link](javascript:alert(3))"
@@ -45,7 +45,7 @@ def hostile() -> RecordedOParl:
         {"id": f"{origin}/oparl/papers/1", "type": "https://schema.oparl.org/1.1/Paper", "name": EVIL, "reference": ""},
         {"type": "https://schema.oparl.org/1.1/Paper", "name": EVIL},  # no id: quarantined
     ]
-    lists = {body["paper"]: papers, body["meeting"]: [], body["organization"]: [], body["person"]: []}
+    lists = {lists_of["paper"]: papers, lists_of["meeting"]: [], lists_of["organization"]: [], lists_of["person"]: []}
     return RecordedOParl(origin, system, [body], lists)
 
 
@@ -61,9 +61,8 @@ def _show(browser: Any, tmp_path: Path, name: str, url: str) -> None:
     assert _check_cli(url, md_file) == 1  # deviations found
     assert _check_cli(url, html_file) == 1
     rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(md_file.read_text(encoding="utf-8"))
-    dialogs: list[str] = []
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    dialogs = dialogs_of(page)
     for kind, load in (("md", lambda: page.set_content(MD_PAGE.format(body=rendered))),
                        ("html", lambda: page.goto(html_file.as_uri()))):  # fmt: skip
         load()

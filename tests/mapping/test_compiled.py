@@ -20,8 +20,8 @@ from ris_connector.adapters.base import Notice
 from ris_connector.mapping import Mapping, Place, load_mapping, parse_mapping
 from ris_connector.mapping.dateformats import _DIRECTIVES, compile_format
 from ris_connector.mapping.readers import MAX_MEMO, compile_path
-from ris_connector.models import Record
-from tests.support.mapping_runs import Item, mapped_items, plan_for
+from ris_connector.models import Meeting, Record
+from tests.support.mapping_runs import Mapped, mapped_items, plan_for
 from tests.support.ristest import FIXTURES
 
 if sys.version_info >= (3, 11):
@@ -32,7 +32,7 @@ else:  # pragma: no cover
 NOW = datetime(2024, 3, 20, 12, 0, tzinfo=timezone.utc)
 
 
-def _view(items: list[Item]) -> list[tuple[Any, ...]]:
+def _view(items: list[Mapped]) -> list[tuple[Any, ...]]:
     return [
         ("record", type(i).__name__, i.model_dump(mode="json"))
         if isinstance(i, Record)
@@ -336,7 +336,7 @@ def test_a_soap_object_reads_as_the_xml_element_that_says_the_same() -> None:
     assert built is not None
     (from_soap, notices) = built
     assert notices == [] and from_xml == [from_soap]
-    assert isinstance(from_soap, Record) and from_soap.keyword == ["Haushalt", "Bau"]
+    assert isinstance(from_soap, Meeting) and from_soap.keyword == ["Haushalt", "Bau"]
     assert from_soap.organization == ["urn:ris:sd:Organization:11"]
 
 

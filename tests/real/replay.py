@@ -63,7 +63,7 @@ class RecordedServer(LocalServer):
         self.pages[_key(parts.path, parts.query)] = (data, content_type)
         return self.base + _key(parts.path, parts.query)
 
-    def hits(self) -> list[str]:
+    def asked(self) -> list[str]:
         """The keys (path and recorded query) asked for, in order."""
         return [_key(r.path, r.query_string) for r in self.requests]
 
@@ -170,7 +170,7 @@ def replay_oparl(fixture: OParlFixture, name: str, db: Path) -> OParlReplay:
         seq = last_seq(db)
         incremental = sync(db, "--oparl", url, "--name", name)
         full = sync(db, "--oparl", url, "--name", name, "--full")
-        return OParlReplay(first, incremental, full, changes(db, seq), server.hits(), server.local)
+        return OParlReplay(first, incremental, full, changes(db, seq), server.asked(), server.local)
 
 
 def assert_silent(run: Run) -> None:

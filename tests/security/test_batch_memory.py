@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ris_connector.config import source_from_mapping
+from ris_connector.config import SourceConfig, source_from_mapping
 from ris_connector.store import SQLiteStore
 from ris_connector.store.base import WriteBatch
 from ris_connector.sync import run_source
@@ -38,13 +38,14 @@ class CountingStore(SQLiteStore):
         super().apply(batch)
 
 
-def _source(server: HostileOParl, **extra: object) -> object:
+def _source(server: HostileOParl, **extra: object) -> SourceConfig:
     return source_from_mapping({"name": "h", "adapter": "oparl", "url": server.system_url, **extra})
 
 
 def test_quarantine_rows_are_written_per_batch(tmp_path: Path) -> None:
-    with HostileOParl(NonObjects(120_000, b"7")) as server, CountingStore(tmp_path / "s.db") as store:
-        report = run_source(_source(server, batch_size=500), store)  # type: ignore[arg-type]
+    store = CountingStore(tmp_path / "s.db")  # SQLiteStore.__enter__ is typed to return a SQLiteStore
+    with HostileOParl(NonObjects(120_000, b"7")) as server, store:
+        report = run_source(_source(server, batch_size=500), store)
     assert report.counts["Paper"]["quarantined"] == 60_000
     assert max(q for _, q, _ in store.batches) <= 500  # before: one batch of 60,000 rows
     assert sum(q for _, q, _ in store.batches) == 60_000
@@ -53,8 +54,9 @@ def test_quarantine_rows_are_written_per_batch(tmp_path: Path) -> None:
 def test_batches_are_written_by_bytes_not_only_by_count(tmp_path: Path) -> None:
     """Three pages of 3 MB, three papers of 1 MB each: with ``max_batch_bytes`` of 1.5 MiB no
     transaction holds more than two of them, though ``batch_size`` (500) is never reached."""
-    with HostileOParl(BigPages(3, 3_000_000, per_page=3)) as server, CountingStore(tmp_path / "s.db") as store:
-        report = run_source(_source(server, max_batch_bytes=1_572_864), store)  # type: ignore[arg-type]
+    store = CountingStore(tmp_path / "s.db")
+    with HostileOParl(BigPages(3, 3_000_000, per_page=3)) as server, store:
+        report = run_source(_source(server, max_batch_bytes=1_572_864), store)
     assert report.counts["Paper"]["created"] == 9
     assert max(size for _, _, size in store.batches) < 2_200_000
     assert sum(n for n, _, _ in store.batches) == report.total("created")  # all written

@@ -90,7 +90,7 @@ def test_a_webhook_asking_to_retry_after_ages_gives_up_at_once(post_target: Host
     with pytest.raises(DeliveryError, match="exceeds max_retry_after") as info:
         sender.send(_event())
     assert info.value.retryable  # the next push run tries again
-    assert post_target.hits["/retry-after-99999999/hook"] == 1
+    assert post_target.hits("/retry-after-99999999/hook") == 1
 
 
 def test_a_slow_webhook_gets_one_deadline_for_all_attempts(post_target: HostilePostServer) -> None:
@@ -98,4 +98,4 @@ def test_a_slow_webhook_gets_one_deadline_for_all_attempts(post_target: HostileP
     sender = WebhookSender(post_target.url("/slow-5/hook"), policy=policy)
     with pytest.raises(DeliveryError, match=r"deadline of 2\.5 s"):
         sender.send(_event())
-    assert post_target.hits["/slow-5/hook"] <= 3
+    assert post_target.hits("/slow-5/hook") <= 3

@@ -45,7 +45,7 @@ def test_a_mainserver_answering_too_much_fails_clearly(post_target: HostilePostS
     with pytest.raises(DeliveryError, match="the answer exceeds 1048576 bytes") as info:
         client.execute("mutation { x }", {}, what="event 1")
     assert not info.value.retryable
-    assert post_target.hits[f"/big-{HUGE}/graphql"] == 1
+    assert post_target.hits(f"/big-{HUGE}/graphql") == 1
     assert post_target.written[f"/big-{HUGE}/graphql"] < HUGE // 10
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_change_events_read_back_with_non_ascii_values(tmp_path: Path) -> None:
         batch = WriteBatch("src", 1, "2024-01-01T00:00:00+00:00")
         batch.events.append(("created", "Person", PERSON, ["familyName", "id"], {}))
         point = {"type": "Point", "coordinates": [1e-5, 52.5]}
-        changes = {"name": ["Rathaus", "Großer Saal „Ost“"], "geojson": [None, point]}
+        changes: dict[str, list[Any]] = {"name": ["Rathaus", "Großer Saal „Ost“"], "geojson": [None, point]}
         batch.events.append(("updated", "Location", "https://x.example/l/1", ["geojson", "name"], changes))
         store.apply(batch)
         created, updated = list(store.changes())

@@ -103,3 +103,16 @@ def tab_through(page: Any, limit: int = 400) -> list[dict[str, Any]]:
 
 def link_count(page: Any) -> int:
     return int(page.evaluate("() => document.querySelectorAll('a[href]').length"))
+
+
+def dialogs_of(page: Any) -> list[str]:
+    """The messages of the dialogs ``page`` opens from now on (each dismissed): a script that ran
+    (``alert(1)`` in hostile text) shows up here."""
+    seen: list[str] = []
+
+    def dismiss(dialog: Any) -> None:
+        seen.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    return seen

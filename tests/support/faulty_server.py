@@ -55,7 +55,10 @@ def _counted(server: LocalServer, request: Request) -> int:
     return server.count(request.path)
 
 
-def _routes(server: LocalServer) -> dict[str, Callable[[Request, re.Match[str]], Reply]]:
+Scenario = Callable[[Request, re.Match[str]], Reply]
+
+
+def _routes(server: LocalServer) -> dict[str, Scenario]:
     def echo(r: Request, m: re.Match[str]) -> Reply:
         return Reply.json(
             {
@@ -122,5 +125,15 @@ class FaultyServer(LocalServer):
     def __init__(self, host: str = "127.0.0.1", *, tls: tuple[str, str] | None = None) -> None:
         super().__init__(host=host, tls=tls, name="faulty-server")
         for pattern, scenario in _routes(self).items():
-            self.routes[re.compile(pattern)] = lambda r, scenario=scenario: scenario(r, r.match)
+            self.routes[re.compile(pattern)] = _route(scenario)
         self.fallback = Reply(404, b"no such scenario")
+
+
+def _route(scenario: Scenario) -> Callable[[Request], Reply]:
+    """``scenario`` as a route: called with the request and the match of its pattern."""
+
+    def answer(request: Request) -> Reply:
+        assert request.match is not None  # the server fills it in for a pattern route
+        return scenario(request, request.match)
+
+    return answer

@@ -33,7 +33,8 @@ from ris_connector.clock import SystemClock
 from ris_connector.config import source_from_mapping
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import RunReport, run_source
-from tests.support.raw_server import Raw, RawServer, Request, answer
+from ris_connector.testing import Request
+from tests.support.raw_server import Raw, RawServer, Route, answer
 from tests.support.soap_server import WSDL, SoapServer
 from tests.support.storecheck import invariant_violations
 
@@ -78,7 +79,7 @@ def oparl_routes(base: str) -> dict[str, Raw]:
          "date": "2024-01-1" + str(n), "paperType": "Beschlussvorlage", **stamp}
         for n in (1, 2, 3)
     ]  # fmt: skip
-    meeting = {
+    meeting: dict[str, Any] = {
         "id": f"{o}/meetings/1", "type": t + "Meeting", "name": "Sitzung des Rates", **stamp,
         "start": "2024-03-12T17:00:00+01:00", "end": "2024-03-12T19:00:00+01:00",
         "organization": [f"{o}/organizations/9"],
@@ -436,10 +437,11 @@ _SITZUNGEN = (
 
 def install(server: RawServer, case: Case) -> None:
     """Serve ``case`` on ``server``: valid answers, the generated one at the case's slot."""
-    routes: dict[str, Any] = dict(valid_routes(case.adapter, server.base))
+    valid = valid_routes(case.adapter, server.base)
+    routes: dict[str, Route] = dict(valid)
     slot, raw = case.slot, case.raw
     if case.adapter == "soap":
-        wsdl_answer = raw if slot.method == "GET" else routes["/sd"]
+        wsdl_answer = raw if slot.method == "GET" else valid["/sd"]
         posts = [0]
 
         def sd(request: Request) -> Raw:
@@ -451,7 +453,7 @@ def install(server: RawServer, case: Case) -> None:
         routes["/sd"] = sd
     else:
         routes[slot.path] = raw
-    server.routes = routes
+    server.serve(routes)
 
 
 # -- one run ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ path, or the mainserver's ``/oauth/token`` and ``/graphql``):
 * ``/ok/...``               200 ``{"data": {}}``
 
 ``written[path]`` counts the answer bytes the server managed to send (the client may hang up
-before); ``hits[path]`` counts requests.
+before); ``hits(path)`` (the server's own count) counts requests.
 """
 
 from __future__ import annotations
@@ -41,13 +41,6 @@ class HostilePostServer(LocalServer):
 
     def __init__(self) -> None:
         super().__init__(fallback=_answer, name="hostile-post")
-
-    @property
-    def hits(self) -> dict[str, int]:
-        """Requests per path."""
-        with self.lock:
-            paths = [r.path for r in self.requests]
-        return {p: paths.count(p) for p in set(paths)}
 
     @property
     def written(self) -> dict[str, int]:

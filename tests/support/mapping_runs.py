@@ -14,7 +14,8 @@ from ris_connector.mapping import Mapping, MappingPlan, Place
 from ris_connector.models import Record
 from ris_connector.xmlsafe import XmlStream
 
-Item = Record | Rejected | Notice
+Mapped = Record | Rejected | Notice
+"""What a mapping plan makes of an element (no tombstones or checkpoints: those are the adapters')."""
 
 
 def plan_for(mapping: Mapping, source: str, now: datetime, *, keep_raw: bool = False) -> MappingPlan:
@@ -24,12 +25,12 @@ def plan_for(mapping: Mapping, source: str, now: datetime, *, keep_raw: bool = F
     )
 
 
-def mapped_items(plan: MappingPlan, data: bytes, url: str | None) -> list[Item]:
+def mapped_items(plan: MappingPlan, data: bytes, url: str | None) -> list[Mapped]:
     """The export mapped by the plan, as the XML adapter maps it."""
     positions: dict[str, int] = {}
     seen: set[str] = set()
     place = Place(url=url)
-    out: list[Item] = []
+    out: list[Mapped] = []
     for element in XmlStream([data], plan.mapping.record_tags()):
         out.extend(plan.items(element, place, positions, seen))
     return out

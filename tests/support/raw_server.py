@@ -9,7 +9,7 @@ that ends early), then the connection is closed, so every answer is one request'
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,10 @@ class Raw:
         head += b"".join(name + b": " + value + b"\r\n" for name, value in self.headers)
         return head + b"Connection: close\r\n\r\n" + self.body
 
+    def reply(self) -> Reply:
+        """This answer as the :class:`~ris_connector.testing.Reply` that sends it."""
+        return Reply(raw=self.encode())
+
 
 def answer(status: int, body: bytes, content_type: bytes, **more: bytes) -> Raw:
     """A well-formed answer (Content-Type, Content-Length, extra headers by name)."""
@@ -43,15 +47,20 @@ Route = Raw | Callable[[Request], Raw]
 
 
 class RawServer(LocalServer):
-    """Start with ``.start()``; ``routes`` may be replaced between runs."""
+    """Start with ``.start()``; :meth:`serve` replaces the routes between runs."""
 
     def __init__(self) -> None:
-        super().__init__(fallback=answer(404, b"not found", b"text/plain"), convert=_as_raw, name="raw-server")
+        super().__init__(fallback=answer(404, b"not found", b"text/plain").reply(), convert=_as_raw, name="raw-server")
 
     @property
     def base(self) -> str:
         return self.base_url
 
+    def serve(self, routes: Mapping[str, Route]) -> None:
+        """Answer with ``routes`` from now on (and nothing else): each path's :class:`Raw`, or what
+        its function returns for the request."""
+        self.routes = {path: route if callable(route) else route.reply() for path, route in routes.items()}
+
 
 def _as_raw(value: Any) -> Reply:
-    return Reply(raw=value.encode()) if isinstance(value, Raw) else value
+    return value.reply() if isinstance(value, Raw) else value

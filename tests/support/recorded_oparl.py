@@ -138,6 +138,7 @@ KARLSRUHE_BODY = f"{KARLSRUHE}/oparl/bodies/0001"
 
 def karlsruhe() -> RecordedOParl:
     docs = REAL / "karlsruhe-somacos-oparl" / "docs"
+    lists_of = {k: f"{KARLSRUHE_BODY}/{k}s" for k in ("organization", "person", "meeting", "paper", "consultation")}
     system = {
         "id": f"{KARLSRUHE}/oparl/system",
         "type": "https://schema.oparl.org/1.1/System",
@@ -151,15 +152,15 @@ def karlsruhe() -> RecordedOParl:
         "type": "https://schema.oparl.org/1.1/Body",
         "name": "Stadt Karlsruhe",
         "legislativeTerm": [],
-        **{k: f"{KARLSRUHE_BODY}/{k}s" for k in ("organization", "person", "meeting", "paper", "consultation")},
+        **lists_of,
     }
     meetings = [_load(p) for p in sorted((docs / "meetings").glob("*.json"), key=lambda p: int(p.stem))]
     papers = [_load(p) for p in sorted((docs / "papers").glob("*.json"), key=lambda p: int(p.stem))]
     lists = {
-        body["organization"]: _load(docs / "organizations.json"),
-        body["person"]: [],
-        body["meeting"]: meetings,
-        body["paper"]: papers,
-        body["consultation"]: _load(docs / "consultations.json"),
+        lists_of["organization"]: _load(docs / "organizations.json"),
+        lists_of["person"]: [],
+        lists_of["meeting"]: meetings,
+        lists_of["paper"]: papers,
+        lists_of["consultation"]: _load(docs / "consultations.json"),
     }
     return RecordedOParl(KARLSRUHE, system, [body], lists)

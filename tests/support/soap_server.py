@@ -18,7 +18,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 from xml.sax.saxutils import escape
 
 from ris_connector.testing import LocalServer, Reply, Request, delay
@@ -29,7 +29,22 @@ NS = "urn:ris-connector:test:sitzungsdienst:1"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 
 
-def default_data() -> dict[str, Any]:
+Row = dict[str, Any]
+"""One object as the service answers it: element name -> value (str, int, bool, None)."""
+
+
+class SoapData(TypedDict):
+    """What the service answers from, keyed as its operations ask."""
+
+    meetings: list[Row]
+    agendas: dict[int, list[Row]]
+    """Meeting id -> its agenda items."""
+    papers: dict[int, Row]
+    documents: dict[int, list[Row]]
+    """Paper id -> its documents."""
+
+
+def default_data() -> SoapData:
     return {
         "meetings": [
             {
@@ -161,7 +176,7 @@ class SoapServer:
 
     auth: tuple[str, str, str] | None = None
     delay: float = 0.0
-    data: dict[str, Any] = field(default_factory=default_data)
+    data: SoapData = field(default_factory=default_data)
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     wsdl_gets: int = 0
     seen_headers: list[dict[str, str]] = field(default_factory=list)

@@ -75,8 +75,8 @@ odd_strings = st.one_of(st.sampled_from(ODD_STRINGS), st.text(max_size=60))
 
 #: Unicode text as XML can carry it (no C0 controls but tab/newline/CR, no surrogates, no U+FFFE/FFFF).
 xml_chars = st.characters(
-    blacklist_categories=("Cs",),
-    blacklist_characters="\ufffe\uffff",
+    exclude_categories=["Cs"],
+    exclude_characters="\ufffe\uffff",
     min_codepoint=0x20,
 ) | st.sampled_from(["\t", "\n", "\r"])
 

@@ -41,9 +41,7 @@ from tests.support.fuzz_cases import (
     ADAPTERS,
     FUZZ_HTTP,
     Case,
-    Raw,
     Slot,
-    answer,
     cases,
     install,
     run_case,
@@ -51,7 +49,7 @@ from tests.support.fuzz_cases import (
     valid_routes,
     wsdl,
 )
-from tests.support.raw_server import RawServer
+from tests.support.raw_server import Raw, RawServer, answer
 from tests.support.storecheck import invariant_violations
 
 #: Generated answers per adapter in the test (the benchmark runs thousands).
@@ -88,7 +86,8 @@ def test_an_unexpected_exception_fails_the_source_in_one_line_and_closes_the_run
             "list index out of range second line of the message"
         ]
         (run,) = store.runs("crash")
-        assert run.status == "failed" and run.finished and run.report["errors"] == report.errors
+        assert run.status == "failed" and run.finished and run.report is not None
+        assert run.report["errors"] == report.errors
         assert store.get("urn:ris:crash:Meeting:1") is not None  # what came before is kept
         assert store.stream_states("crash") == {"meetings": {"watermark": "2024-01-01T00:00:00+00:00"}}
     errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
@@ -105,7 +104,8 @@ def test_an_adapter_that_cannot_start_leaves_no_run_running(tmp_path: Path) -> N
         with pytest.raises(Exception, match="unknown vendor"):
             SyncEngine(source, store).run()
         (run,) = store.runs("novendor")
-        assert run.status == "failed" and run.finished and "unknown vendor" in run.report["errors"][0]
+        assert run.status == "failed" and run.finished and run.report is not None
+        assert "unknown vendor" in run.report["errors"][0]
 
 
 _PLUGIN = """

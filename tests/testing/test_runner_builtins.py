@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ris_connector.adapters.base import Adapter
+from ris_connector.adapters.base import Adapter, Item
 from ris_connector.models import Meeting, Organization, Provenance, Record
 from ris_connector.sync import RunReport
 from ris_connector.testing import AdapterContract, KitSpec, Scenario, verify_adapter
@@ -99,10 +99,19 @@ def test_soap_kit_records_and_replays_a_cassette(tmp_path: Path) -> None:
     assert replayed.scenario.faults["http-500"].fault_request.startswith("POST /sitzungsdienst #")
 
 
+class _Demo(Adapter):
+    """The adapter a hand-made scenario names (the checks below read its results, never run it)."""
+
+    name = "demo"
+
+    def fetch(self) -> Iterator[Item]:
+        yield from ()
+
+
 def _name_scenario(*records: Record) -> Scenario:
     spec = KitSpec(adapter="demo", source={})
     first = RunResult("first full run", full=True, items=list(records))
-    return Scenario(spec, Adapter, "http://127.0.0.1", runs={"first full run": first})
+    return Scenario(spec, _Demo, "http://127.0.0.1", runs={"first full run": first})
 
 
 def test_ids_may_hold_the_name_only_when_the_source_keys_the_object_by_it() -> None:

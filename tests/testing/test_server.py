@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -16,6 +18,7 @@ from ris_connector.http import HttpClient, HttpSettings
 from ris_connector.testing import (
     LocalServer,
     Reply,
+    Request,
     delay,
     drop,
     redirect,
@@ -36,7 +39,7 @@ def _client(server: LocalServer, **settings: object) -> HttpClient:
 
 
 def test_routes_answer_json_bytes_and_functions_and_record_every_request() -> None:
-    routes = {
+    routes: dict[str | re.Pattern[str], Any] = {
         "/data": {"a": [1, "ü"]},
         "/echo": lambda r: {"q": r.query, "m": r.method},
         re.compile(r"/n/(\d+)"): lambda r: int(r.match[1]),
@@ -81,7 +84,7 @@ def test_drop_and_truncate_break_the_connection() -> None:
 
 def test_redirects_chunked_and_paced_bodies_and_head() -> None:
     data = bytes(range(256)) * 300
-    routes = {
+    routes: dict[str | re.Pattern[str], bytes | Reply | Callable[[Request], Reply]] = {
         "/old": redirect("/new"),
         "/new": b"moved here",
         "/chunked": lambda r: Reply(200, chunks_of(data, 4096)),

@@ -22,7 +22,7 @@ import pytest
 
 from ris_connector.adapters.ics.rrule import expand, parse_rule
 from ris_connector.store import SQLiteStore
-from tests.support.ics_feeds import GOOD_EVENTS, HOSTILE, calendar, stored, sync_ics, warned
+from tests.support.ics_feeds import GOOD_EVENTS, HOSTILE, calendar, hourly_rules, stored, sync_ics, warned
 from tests.support.ics_server import IcsServer
 from tests.support.measured import Measured, cli, run_measured
 
@@ -204,7 +204,7 @@ def test_max_records_keeps_what_was_read_and_deletes_nothing(server: IcsServer, 
 
 
 def test_max_expansion_work_stops_the_feed(server: IcsServer, tmp_path: Path) -> None:
-    url = server.put("/w.ics", HOSTILE["hourly-rules-250kb"](20_000))
+    url = server.put("/w.ics", hourly_rules(20_000))
     result, report = sync_cli(tmp_path, url, max_expansion_work=5000)
     assert result.returncode == 3 and "max_expansion_work" in report["errors"][0]
 

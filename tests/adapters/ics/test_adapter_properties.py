@@ -185,8 +185,8 @@ def _compare(kind: str, spoiled: list[tuple[str, bytes]], server: IcsServer, bas
             field, codes = DROPPED[name]
             if got.get(field) is None and (name != "ORGANIZER" or kind == "appointments"):
                 needed[frozenset(codes)] = needed.get(frozenset(codes), 0) + 1
-    for codes, count in needed.items():
-        assert sum(warned(report, code) for code in codes) >= count, (sorted(codes), report.warnings)
+    for any_of, count in needed.items():
+        assert sum(warned(report, code) for code in any_of) >= count, (sorted(any_of), report.warnings)
     if any(_invalid_utf8(line) for _, line in spoiled):
         assert warned(report, "ics-encoding") >= 1
 

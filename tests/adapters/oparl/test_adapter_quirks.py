@@ -1,4 +1,5 @@
-"""Every quirk of oparl-quirks.md that the client handles, against the sample server's quirk modes.
+"""Every quirk of the catalogue (ris_connector/notices/quirks.py) that the client handles, against
+the sample server's quirk modes.
 
 Each test syncs a real OParl server on 127.0.0.1 with one quirk switched on into a real SQLite
 file and checks what a user relies on (complete run, right records) and that the report names

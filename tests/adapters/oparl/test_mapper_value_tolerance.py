@@ -157,7 +157,7 @@ def test_through_the_engine_the_report_counts_what_was_dropped(tmp_path: Path) -
             auxiliaryFile=[5, True],
         )
         routes["/oparl/papers"] = answer(200, json.dumps(page).encode(), b"application/json")
-        server.routes = routes
+        server.serve(routes)
         source = source_from_mapping(
             {"name": "spoil", "adapter": "oparl", "url": f"{server.base}/oparl/system", "http": FUZZ_HTTP}
         )

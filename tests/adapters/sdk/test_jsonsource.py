@@ -3,6 +3,7 @@ loop safety, incremental filters, date windows, per-item quarantine, object requ
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar
@@ -46,7 +47,7 @@ class Termine(JsonAdapter):
 
     name = "termine"
     type = "Appointment"
-    since_param = "modified_since"
+    since_param: ClassVar[str | None] = "modified_since"
 
     def map(self, item: JsonObject) -> models.Appointment:
         return models.Appointment(
@@ -87,7 +88,10 @@ def test_every_paging_style_reads_the_whole_list(paging: str, paginator: Paginat
 
 
 def test_a_next_link_back_to_a_page_read_before_is_a_loop() -> None:
-    pages = {"/a": {"items": ITEMS[:2], "next": "/b"}, "/b": {"items": ITEMS[2:4], "next": "/a"}}
+    pages: dict[str | re.Pattern[str], Any] = {
+        "/a": {"items": ITEMS[:2], "next": "/b"},
+        "/b": {"items": ITEMS[2:4], "next": "/a"},
+    }
     with serve_json(pages) as server, pytest.raises(PaginationLoop, match="was asked for before") as caught:
         preview(_with(NextLink()), {"url": server.url("/a")})
     assert caught.value.url is not None and caught.value.url.endswith("/a")

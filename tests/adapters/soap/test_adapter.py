@@ -132,15 +132,18 @@ def test_auth_with_secret_from_environment(
     soap: SoapServer, store: SQLiteStore, kind: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     soap.auth = (kind, "ris", PASSWORD)
-    options = {"auth": kind, "username": "ris", "password_env": "RIS_TEST_SOAP_PASSWORD"}
+
+    def sync() -> RunReport:
+        return _sync(store, soap.wsdl_url, auth=kind, username="ris", password_env="RIS_TEST_SOAP_PASSWORD")
+
     monkeypatch.setenv("RIS_TEST_SOAP_PASSWORD", "falsch")
-    denied = _sync(store, soap.wsdl_url, **options)
+    denied = sync()
     assert denied.status == "incomplete"
     assert ("401" in denied.errors[0]) if kind == "basic" else ("FailedAuthentication" in denied.errors[0])
 
     monkeypatch.setenv("RIS_TEST_SOAP_PASSWORD", PASSWORD)
     caplog.set_level(logging.DEBUG)
-    report = _sync(store, soap.wsdl_url, **options)
+    report = sync()
     assert report.complete and report.total("created") == 17
     if kind == "basic":
         assert all(h.get("Authorization", "").startswith("Basic ") for h in soap.seen_headers[-10:])
@@ -148,7 +151,7 @@ def test_auth_with_secret_from_environment(
 
     monkeypatch.delenv("RIS_TEST_SOAP_PASSWORD")
     with pytest.raises(Exception, match="RIS_TEST_SOAP_PASSWORD is not set"):
-        _sync(store, soap.wsdl_url, **options)
+        sync()
 
 
 def test_local_wsdl_and_cli(soap: SoapServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -29,7 +29,7 @@ from ris_connector.store import SQLiteStore
 from ris_connector.sync import RunReport, run_source
 from tests.support.mapping_runs import fields_fed
 from tests.support.ristest import FAST_HTTP
-from tests.support.soap_server import Raw, SoapServer, default_data
+from tests.support.soap_server import Raw, Row, SoapData, SoapServer, default_data
 from tests.support.spoil import text_spoilers
 
 #: Generated answers per record (each one a whole sync: about 0.1 s).
@@ -48,19 +48,19 @@ TOLD = {
 }
 
 
-def _meeting(data: dict[str, Any]) -> dict[str, Any]:
+def _meeting(data: SoapData) -> Row:
     return data["meetings"][0]
 
 
-def _agenda_item(data: dict[str, Any]) -> dict[str, Any]:
+def _agenda_item(data: SoapData) -> Row:
     return data["agendas"][301][1]
 
 
-def _paper(data: dict[str, Any]) -> dict[str, Any]:
+def _paper(data: SoapData) -> Row:
     return data["papers"][501]
 
 
-def _file(data: dict[str, Any]) -> dict[str, Any]:
+def _file(data: SoapData) -> Row:
     return data["documents"][501][0]
 
 
@@ -85,7 +85,7 @@ def soap() -> Iterator[SoapServer]:
     server.stop()
 
 
-def _sync(server: SoapServer, folder: Path, data: dict[str, Any]) -> tuple[RunReport, SQLiteStore]:
+def _sync(server: SoapServer, folder: Path, data: SoapData) -> tuple[RunReport, SQLiteStore]:
     server.data = data
     store = SQLiteStore(folder / "soap.db")
     source = source_from_mapping(

@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from ris_connector.adapters.base import Item, Notice, Rejected
+from ris_connector.adapters.base import Notice, Rejected
 from ris_connector.mapping import load_mapping
 from ris_connector.models import Record
 from ris_connector.normalize.text import clean_text
-from tests.support.mapping_runs import fields_fed, mapped_items, plan_for
+from tests.support.mapping_runs import Mapped, fields_fed, mapped_items, plan_for
 from tests.support.ristest import FIXTURES
 from tests.support.spoil import text_spoilers
 
@@ -59,13 +59,13 @@ def _document(page: str, id_tag: str, native: str, tag: str, fragment: str | Non
         element.remove(old)
     if fragment is not None:
         etree.SubElement(element, tag).text = MARK
-    text = etree.tostring(root, encoding="unicode")
+    text: str = etree.tostring(root, encoding="unicode")  # lxml has no type hints here: Any
     if fragment is not None:
         text = text.replace(f"<{tag}>{MARK}</{tag}>", fragment)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + text).encode("utf-8", "surrogatepass")
 
 
-def _compiled(data: bytes, url: str) -> list[Item]:
+def _compiled(data: bytes, url: str) -> list[Mapped]:
     return mapped_items(plan_for(MAPPING, "muster", NOW), data, url)
 
 

@@ -102,7 +102,7 @@ def test_round_trip_reproduces_the_records(filled_store: SQLiteStore, tmp_path: 
         assert report.missing_references == 0
         expected = _expected(filled_store, app, base)
         actual = {r.id: _content(r.to_record()) for r in second.iter_rows() if r.type != "System"}
-        made_up = {app.url_for(e.id, base) for e in app.index().entries.values() if e.synthetic}
+        made_up = {str(app.url_for(e.id, base)) for e in app.index().entries.values() if e.synthetic}
         (served_system,) = [r.data for r in second.iter_rows(type_name="System")]
     assert set(actual) == set(expected) | made_up
     assert served_system["id"] == f"{base}/system"

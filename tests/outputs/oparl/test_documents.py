@@ -262,8 +262,8 @@ def test_serve_and_export_commands_with_files(oparl_server: Callable[..., OParlS
         assert "OParl 1.1 endpoint: " in line, line
         base_url = line.split("OParl 1.1 endpoint: ", 1)[1].split(" ", 1)[0].rsplit("/system", 1)[0]
         file_id, source_url = next(iter(sources.items()))
-        obj: dict[str, Any] = requests.get(f"{base_url}/file/{url_key(file_id)}", timeout=10).json()
-        got = requests.get(obj["downloadUrl"], timeout=10)
+        served: dict[str, Any] = requests.get(f"{base_url}/file/{url_key(file_id)}", timeout=10).json()
+        got = requests.get(served["downloadUrl"], timeout=10)
     finally:
         proc.terminate()
         proc.wait(10)

@@ -4,6 +4,7 @@ phone, reached with the keyboard, readable (contrast), and safe with hostile sou
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -11,20 +12,20 @@ import requests
 from ris_connector.outputs.mount import with_operations
 from ris_connector.outputs.oparl import create_app
 from ris_connector.store import SQLiteStore
-from tests.support.browser import chromium, link_count, low_contrast, screenshot, tab_through
+from tests.support.browser import chromium, dialogs_of, link_count, low_contrast, screenshot, tab_through
 from tests.support.opsdata import HOSTILE
 from tests.support.wsgi_serve import serve_wsgi
 
 PHONE = {"width": 390, "height": 844}
 
 
-def _assert_accessible(page: object, name: str) -> None:
+def _assert_accessible(page: Any, name: str) -> None:
     """Every link reached by Tab in document order, each with a visible focus; contrast >= 4.5."""
     order = tab_through(page)
     links = link_count(page)
     assert order[0]["text"] == "Skip to content", order[:2]
     assert len(order) == links, f"{name}: Tab reached {len(order)} of {links} links"
-    hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))")  # type: ignore[attr-defined]
+    hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))")
     assert [f["href"] for f in order] == hrefs
     invisible = [f for f in order if not f["outline"]]
     assert not invisible, f"{name}: links without a visible focus: {invisible[:3]}"
@@ -35,9 +36,8 @@ def _assert_accessible(page: object, name: str) -> None:
 def test_status_pages_in_chromium(ops_store: SQLiteStore) -> None:
     app = with_operations(create_app(ops_store), ops_store)
     with serve_wsgi(app) as base, chromium() as browser:
-        dialogs: list[str] = []
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        dialogs = dialogs_of(page)
         page.goto(f"{base}/status")
         rows = page.locator("table").first.locator("tbody tr")
         health = {r.locator("td").nth(0).inner_text(): r.locator("td").nth(1).inner_text() for r in rows.all()}
