@@ -1,4 +1,4 @@
-"""Vendor detection and what each vendor family needs (see oparl-quirks.md).
+"""Vendor detection and what each vendor family needs (quirk catalogue: docs/quirks.md).
 
 The generic OParl path stays clean; every deviation that needs a different request
 strategy is a field of :class:`VendorProfile`, named for the vendor that needs it.
