@@ -100,15 +100,21 @@ def store_target(args: argparse.Namespace, fallback: str | None = None) -> str:
     return DEFAULT_DB
 
 
+#: The file ``ris-connector demo`` syncs into (not the default store, so a demo never mixes with real data).
+DEMO_DB = "ris-connector-demo.db"
+
+
 def require_store(target: str) -> None:
     """StoreMissing if ``target`` is a SQLite file that does not exist (opening would create it)."""
     if target.startswith(("postgresql://", "postgres://")) or target == ":memory:":
         return
     path = target[len("sqlite:///") :] if target.startswith("sqlite:///") else target
     if "://" not in path and not Path(path).exists():
+        demo = Path(path).with_name(DEMO_DB)
+        hint = f"; the demo's store is here: --db {demo}" if demo.exists() else ""
         raise StoreMissing(
             f"no store at {path}: nothing has been synced there "
-            "(name the store with --db, RIS_DB, or db in the sources file given by --config or RIS_CONFIG)"
+            f"(name the store with --db, RIS_DB, or db in the sources file given by --config or RIS_CONFIG){hint}"
         )
 
 

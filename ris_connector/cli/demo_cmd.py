@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ris_connector.cli.common import EXIT_INCOMPLETE, EXIT_OK, Progress, add_db_argument, print_json
+from ris_connector.cli.common import DEMO_DB, EXIT_INCOMPLETE, EXIT_OK, Progress, add_db_argument, print_json
 from ris_connector.clock import SystemClock
 from ris_connector.config import source_from_mapping
 from ris_connector.errors import ConfigError
@@ -24,7 +24,6 @@ from ris_connector.store import Store, open_store
 from ris_connector.sync import RunReport, run_source
 
 BERLIN = ZoneInfo("Europe/Berlin")
-DEMO_DB = "ris-connector-demo.db"
 #: A fixed port keeps record ids (which are the server's URLs) equal across demo runs.
 DEMO_PORT = 8317
 #: What the printed Smart Village dry run names as the mainserver (nothing is sent).

@@ -62,10 +62,12 @@ def run(args: argparse.Namespace) -> int:
         db_fallback = file.db
         limits = {s.name: max_age if args.max_age else s.interval + INTERVAL_SLACK for s in file.sources}
     now = datetime.now(timezone.utc)
+    missing = False
     try:
         store = open_db(args, db_fallback)
     except StoreMissing as exc:  # nothing synced yet: say so, and every configured source is stale
         print(f"ris-connector: {exc}", file=sys.stderr)
+        missing = True
         statuses = [_never(name, limits.get(name, max_age)) for name in args.source or sorted(limits)]
     else:
         try:
@@ -86,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             }
         )
     else:
-        if not statuses:
+        if not statuses and not missing:  # a missing store was named on stderr already
             print("no sync runs recorded in this database")
         for s in statuses:
             flag = "STALE" if s.stale else "DEGRADED" if s.degraded else "ok"

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ris_connector.cli import main
-from ris_connector.store import Store
+from ris_connector.store import Store, open_store
 from tests.support.ristest import OParlFactory, sync
 
 
@@ -53,5 +53,6 @@ def test_status_after_a_real_sync(
 
 
 def test_status_of_an_empty_store_is_an_alert(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    open_store(store_url).close()  # a store that exists and holds no run (a missing file: test_factory_first_minute)
     assert main(["status", "--db", store_url]) == 3
     assert "no sync runs" in capsys.readouterr().out

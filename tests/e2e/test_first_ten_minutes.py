@@ -123,6 +123,14 @@ def test_the_demo_tour_every_suggested_command_works_when_pasted(tmp_path: Path)
     assert "morgen" in results["reminders"]  # tomorrow's meeting, in German
     assert "createEventRecord" in results["smartvillage"]
 
+    # A newcomer who types plain `status` in the same folder is pointed at the demo's store,
+    # and is not told both "no store" and "no sync runs recorded".
+    plain = _paste("ris-connector status", tmp_path)
+    assert plain.returncode == 3
+    assert "no store at ris-connector.db" in plain.stderr
+    assert "the demo's store is here: --db ris-connector-demo.db" in plain.stderr
+    assert "no sync runs recorded" not in plain.stdout
+
 
 def test_the_demo_data_lies_around_the_given_day(tmp_path: Path) -> None:
     """``--date`` anchors the program: the next meeting is the day after (reminder wording aside)."""
