@@ -51,24 +51,19 @@ def outside_windows(
     if not windows or not unseen:
         return set()
     candidates = [rid for rid, type_name in unseen if type_name in windows or None in windows]
-    data = data_of(candidates) if candidates else {}
+    data: dict[str, Mapping[str, Any]] = dict(data_of(candidates)) if candidates else {}
     kept: set[str] = set()
     for rid, type_name in unseen:
         limit = windows.get(type_name, windows.get(None))
-        start = _start(data.get(rid, {})) if limit is not None else None
-        if start is not None and limit is not None and start < limit:
+        start = _start(data.get(rid, {}))
+        if limit is not None and start is not None and start < limit:
             kept.add(rid)
     absent = {rid for rid, _ in unseen}
     frontier = set(kept)
     while frontier:  # the Locations (and whatever else) the kept records refer to stay too
-        more = data_of(sorted(frontier - data.keys())) if frontier - data.keys() else {}
-        referred = {
-            ref
-            for rid in frontier
-            for ref in _strings(data.get(rid) or more.get(rid) or {})
-            if ref in absent and ref not in kept
-        }
-        data = {**data, **more}
-        kept |= referred
-        frontier = referred
+        unread = sorted(frontier - data.keys())
+        if unread:
+            data.update(data_of(unread))
+        frontier = {ref for rid in frontier for ref in _strings(data.get(rid, {})) if ref in absent} - kept
+        kept |= frontier
     return kept
