@@ -828,12 +828,9 @@ class SyncEngine:
         if not kept:
             return unseen
         last = self.store.last_complete_run(self.config.name, full_only=True)
-        seen = self.store.get_hashes(kept)
-        left = [
-            (rid, t)
-            for rid, t in unseen
-            if rid in kept and rid in seen and seen[rid][3] >= (last.run_id if last else 0)
-        ]
+        since = last.run_id if last else 0  # seen by the last complete full run: left in this one
+        seen_run = {rid: row[3] for rid, row in self.store.get_hashes(kept).items()}
+        left = [(rid, t) for rid, t in unseen if seen_run.get(rid, -1) >= since]
         if left:
             types = Counter(type_name for _, type_name in left)
             self.report.warn(
