@@ -89,3 +89,27 @@ def test_any_value_in_any_optional_field_costs_at_most_that_field(
     if field != "name":
         assert record.name == "Bestand"
     record.content_hash()  # storable
+
+
+@pytest.mark.parametrize("type_name", sorted(RECORD_TYPES))
+def test_every_date_field_is_checked_for_a_plausible_year(type_name: str) -> None:
+    """The year check reads only the fields that may hold a date: each field the JSON schema
+    calls a date or date-time is among them, and a year 900 in it is dropped with a notice."""
+    cls = RECORD_TYPES[type_name]
+    schema = cls.model_json_schema(by_alias=False)["properties"]
+
+    def formats(prop: dict[str, Any]) -> set[str]:
+        return {prop.get("format", "")} | {f for alt in prop.get("anyOf", []) for f in formats(alt)}
+
+    date_fields = [n for n, p in schema.items() if formats(p) & {"date", "date-time"}]
+    assert {"created", "modified"} <= set(date_fields)
+    base: dict[str, Any] = {"id": "https://ris.example.org/oparl/x/1", "type": type_name}
+    for name in date_fields:
+        value = "0900-01-02" if "date-time" not in formats(schema[name]) else "0900-01-02T10:00:00+01:00"
+        data = {**base, name: value}
+        for required, field in cls.model_fields.items():
+            if field.is_required() and required not in data:
+                data[required] = "https://ris.example.org/oparl/r/1"
+        record, dropped = validate_record(cls, data, by_name=True)
+        assert getattr(record, name) is None, name
+        assert [d.field for d in dropped] == [name]

@@ -95,8 +95,11 @@ class Record(Model):
         return self
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The record as OParl-style camelCase JSON data, without empty values."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        """The record as OParl-style camelCase JSON data, without empty values.
+
+        ``model_dump(mode="json", by_alias=True, exclude_none=True)`` without its Python
+        wrapper (about a sixth of its time; it runs once per record of every sync)."""
+        return self.__pydantic_serializer__.to_python(self, mode="json", by_alias=True, exclude_none=True)  # type: ignore[no-any-return]
 
     def content_hash(self) -> str:
         """Hash of what the record says; unchanged content gives the same hash."""

@@ -17,9 +17,18 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, ForwardRef, Literal, TypeVar, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import (
+    AwareDatetime,
+    FutureDate,
+    FutureDatetime,
+    NaiveDatetime,
+    PastDate,
+    PastDatetime,
+    ValidationError,
+)
 
 from ris_connector.items import Item, Notice, Rejected
 from ris_connector.models import Record
@@ -145,12 +154,35 @@ def _show(value: Any) -> str:
 def _implausible_dates(record: Record) -> list[DroppedValue]:
     """Dates outside :data:`PLAUSIBLE_YEARS` set to None (all date fields are optional)."""
     dropped: list[DroppedValue] = []
-    for name, value in record.__dict__.items():
+    values = record.__dict__
+    for name in _date_fields(type(record)):
+        value = values[name]
         if isinstance(value, date) and not plausible_year(value.year):
             setattr(record, name, None)
             years = "-".join(map(str, PLAUSIBLE_YEARS))
             dropped.append(DroppedValue(name, f"year {value.year} is outside the years {years}"))
     return dropped
+
+
+@cache
+def _date_fields(cls: type[Record]) -> tuple[str, ...]:
+    """The fields of ``cls`` whose value may be a date or date-time, by their annotations, in
+    field order: the date check of every record reads these, not all twenty-odd values."""
+    return tuple(name for name, f in cls.model_fields.items() if _may_hold_date(f.annotation))
+
+
+def _may_hold_date(annotation: Any) -> bool:
+    if annotation is Any or annotation is object or isinstance(annotation, (str, ForwardRef)):
+        return True  # not narrowed (or not resolved): checked like any value
+    if annotation in _PYDANTIC_DATES or (isinstance(annotation, type) and issubclass(annotation, date)):
+        return True
+    if get_origin(annotation) is Literal:
+        return False  # its arguments are values, not types
+    return any(_may_hold_date(arg) for arg in get_args(annotation) if not isinstance(arg, str))
+
+
+#: pydantic's date types that are no subclass of ``date`` at run time.
+_PYDANTIC_DATES = (AwareDatetime, NaiveDatetime, PastDate, FutureDate, PastDatetime, FutureDatetime)
 
 
 def _field_names(cls: type[Record]) -> dict[str, str]:

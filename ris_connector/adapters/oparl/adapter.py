@@ -23,7 +23,14 @@ from ris_connector.adapters.base import (
 )
 from ris_connector.adapters.oparl.jsondecode import decode_json_repairs
 from ris_connector.adapters.oparl.mapper import OParlMapper, is_thin
-from ris_connector.adapters.oparl.pages import DECODED_FACTOR, AheadTrust, Page, Paginator, decoded_estimate, to_page
+from ris_connector.adapters.oparl.pages import (
+    DECODED_FACTOR,
+    AheadTrust,
+    Page,
+    Paginator,
+    decoded_estimate_over,
+    to_page,
+)
 from ris_connector.adapters.oparl.vendors import PROFILES, VendorProfile, detect_vendor
 from ris_connector.errors import (
     ConfigError,
@@ -233,8 +240,8 @@ class OParlAdapter(Adapter[OParlOptions]):
                 raise NotFound("list not found (HTTP 404)", status=404, url=resp.url, body=resp.content)
             raise HttpStatusError(f"list request rejected (HTTP {resp.status})", status=resp.status, url=resp.url)
         limit, setting = self._page_limit()
-        estimate = decoded_estimate(resp.content)
-        if estimate > DECODED_FACTOR * limit:
+        estimate = decoded_estimate_over(resp.content, DECODED_FACTOR * limit)
+        if estimate is not None:
             raise LimitExceeded(
                 f"answer of {len(resp.content)} bytes would take about {estimate >> 20} MiB decoded, more than "
                 f"{DECODED_FACTOR} x {setting} ({limit}); the run is incomplete",

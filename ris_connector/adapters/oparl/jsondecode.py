@@ -24,9 +24,14 @@ from ris_connector.errors import InvalidPayload
 from ris_connector.http import HttpResponse
 from ris_connector.normalize.ids import short_type
 
-#: Every digit becomes "0", everything else a space: a run of 19 digits is then a plain substring.
-_DIGITS_ONLY = bytes(0x30 if 0x30 <= c <= 0x39 else 0x20 for c in range(256))
-_DIGIT_RUN = b"0" * 19
+#: Every digit becomes "0", each byte a number's digits may follow in JSON (``[ , :``, white
+#: space, a sign, a point, an exponent) a space, every other byte "a". A run of 19 digits that may
+#: be a number is then a plain substring: in valid JSON a digit after any other byte (a quote, a
+#: slash, a letter) is text inside a string, such as a checksum or an id, which orjson reads
+#: exactly (and invalid JSON is refused by orjson anyway).
+_BEFORE_NUMBER = frozenset(b"[,: \t\r\n-+.eE")
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= c <= 0x39 else 0x20 if c in _BEFORE_NUMBER else 0x61 for c in range(256))
+_DIGIT_RUN = b" " + b"0" * 19
 _REFUSED = object()
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: A JSON escape of a UTF-16 surrogate (paired ones decode to one character, lone ones stay).
@@ -47,7 +52,8 @@ def _fast_loads(body: bytes) -> Any:
     """The data of a JSON body through orjson (twice as fast as ``json``), or ``_REFUSED``.
 
     orjson turns integers beyond 64 bits into floats, so a body with a run of 19 or more
-    digits is refused (one ``translate`` and a substring search: cheaper than a regex);
+    digits that may be a number is refused (one ``translate`` and a substring search: cheaper
+    than a regex; runs inside strings, such as ``sha1Checksum`` values, do not count);
     whatever orjson refuses (invalid UTF-8, NaN, raw control characters, lone surrogates,
     1e400) is refused too, and ``json`` then reads the text as before.
     """

@@ -188,6 +188,21 @@ def decoded_estimate(body: bytes) -> int:
     return len(body) + 200 * body.count(b"{") + 72 * body.count(b"[") + 28 * body.count(b'"') + 16 * body.count(b",")
 
 
+def decoded_estimate_over(body: bytes, bound: int) -> int | None:
+    """:func:`decoded_estimate` of ``body`` if it exceeds ``bound``, else None, counted only as
+    far as needed: each byte weighs at most 201 and, once the braces are counted, every other
+    byte at most 73, so a page that cannot reach ``bound`` costs one count, not four (the four
+    counts took two thirds of the time orjson takes to decode a page)."""
+    size = len(body)
+    if 201 * size <= bound:
+        return None
+    braces = body.count(b"{")
+    if size + 200 * braces + 72 * (size - braces) <= bound:
+        return None
+    estimate = decoded_estimate(body)
+    return estimate if estimate > bound else None
+
+
 def _signature(data: list[Any]) -> str:
     """A digest of the page's entries (ids, or what non-objects are), fed entry by entry: a page
     of two million non-objects must not cost a second list of their texts."""

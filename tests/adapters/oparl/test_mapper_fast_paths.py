@@ -197,7 +197,10 @@ def test_page_decoding_gives_what_json_gives() -> None:
 
     values = ['"text"', '"\\u00e4\\ud83d\\ude00"', "1", "-0", "1.0", "1e5", "2.5E-3", "-9223372036854775808",
               "9223372036854775807", "18446744073709551616", "123456789012345678901234567890", "-1e400", "NaN",
-              "Infinity", "true", "null", "[]", "{}", '{"a":1,"a":2}', '"\\ud800"', '"x\\ty"']  # fmt: skip
+              "Infinity", "true", "null", "[]", "{}", '{"a":1,"a":2}', '"\\ud800"', '"x\\ty"',
+              '"2ba26c4b4442950123456789012345678901"', '"12345678901234567890123"', "[1,18446744073709551616]",
+              "-18446744073709551616", "1.12345678901234567890123", "1e0000000000000000000001",
+              "1E-00000000000000000000001", '["a", 18446744073709551616]']  # fmt: skip
     rng = random.Random(5)
 
     def finite(token: str) -> float | None:
@@ -217,6 +220,20 @@ def test_page_decoding_gives_what_json_gives() -> None:
             expected = json.loads(text, **hooks)
             expected = {k: "\ufffd" if v == "\ud800" else v for k, v in expected.items()}
             assert repr(data) == repr(expected) and repaired == 0, raw
+
+
+def test_digit_runs_inside_strings_take_the_fast_decoder() -> None:
+    """A page whose only long digit runs are inside strings (sha1 checksums, ids) is decoded by
+    orjson; one with a number of 19 digits or more, wherever it stands, is not."""
+    from ris_connector.adapters.oparl.jsondecode import _REFUSED, _fast_loads
+
+    checksum = b'{"data":[{"sha1Checksum":"2ba26c4b444295e90c60041930734723189339c9","size":1593332}]}'
+    assert _fast_loads(checksum) is not _REFUSED
+    assert _fast_loads(b'{"id":"https://x/files/12345678901234567890123"}') is not _REFUSED
+    for number in (b"12345678901234567890123", b"-12345678901234567890123", b"1.12345678901234567890123",
+                   b"1e12345678901234567890123", b"1E12345678901234567890123"):  # fmt: skip
+        for body in (b'{"a":' + number + b"}", b"[1, " + number + b"]", b'["x",' + number + b"]"):
+            assert _fast_loads(body) is _REFUSED, body
 
 
 def test_record_bytes_one_pass_agrees_with_the_general_walk() -> None:
