@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ris_connector.adapters.base import Adapter, Checkpoint, Item
 from ris_connector.config import source_from_mapping
-from ris_connector.models import Meeting, Paper, Record
+from ris_connector.models import Meeting, Organization, Paper, Record
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import SyncEngine
 
@@ -32,6 +32,8 @@ BASE = "https://ris.example.org/oparl"
 
 
 def records(n: int, copies: bool) -> Iterator[Record]:
+    # every reference resolves, as in a whole source: the reference check finds nothing to fetch
+    yield from (Organization(id=f"{BASE}/organizations/{k}", name=f"Ausschuss {k}", modified=T) for k in range(7))
     for i in range(n):
         if i % 2:
             rec: Record = Meeting(
@@ -48,7 +50,7 @@ def records(n: int, copies: bool) -> Iterator[Record]:
                 name=f"Vorlage {i} zur Sanierung der Grundschule",
                 reference=f"2024/{i}",
                 modified=T,
-                consultation=[f"{BASE}/consultations/{i}"],
+                consultation=[f"{BASE}/meetings/{i + 1}"],  # a record of this run
             )
         yield rec
         if copies and i % 10 == 0:
@@ -72,7 +74,7 @@ def main() -> None:
     best: dict[str, float] = {}
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as folder, SQLiteStore(Path(folder) / "bench.db") as store:
-            config = source_from_mapping({"name": "bench", "adapter": "bench"})
+            config = source_from_mapping({"name": "bench", "adapter": "bench", "url": BASE})
             for label in ("first full sync (all created)", "second full sync (all unchanged)"):
                 engine = SyncEngine(config, store, adapter_cls=Bench)
                 start = time.process_time()
