@@ -371,7 +371,7 @@ class OParlMapper:
             seen = self._seen.get(key)
             if seen is not None:
                 return self._seen_copy(seen, type_name, raw_type if odd_uri else None, out)
-        if text_id:
+        if text_id and isinstance(raw_id, str):  # isinstance: for mypy
             checked = self.url_id(raw_id)
             if checked is None:
                 out.append(
