@@ -15,6 +15,12 @@ identical copies. Inputs, each mapped by one fresh mapper per group, in order:
 - ``--rounds`` rounds of mutated copies of both (values swapped for hostile ones at any depth,
   keys and ids removed, types respelled, objects repeated with and without changes).
 
+With ``--sync`` it compares whole syncs instead: ``ris-connector sync`` of the sample server
+(``--scale``, default 0.1 there) by each tree into its own SQLite file, once without quirks and
+once with :data:`SYNC_QUIRKS`; compared are the records (id, type, hash, data without
+``fetchedAt``), the change feed (kind, type, id, fields, changes), the quarantine (type, ref,
+reason) and the report's counts, notices (code, count), warnings and errors.
+
 Prints the counts compared and every difference (at most 20); exits 1 on any difference.
 """
 
@@ -79,6 +85,35 @@ HOSTILE: list[Any] = [
     "0123456",
     "051150000000",
 ]
+
+
+#: The sample server's quirk modes that change what is served (not how requests are answered),
+#: all at once, for the whole-sync comparison.
+SYNC_QUIRKS = (
+    "embedded_no_type",
+    "person_location_object",
+    "membership_array",
+    "file_double_slash",
+    "ags_9",
+    "missing_mandatory",
+    "unlisted_refs",
+    "control_chars",
+    "double_colon_tz",
+    "na_values",
+    "aux_single",
+    "no_microseconds",
+    "https_ids",
+    "embedded_no_id",
+    "created_after_modified",
+    "bad_geojson",
+    "type_variants",
+    "url_spaces",
+    "single_values",
+    "number_refs",
+    "date_for_datetime",
+    "license_text",
+    "tombstone_no_type",
+)
 
 
 def _pages(data: Any) -> list[Any]:
@@ -204,6 +239,80 @@ def dump(scale: float, rounds: int, seed: int, out_path: str) -> None:
             out.write(json.dumps([name, "skipped", mapper.skipped]) + "\n")
 
 
+def _sync_state(db: Path) -> dict[str, list[Any]]:
+    """What a sync left and said, comparable across trees (no times, no run-specific values)."""
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    try:
+        records = []
+        for rid, type_, hash_, data in con.execute("SELECT id, type, hash, data FROM records ORDER BY id"):
+            fields = json.loads(data)
+            fields.get("provenance", {}).pop("fetchedAt", None)
+            fields.pop("fetchedAt", None)
+            records.append([rid, type_, hash_, fields])
+        events = [list(row) for row in con.execute("SELECT kind, type, id, fields, changes FROM events ORDER BY seq")]
+        quarantine = [list(row) for row in con.execute("SELECT type, ref, reason FROM quarantine ORDER BY qid")]
+        (report_text,) = con.execute("SELECT report FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    report = json.loads(report_text)
+    for timing in ("started", "finished", "duration_s"):
+        report.pop(timing, None)
+    return {
+        "records": records,
+        "events": events,
+        "quarantine": quarantine,
+        "counts": sorted(report["counts"].items()),
+        "notices (code, count)": [[w["code"], w["count"]] for w in report["warnings"]],
+        "warnings with examples": report["warnings"],
+        "errors": report["errors"],
+        "whole report but times": [report],
+    }
+
+
+def sync_compare(base: str, scale: float) -> int:
+    """Whole syncs of the sample server by both trees; returns the number of differences."""
+    from ris_connector.sample.server import OParlServer
+
+    differences = 0
+    work = Path(f"/tmp/oparl-identity-sync-{os.getpid()}")
+    work.mkdir(exist_ok=True)
+    for label, quirks in (("plain", ()), ("quirks", SYNC_QUIRKS)):
+        server = OParlServer(version="1.1", scale=scale, quirks=quirks, page_size=100).start()
+        try:
+            config = work / "sync.toml"
+            config.write_text(
+                f'[[source]]\nname = "identity"\nadapter = "oparl"\nurl = "{server.system_url}"\n'
+                "[source.http]\nrate_limit = 0\n",
+                encoding="utf-8",
+            )
+            states = []
+            for side, path in (("base", base), ("branch", str(ROOT))):
+                db = work / f"{label}-{side}.db"
+                db.unlink(missing_ok=True)
+                cmd = [sys.executable, "-m", "ris_connector", "-q", "sync", "--config", str(config), "--db", str(db)]
+                done = subprocess.run(
+                    [*cmd, "--json"], env={**os.environ, "PYTHONPATH": path}, capture_output=True, check=False
+                )
+                if done.returncode not in (0, 1, 2):
+                    raise RuntimeError(f"{side} sync failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
+                states.append(_sync_state(db))
+        finally:
+            server.stop()
+        a, b = states
+        for part in a:
+            same = a[part] == b[part]
+            differences += not same
+            print(f"sync {label}: {part}: {len(a[part])} compared, {'identical' if same else 'DIFFERENT'}")
+            if not same:
+                for x, y in zip(a[part], b[part], strict=False):
+                    if x != y:
+                        print(f"  base   {str(x)[:600]}\n  branch {str(y)[:600]}")
+                        break
+    return differences
+
+
 def main() -> None:
     """Run both sides and compare."""
     parser = argparse.ArgumentParser()
@@ -211,8 +320,15 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--sync", action="store_true", help="compare whole syncs of the sample server")
     parser.add_argument("--dump", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.sync:
+        if not args.base:
+            parser.error("--base is required")
+        differences = sync_compare(args.base, args.scale)
+        print(f"whole syncs: differences: {differences}")
+        sys.exit(1 if differences else 0)
     if args.dump:
         dump(args.scale, args.rounds, args.seed, args.dump)
         return
