@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, tzinfo
-from functools import cached_property, lru_cache, partial
+from functools import cached_property
 from typing import Any, TypeVar
 
 import orjson
@@ -20,9 +20,10 @@ from pydantic import ValidationError
 
 from ris_connector.adapters.base import Item, Notice, Rejected, Tombstone
 from ris_connector.adapters.oparl.fields import ValueReader, normalize_ags, show
+from ris_connector.adapters.oparl.sourceids import SourceIds
 from ris_connector.clock import Clock
 from ris_connector.models import RECORD_TYPES, AgendaItem, Consultation, LegislativeTerm, Membership, Record
-from ris_connector.normalize.ids import canonical_url, is_url, repair_url, short_type, type_from_url, url_id
+from ris_connector.normalize.ids import is_url, repair_url, short_type, type_from_url
 from ris_connector.normalize.records import validate_record
 from ris_connector.normalize.status import meeting_status
 from ris_connector.normalize.text import LONGEST_PLACEHOLDER, clean_text
@@ -58,9 +59,6 @@ _HTTP = ("http://", "https://")
 
 #: How many spellings of type URIs each mapper remembers.
 _TYPE_CACHE = 256
-
-#: How many URL spellings each mapper keeps canonicalized (shared Locations, Organizations...).
-CANONICAL_CACHE = 4096
 
 #: What mapping one object may raise; the object is then rejected, never the run.
 _MAPPING_ERRORS = (ValidationError, ValueError, TypeError, OverflowError, RecursionError)
@@ -134,7 +132,14 @@ class ObjectReader(ValueReader):
     def __init__(
         self, obj: dict[str, Any], mapper: OParlMapper, id: str, type: str, body: str | None, parent: Parent | None
     ) -> None:
-        super().__init__(tz=mapper.tz, canonical=mapper.canonical, notices=[], where=id, times=mapper.times)
+        # ValueReader's attributes, set here directly: its __init__ (keyword arguments, a fallback
+        # for ``canonical``) was a measurable share of the per-object cost, and the mapper
+        # always has every value it would compute.
+        self.tz = mapper.tz
+        self.times = mapper.times
+        self.canonical = mapper.canonical
+        self.notices: list[Notice] = []
+        self.where = id
         self.obj = obj
         self.mapper = mapper
         self.id = id
@@ -274,13 +279,11 @@ class OParlMapper:
         self.scheme_for = scheme_for
         self.keep_raw = keep_raw
         self.adapter_name = adapter_name
-        schemes = dict(scheme_for)
-        self.canonical: Callable[[str], str] = lru_cache(maxsize=CANONICAL_CACHE)(
-            partial(canonical_url, scheme_for=schemes)
-        )
-        """The canonical id for a URL of this source (cached)."""
-        self.url_id: Callable[[object], str | None] = partial(url_id, scheme_for=schemes)
-        """The canonical id of a value if it is a URL, else None (one regex match when canonical)."""
+        ids = SourceIds(scheme_for)
+        self.canonical: Callable[[str], str] = ids.canonical
+        """The canonical id for a URL of this source (cached; ids in known folders at once)."""
+        self.url_id: Callable[[object], str | None] = ids.url_id
+        """The canonical id of a value if it is a URL, else None (ids in known folders at once)."""
         self.times: dict[str, datetime] = {}
         """Date-times already read in the prescribed spelling (shared by every object's reader)."""
         self._seen: dict[int, str] = {}
@@ -793,4 +796,10 @@ def _as_list(value: Any) -> list[Any]:
 
 def is_thin(obj: Any) -> bool:
     """Whether a list entry carries no content beyond its id (quirk 13)."""
-    return isinstance(obj, dict) and obj.get("deleted") is not True and set(obj) <= THIN_KEYS and "id" in obj
+    return (
+        isinstance(obj, dict)
+        and len(obj) <= len(THIN_KEYS)  # a full object has more keys: no set built for it
+        and obj.get("deleted") is not True
+        and set(obj) <= THIN_KEYS
+        and "id" in obj
+    )
