@@ -11,9 +11,8 @@ it builds on are in :mod:`ris_connector.normalize`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
-from functools import cached_property, lru_cache, partial
+from functools import cached_property
 from typing import Any, TypeVar
 
 import orjson
@@ -21,12 +20,13 @@ from pydantic import ValidationError
 
 from ris_connector.adapters.base import Item, Notice, Rejected, Tombstone
 from ris_connector.adapters.oparl.fields import ValueReader, normalize_ags, show
+from ris_connector.adapters.oparl.sourceids import SourceIds
 from ris_connector.clock import Clock
 from ris_connector.models import RECORD_TYPES, AgendaItem, Consultation, LegislativeTerm, Membership, Record
-from ris_connector.normalize.ids import canonical_url, is_url, repair_url, short_type, type_from_url, url_id
+from ris_connector.normalize.ids import is_url, repair_url, short_type, type_from_url
 from ris_connector.normalize.records import validate_record
 from ris_connector.normalize.status import meeting_status
-from ris_connector.normalize.text import clean_text
+from ris_connector.normalize.text import LONGEST_PLACEHOLDER, clean_text
 from ris_connector.notices.oparl import (
     Q4_TOMBSTONE_WITHOUT_TYPE,
     Q5_MISSING_TYPE,
@@ -54,11 +54,11 @@ THIN_KEYS = frozenset({"id", "type", "created", "modified", "deleted"})
 #: are mapped once per run (see :meth:`OParlMapper._dedup_key`).
 EMBEDDABLE = frozenset({"AgendaItem", "File", "Consultation", "Membership", "Location", "LegislativeTerm"})
 
+#: What an absolute URL starts with (the reference readers' fast check).
+_HTTP = ("http://", "https://")
+
 #: How many spellings of type URIs each mapper remembers.
 _TYPE_CACHE = 256
-
-#: How many URL spellings each mapper keeps canonicalized (shared Locations, Organizations...).
-CANONICAL_CACHE = 4096
 
 #: What mapping one object may raise; the object is then rejected, never the run.
 _MAPPING_ERRORS = (ValidationError, ValueError, TypeError, OverflowError, RecursionError)
@@ -73,12 +73,23 @@ def _on(url: str | None) -> str:
     return f" (on {url})" if url else ""
 
 
-@dataclass(frozen=True)
-class _Seen:
-    """Placeholder in the output for an object already mapped in this run (never yielded)."""
+def _at(parent: Parent | None, field: str) -> str:
+    """Where an embedded object was, as the start of a rejection reason ("" for a listed one)."""
+    return f"{parent.id} {field}: " if parent is not None else ""
 
-    id: str
-    type: str
+
+class _Seen:
+    """Placeholder in the output for an object already mapped in this run (never yielded).
+
+    A plain slotted class: one is made per skipped copy (tens of thousands a run), and a
+    frozen dataclass costs several times more to build.
+    """
+
+    __slots__ = ("id", "type")
+
+    def __init__(self, id: str, type: str) -> None:
+        self.id = id
+        self.type = type
 
 
 Out = list[Item | _Seen]
@@ -121,7 +132,14 @@ class ObjectReader(ValueReader):
     def __init__(
         self, obj: dict[str, Any], mapper: OParlMapper, id: str, type: str, body: str | None, parent: Parent | None
     ) -> None:
-        super().__init__(tz=mapper.tz, canonical=mapper.canonical, notices=[], where=id, times=mapper.times)
+        # ValueReader's attributes, set here directly: its __init__ (keyword arguments, a fallback
+        # for ``canonical``) was a measurable share of the per-object cost, and the mapper
+        # always has every value it would compute.
+        self.tz = mapper.tz
+        self.times = mapper.times
+        self.canonical = mapper.canonical
+        self.notices: list[Notice] = []
+        self.where = id
         self.obj = obj
         self.mapper = mapper
         self.id = id
@@ -132,23 +150,50 @@ class ObjectReader(ValueReader):
         """The items of the objects embedded in this one (and notices about them)."""
 
     # --- values, by key ----------------------------------------------------------------------
+    # The hot readers below take the common case (absent, or a value already in the form the
+    # record wants) inline and hand everything else to the ``*_of`` reader with its repairs and
+    # notices, which says the same for the common case: the fast check only saves a call.
     def text(self, key: str) -> str | None:
-        return self.text_of(self.obj.get(key), key)
+        value = self.obj.get(key)
+        if value is None:
+            return None
+        if type(value) is str and len(value) > LONGEST_PLACEHOLDER and value.isprintable():
+            stripped = value.strip()
+            if len(stripped) > LONGEST_PLACEHOLDER:
+                return stripped
+        return self.text_of(value, key)
 
     def texts(self, key: str) -> list[str]:
-        return self.texts_of(self.obj.get(key), key)
+        value = self.obj.get(key)
+        return [] if value is None else self.texts_of(value, key)
 
     def url(self, key: str) -> str | None:
-        return self.text_of(self.obj.get(key), key)  # url_of's reading, one call less (hot)
+        return self.text(key)  # url_of's reading (a URL is kept as given text)
 
     def ref(self, key: str) -> str | None:
-        return self.ref_of(self.obj.get(key), key)
+        value = self.obj.get(key)
+        if value is None:
+            return None
+        if type(value) is str and value.startswith(_HTTP):
+            try:
+                return self.canonical(value)
+            except ValueError:
+                pass  # ref_of notes it
+        return self.ref_of(value, key)
 
     def refs(self, key: str) -> list[str]:
-        return self.refs_of(self.obj.get(key), key)
+        value = self.obj.get(key)
+        return [] if value is None else self.refs_of(value, key)
 
     def datetime(self, key: str) -> datetime | None:
-        return self.datetime_of(self.obj.get(key), key)
+        value = self.obj.get(key)
+        if value is None:
+            return None
+        if type(value) is str:
+            known = self.times.get(value)
+            if known is not None:
+                return known
+        return self.datetime_of(value, key)
 
     def date(self, key: str) -> date | None:
         return self.date_of(self.obj.get(key), key)
@@ -234,23 +279,26 @@ class OParlMapper:
         self.scheme_for = scheme_for
         self.keep_raw = keep_raw
         self.adapter_name = adapter_name
-        schemes = dict(scheme_for)
-        self.canonical: Callable[[str], str] = lru_cache(maxsize=CANONICAL_CACHE)(
-            partial(canonical_url, scheme_for=schemes)
-        )
-        """The canonical id for a URL of this source (cached)."""
-        self.url_id: Callable[[object], str | None] = partial(url_id, scheme_for=schemes)
-        """The canonical id of a value if it is a URL, else None (one regex match when canonical)."""
+        ids = SourceIds(scheme_for)
+        self.canonical: Callable[[str], str] = ids.canonical
+        """The canonical id for a URL of this source (cached; ids in known folders at once)."""
+        self.url_id: Callable[[object], str | None] = ids.url_id
+        """The canonical id of a value if it is a URL, else None (ids in known folders at once)."""
         self.times: dict[str, datetime] = {}
         """Date-times already read in the prescribed spelling (shared by every object's reader)."""
-        self._seen: set[int] = set()
+        self._seen: dict[int, str] = {}
+        """Dedup key of each embeddable copy mapped in this run -> its record id."""
         self._types: dict[str, tuple[str, bool]] = {}
         """Type string as sent -> (short type, whether the URI is spelled oddly), quirk 36."""
         self.skipped = 0
         """Copies of objects skipped because an identical copy was mapped before."""
 
-    def _dedup_key(self, rid: str, obj: dict[str, Any]) -> int:
+    def _dedup_key(self, rid: str | None, obj: dict[str, Any]) -> int:
         """A 64-bit key of an embeddable object's id and exact content.
+
+        ``rid`` is None for an object with a text id: its record id follows from that id (part
+        of the content), so the key is known before the id is checked and a copy seen before
+        skips that check (see :meth:`_seen_copy`).
 
         In OParl 1.1 every embedded object also comes in its own list, and one Location may be
         embedded in thousands of meetings: a copy identical to one already mapped in this run
@@ -298,11 +346,14 @@ class OParlMapper:
         out: Out,
     ) -> str | None:
         """Append the items for ``obj`` to ``out``; return its id (or None if rejected)."""
-        at = f"{parent.id} {field}: " if parent is not None else ""  # where an embedded object was
         if not isinstance(obj, dict):
             if isinstance(obj, str) and (ref := self.url_id(obj)) is not None:
                 return ref  # a reference where an object was expected (quirk 6)
-            out.append(Rejected(f"{at}expected an OParl object, got {type(obj).__name__}{_on(url)}", obj, expected))
+            out.append(
+                Rejected(
+                    f"{_at(parent, field)}expected an OParl object, got {type(obj).__name__}{_on(url)}", obj, expected
+                )
+            )
             return None
         raw_type = obj.get("type")
         known = self._types.get(raw_type) if type(raw_type) is str else None
@@ -316,10 +367,21 @@ class OParlMapper:
         else:
             type_name, odd_uri = known
         raw_id = obj.get("id")
-        if isinstance(raw_id, str) and raw_id.strip():
+        text_id = isinstance(raw_id, str) and bool(raw_id.strip())
+        key: int | None = None
+        if text_id and type_name in EMBEDDABLE:
+            key = self._dedup_key(None, obj)
+            seen = self._seen.get(key)
+            if seen is not None:
+                return self._seen_copy(seen, type_name, raw_type if odd_uri else None, out)
+        if text_id and isinstance(raw_id, str):  # isinstance: for mypy
             checked = self.url_id(raw_id)
             if checked is None:
-                out.append(Rejected(f"{at}id {raw_id[:80]!r} is not a URL{_on(url)}", obj, type_name or expected))
+                out.append(
+                    Rejected(
+                        f"{_at(parent, field)}id {raw_id[:80]!r} is not a URL{_on(url)}", obj, type_name or expected
+                    )
+                )
                 return None
             rid = checked
         elif parent is not None and raw_id in (None, ""):
@@ -327,15 +389,15 @@ class OParlMapper:
             rid = f"{parent.id}#{suffix}"
             out.append(Notice(Q24_EMBEDDED_WITHOUT_ID, f"{parent.id}: embedded {field} without id"))
         else:
-            out.append(Rejected(f"{at}object without id{_on(url)}", obj, type_name or expected))
+            out.append(Rejected(f"{_at(parent, field)}object without id{_on(url)}", obj, type_name or expected))
             return None
         if type_name is None:
             type_name = expected or type_from_url(rid)
             if obj.get("type") is not None and short_type(obj.get("type")) is None:
-                out.append(Rejected(f"{at}unknown type {show(obj.get('type'))}", obj, expected, rid))
+                out.append(Rejected(f"{_at(parent, field)}unknown type {show(obj.get('type'))}", obj, expected, rid))
                 return None
             if type_name is None:
-                out.append(Rejected(f"{at}object without type", obj, None, rid))
+                out.append(Rejected(f"{_at(parent, field)}object without type", obj, None, rid))
                 return None
             code = Q4_TOMBSTONE_WITHOUT_TYPE if obj.get("deleted") is True else Q5_MISSING_TYPE
             out.append(Notice(code, f"{rid}: no type, read as {type_name}"))
@@ -347,13 +409,12 @@ class OParlMapper:
             return rid
         builder = self._BUILDERS.get(type_name)
         if builder is None:
-            out.append(Rejected(f"{at}type {type_name} is not a record type", obj, type_name, rid))
+            out.append(Rejected(f"{_at(parent, field)}type {type_name} is not a record type", obj, type_name, rid))
             return None
-        key = self._dedup_key(rid, obj) if type_name in EMBEDDABLE else None
-        if key is not None and key in self._seen:
-            self.skipped += 1
-            out.append(_Seen(rid, type_name))
-            return rid
+        if key is None and type_name in EMBEDDABLE:  # a type read from the context, or no text id
+            key = self._dedup_key(None if text_id else rid, obj)
+            if key in self._seen:
+                return self._seen_copy(rid, type_name, None, out)
         r = ObjectReader(obj, self, rid, type_name, body, parent)
         try:
             fields = builder(self, r)
@@ -366,10 +427,24 @@ class OParlMapper:
         for value in dropped:
             r.note(INVALID_VALUE, str(value))
         if key is not None:
-            self._seen.add(key)
+            self._seen[key] = rid
         out.extend(r.notices)
         out.extend(r.out)
         out.append(record)
+        return rid
+
+    def _seen_copy(self, rid: str, type_name: str, odd_type: str | None, out: Out) -> str:
+        """Skip a copy identical to one mapped before in this run; note an odd type URI again.
+
+        Called before the id is checked for a copy with a text id and a type known from a
+        previous object: such a copy has the record id and type of the one mapped before (both
+        follow from its content), was not deleted, and the only notice that the full path
+        gives it before the skip is the odd type URI (quirk 36), given here the same way.
+        """
+        if odd_type is not None:
+            out.append(Notice(Q36_TYPE_URI, f"{rid}: type URI spelled {odd_type!r}"))
+        self.skipped += 1
+        out.append(_Seen(rid, type_name))
         return rid
 
     def embed(self, value: Any, expected: str, field: str, r: ObjectReader, index: int | None) -> str | None:
@@ -721,4 +796,10 @@ def _as_list(value: Any) -> list[Any]:
 
 def is_thin(obj: Any) -> bool:
     """Whether a list entry carries no content beyond its id (quirk 13)."""
-    return isinstance(obj, dict) and obj.get("deleted") is not True and set(obj) <= THIN_KEYS and "id" in obj
+    return (
+        isinstance(obj, dict)
+        and len(obj) <= len(THIN_KEYS)  # a full object has more keys: no set built for it
+        and obj.get("deleted") is not True
+        and set(obj) <= THIN_KEYS
+        and "id" in obj
+    )

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from ris_connector.adapters.oparl.mapper import OParlMapper
 from ris_connector.clock import FixedClock
+from ris_connector.items import Notice
 from ris_connector.models import AgendaItem, Location, Meeting, Paper, Provenance, Record
 from ris_connector.normalize.ids import _DEFAULT_PORTS, canonical_url, is_url, repair_url, url_id
 from ris_connector.sync.engine import approx_bytes, record_bytes
@@ -261,3 +262,30 @@ def test_record_bytes_one_pass_agrees_with_the_general_walk() -> None:
     ]
     for paper in papers:
         assert record_bytes(paper) == general(paper)
+
+
+def test_a_copy_seen_before_is_skipped_before_its_id_is_checked_and_keeps_its_notices() -> None:
+    """The early skip (content known, id not yet checked) says what the full path said."""
+    norm = _normalizer()
+    odd_type = "http://schema.oparl.org/1.1/Location"
+    odd = {**LOCATION, "id": "http://RIS.example.org/oparl/location/1/", "type": odd_type}
+    first = list(norm.items(dict(odd), expected="Location"))
+    assert [type(i).__name__ for i in first] == ["Notice", "Location"]
+    again = list(norm.items(dict(odd), expected="Location"))
+    rid = f"{BASE}/location/1"
+    assert [(i.code, i.message) for i in again if isinstance(i, Notice)] == [
+        ("oparl-q36-type-uri", f"{rid}: type URI spelled {odd_type!r}")
+    ]
+    assert _records(again) == [] and norm.skipped == 1
+    meeting = next(r for r in _records(norm.items(_meeting(1, []) | {"location": dict(odd)})) if isinstance(r, Meeting))
+    assert meeting.location == rid and norm.skipped == 2
+
+
+def test_identical_copies_without_id_are_mapped_once_per_parent() -> None:
+    """An embedded object without id takes its id from its parent: equal content is no copy."""
+    norm = _normalizer()
+    no_id = {"type": "https://schema.oparl.org/1.1/Location", "id": "", "description": "Saal"}
+    out = [r for n in (1, 2) for r in _records(norm.items(_meeting(n, []) | {"location": dict(no_id)}))]
+    locations = sorted(r.id for r in out if isinstance(r, Location))
+    assert locations == [f"{BASE}/meeting/1#location", f"{BASE}/meeting/2#location"]
+    assert norm.skipped == 0
