@@ -367,10 +367,10 @@ class XmlStream:
 
     def _release(self, element: etree._Element) -> None:
         element.clear(keep_tail=False)
-        parent = element.getparent()
-        if parent is None:
-            return
         previous = element.getprevious()
+        if previous is None or local_name(previous) not in self._tags:
+            return  # nothing before it to remove (the parent is only needed to remove)
+        parent = element.getparent()
         while previous is not None and local_name(previous) in self._tags:
             parent.remove(previous)
             previous = element.getprevious()

@@ -440,7 +440,8 @@ class MappingPlan:
                 problems.value(field.name, field.spec.required, exc)
                 continue
             if value is None or value == []:
-                problems.empty(field.name, field.spec.required)
+                if field.spec.required:
+                    problems.empty(field.name, True)
                 continue
             data[field.name] = value
         for name, relation in rec.relations:
@@ -497,7 +498,7 @@ class MappingPlan:
             record, dropped = validate_record(RECORD_TYPES[spec.type], data, required=spec.required_fields)
         except ValidationError as exc:
             return self.reject(spec, node, validation_reason(exc), native)
-        if notices is not None:
+        if dropped and notices is not None:
             notices.extend(Notice(INVALID_VALUE, f"{spec.type} {native}: {d}") for d in dropped)
         return record
 
