@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 #: Characters XML 1.0 forbids (C0 controls except tab, LF, CR; U+FFFE, U+FFFF).
 _ILLEGAL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: The C0 controls XML forbids, as bytes: text whose UTF-8 has none of them and no U+FFFE/U+FFFF
+#: has no illegal character, told by C passes (``bytes.translate``, ``in``) faster than the
+#: search, which then runs only when there is something to remove.
+_CONTROL_BYTES = bytes(c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D))
 _DECLARATION = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _PROLOG_NOISE = re.compile(r"<!--.*?-->|<\?.*?\?>", re.DOTALL)
 _DOCTYPE = re.compile(r"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
@@ -179,11 +183,15 @@ class XmlDecoder:
             text = self._decoder.decode(data, final)
         if self._repairing and not self._decided and not data.isascii():
             self._decide(data)
-        text, removed = _ILLEGAL_CHARS.subn("", text)
-        self.report.control_characters += removed
+        clean = text.encode("utf-8")
+        if len(clean.translate(None, _CONTROL_BYTES)) != len(clean) or "\ufffe" in text or "\uffff" in text:
+            text, removed = _ILLEGAL_CHARS.subn("", text)
+            if removed:
+                self.report.control_characters += removed
+                clean = text.encode("utf-8")
         if self._prolog is not None:
             self._check_prolog(text, final=final)
-        return text.encode("utf-8")
+        return clean
 
     def _start(self, data: bytes) -> bytes:
         codec: str | None = None
