@@ -229,15 +229,16 @@ class XmlDecoder:
         """
         decoder = self._decoder
         assert decoder is not None
-        pending = len(decoder.getstate()[0])
+        pending = decoder.getstate()[0]
         text = decoder.decode(data, final)
         if text.isascii():
             return text
-        consumed = pending + len(data) - len(decoder.getstate()[0])
-        raw = text.encode("utf-8", "surrogateescape")
+        consumed = len(pending) + len(data) - len(decoder.getstate()[0])
         if len(text) == consumed:
-            return raw.decode("cp1252", errors="replace")
-        return raw.decode("utf-8", errors=_FALLBACK_HANDLER)
+            # one character per byte: the consumed bytes are what re-encoding would give back
+            raw = pending + data if pending else data
+            return (raw if len(raw) == consumed else raw[:consumed]).decode("cp1252", errors="replace")
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", errors=_FALLBACK_HANDLER)
 
     def _decide(self, data: bytes) -> None:
         """The first chunk with non-ASCII bytes tells whether the document is UTF-8 or cp1252."""
