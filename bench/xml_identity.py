@@ -98,6 +98,33 @@ print(json.dumps(out, sort_keys=True, default=str))
 """
 
 
+def quirks_export() -> bytes:
+    """An ALLRIS 3 export with what real ones do wrong: mixed cp1252 and UTF-8 under a latin-1
+    label, control characters and U+FFFE, namespaces, nested markup, null and placeholder values,
+    bad and DST-edge dates, missing ids, repeated committees, agenda items and consultations."""
+    rows = [
+        "<element><silfdnr>1</silfdnr><sitext>Rat \x01der Stadt</sitext><grname>Rat</grname>"
+        "<sisbvcs>20240331T023000Z</sisbvcs><sisevcs>20241027T023000Z</sisevcs></element>",
+        "<element><silfdnr>2</silfdnr><sitext>N/A</sitext><siname>SI/2</siname><grname>Rat</grname>"
+        "<sisbvcs>20240230T170000Z</sisbvcs><sisevcs>kaputt</sisevcs></element>",
+        "<element><silfdnr>0</silfdnr><sitext>Null-Id</sitext><sisbvcs>20240101T170000Z</sisbvcs></element>",
+        "<element><silfdnr> </silfdnr><sitext>ohne Id</sitext><sisbvcs>20240101T170000Z</sisbvcs></element>",
+        '<a:element xmlns:a="urn:a"><a:silfdnr>3</a:silfdnr><a:sitext>Sitzung <b>fett</b> \ufffe'
+        "Ende</a:sitext><a:grname>Bauausschuss</a:grname><a:sisbvcs>20240312t170000z</a:sisbvcs></a:element>",
+        "<element><tolfdnr>10</tolfdnr><silfdnr>1</silfdnr><tofnum>1</tofnum><tofunum>0</tofunum>"
+        "<tofuunum>2</tofuunum><totext1>Eröffnung</totext1><toostLang>öffentlich</toostLang>"
+        "<volfdnr>100</volfdnr></element>",
+        "<element><tolfdnr>11</tolfdnr><toptext>Geheim</toptext><toostLang>vielleicht</toostLang></element>",
+        "<element><volfdnr>100</volfdnr><voname>VO/1</voname><vobetr>„Mühlbach“ \N{EN DASH} \ufffeStraße\x0b</vobetr>"
+        "<vaname>-</vaname><link_vo>javascript:alert(1)</link_vo></element>",
+        "<element><volfdnr>101</volfdnr><voname>VO/2</voname><vobetr><![CDATA[A & B]]></vobetr>"
+        "<link_vo>vo020.asp?VOLFDNR=101</link_vo></element>",
+    ]
+    head = '<?xml version="1.0" encoding="ISO-8859-1"?>\n<export><list>'
+    body = "".join(rows[:5]).encode("cp1252", errors="replace") + "".join(rows[5:]).encode("utf-8")
+    return head.encode() + body + b"</list></export>\n"
+
+
 def run(tree: Path, mode: str, mapping: str, data: Path, folder: Path) -> Any:
     """The child's JSON output when run with ``tree`` first on the path."""
     db = folder / f"{tree.name}-{data.stem}.db"
@@ -170,7 +197,10 @@ def main() -> int:
         odd_mapping, odd_export = folder / "odd.toml", folder / "odd.xml"
         odd_mapping.write_text(ODD_MAPPING, encoding="utf-8")
         odd_export.write_text(ODD_EXPORT, encoding="utf-8")
-        cases = [("map", str(odd_mapping), odd_export)] + [("sync", "allris3", p) for p in exports]
+        quirks = folder / "quirks.xml"
+        quirks.write_bytes(quirks_export())
+        cases = [("map", str(odd_mapping), odd_export), ("sync", "allris3", quirks)]
+        cases += [("sync", "allris3", p) for p in exports]
         for mode, mapping, data in cases:
             base = run(args.base.resolve(), mode, mapping, data, folder)
             mine = run(HERE, mode, mapping, data, folder)
