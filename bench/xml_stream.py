@@ -6,11 +6,13 @@ records/s, MB/s, the CPU time per record element and the peak RSS of the process
 ``--keep DIR`` the export is kept and reused by the next run of the same size; the database is
 always new, so every run measures a first sync (all records created). Usage::
 
-    python bench/xml_stream.py [--size-mb 200] [--keep DIR] [--record-kb 1.5]
+    python bench/xml_stream.py [--size-mb 200] [--keep DIR] [--record-kb 1.5] [--mapping-only]
 
 ``--record-kb`` generates records of a realistic size instead: papers (four of five elements)
 whose subject is long German text, about 1-2.5 KB per paper element, and the meetings between
 them as before; it reports MB/s on that export (the default export's records are ~260 bytes).
+``--mapping-only`` times only the adapter's part (decode, parse, map, validate; no engine, no
+store), which compares a change to the XML path more exactly than a whole sync.
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from ris_connector.clock import SystemClock
 from ris_connector.config import source_from_mapping
+from ris_connector.mapping import MappingPlan, Place, load_mapping
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import run_source
+from ris_connector.xmlsafe import XmlStream
 
 GREMIEN = [
     "Rat der Stadt",
@@ -129,6 +135,27 @@ def generate(path: Path, size_mb: float, seed: int = 7, record_kb: float = 0.0) 
     return count
 
 
+def map_only(export: Path) -> tuple[float, int]:
+    """CPU seconds to read, decode, parse and map the export as the XML adapter does (records
+    validated, nothing stored), and the number of items: the adapter's share of a sync."""
+    mapping = load_mapping("allris3")
+    plan = MappingPlan(mapping, source="bench", adapter="xml", timezone="Europe/Berlin", clock=SystemClock())
+
+    def chunks() -> Iterator[bytes]:
+        with export.open("rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                yield chunk
+
+    positions: dict[str, int] = {}
+    seen: set[str] = set()
+    place = Place(url=None)
+    count = 0
+    started = time.process_time()
+    for element in XmlStream(chunks(), mapping.record_tags(), where=str(export)):
+        count += len(plan.items(element, place, positions, seen))
+    return time.process_time() - started, count
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -139,6 +166,9 @@ def main() -> int:
     parser.add_argument("--size-mb", type=float, default=200.0)
     parser.add_argument("--keep", type=Path, help="keep the export and the database in this folder")
     parser.add_argument("--record-kb", type=float, default=0.0, help="papers of about this many KB (realistic size)")
+    parser.add_argument(
+        "--mapping-only", action="store_true", help="time the adapter's part only (no engine, no store)"
+    )
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="ris-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -158,6 +188,12 @@ def main() -> int:
         f"({time.monotonic() - t0:.1f} s)"
     )
     print(f"peak RSS before sync: {peak_rss_mb():.1f} MB")
+
+    if args.mapping_only:
+        cpu, items = map_only(export)
+        print(f"mapping only: {items} items, CPU {cpu:.2f} s, {cpu / elements * 1e6:.1f} us per record element")
+        print(f"peak RSS: {peak_rss_mb():.1f} MB")
+        return 0
 
     for old in folder.glob("bench.db*"):
         old.unlink()

@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 #: Characters XML 1.0 forbids (C0 controls except tab, LF, CR; U+FFFE, U+FFFF).
 _ILLEGAL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: The C0 controls XML forbids, as bytes: text whose UTF-8 has none of them and no U+FFFE/U+FFFF
+#: has no illegal character, told by C passes (``bytes.translate``, ``in``) faster than the
+#: search, which then runs only when there is something to remove.
+_CONTROL_BYTES = bytes(c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D))
 _DECLARATION = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _PROLOG_NOISE = re.compile(r"<!--.*?-->|<\?.*?\?>", re.DOTALL)
 _DOCTYPE = re.compile(r"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
@@ -179,11 +183,15 @@ class XmlDecoder:
             text = self._decoder.decode(data, final)
         if self._repairing and not self._decided and not data.isascii():
             self._decide(data)
-        text, removed = _ILLEGAL_CHARS.subn("", text)
-        self.report.control_characters += removed
+        clean = text.encode("utf-8")
+        if len(clean.translate(None, _CONTROL_BYTES)) != len(clean) or "\ufffe" in text or "\uffff" in text:
+            text, removed = _ILLEGAL_CHARS.subn("", text)
+            if removed:
+                self.report.control_characters += removed
+                clean = text.encode("utf-8")
         if self._prolog is not None:
             self._check_prolog(text, final=final)
-        return text.encode("utf-8")
+        return clean
 
     def _start(self, data: bytes) -> bytes:
         codec: str | None = None
@@ -221,15 +229,16 @@ class XmlDecoder:
         """
         decoder = self._decoder
         assert decoder is not None
-        pending = len(decoder.getstate()[0])
+        pending = decoder.getstate()[0]
         text = decoder.decode(data, final)
         if text.isascii():
             return text
-        consumed = pending + len(data) - len(decoder.getstate()[0])
-        raw = text.encode("utf-8", "surrogateescape")
+        consumed = len(pending) + len(data) - len(decoder.getstate()[0])
         if len(text) == consumed:
-            return raw.decode("cp1252", errors="replace")
-        return raw.decode("utf-8", errors=_FALLBACK_HANDLER)
+            # one character per byte: the consumed bytes are what re-encoding would give back
+            raw = pending + data if pending else data
+            return (raw if len(raw) == consumed else raw[:consumed]).decode("cp1252", errors="replace")
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", errors=_FALLBACK_HANDLER)
 
     def _decide(self, data: bytes) -> None:
         """The first chunk with non-ASCII bytes tells whether the document is UTF-8 or cp1252."""
@@ -367,10 +376,10 @@ class XmlStream:
 
     def _release(self, element: etree._Element) -> None:
         element.clear(keep_tail=False)
-        parent = element.getparent()
-        if parent is None:
-            return
         previous = element.getprevious()
+        if previous is None or local_name(previous) not in self._tags:
+            return  # nothing before it to remove (the parent is only needed to remove)
+        parent = element.getparent()
         while previous is not None and local_name(previous) in self._tags:
             parent.remove(previous)
             previous = element.getprevious()

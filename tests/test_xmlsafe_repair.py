@@ -27,6 +27,7 @@ PIECES = [
     b"\x81\x8d\x8f\x90\x9d",  # bytes cp1252 leaves undefined
     b"\xf4\x90\x80\x80",  # beyond U+10FFFF
     b"\x01\x0b",  # control characters (removed)
+    "\ufffe\uffff".encode(),  # non-characters XML forbids (removed)
     b"\xff\xfe",
 ]
 
@@ -44,6 +45,8 @@ def _decoded(data: bytes, sizes: list[int]) -> bytes:
         out.append(decoder.feed(data[start : start + size]))
         start += size
     out.append(decoder.feed(data[start:], final=True))
+    removed = len(_ILLEGAL_CHARS.findall(data.decode("utf-8", errors=_FALLBACK_HANDLER)))
+    assert decoder.report.control_characters == removed
     return b"".join(out)
 
 
@@ -65,3 +68,17 @@ def test_report_still_tells_cp1252_from_utf8() -> None:
     utf = XmlDecoder()
     utf.feed(b'<?xml version="1.0" encoding="ISO-8859-1"?><r>' + "Straße".encode(), final=True)
     assert utf.report.read_as == "utf-8"
+
+
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("pieces", ["clean", "controls"])
+def test_chunks_without_illegal_characters_skip_the_search_and_lose_nothing(seed: int, pieces: str) -> None:
+    """Most chunks hold no character to remove (checked in C, then not searched); a control
+    character or non-character anywhere, at any chunk boundary, is still removed and counted."""
+    rnd = random.Random(seed)
+    clean = [p for p in PIECES if not _ILLEGAL_CHARS.search(p.decode("utf-8", errors=_FALLBACK_HANDLER))]
+    bad = [b"\x00", b"\x1f", "\ufffe".encode(), "\uffff".encode()]
+    choice = clean if pieces == "clean" else clean * 20 + bad
+    data = b"<r>" + b"".join(rnd.choices(choice, k=rnd.randint(1, 5000)))
+    sizes = [rnd.choice([1, 2, 3, 64, 4096, 70000]) for _ in range(rnd.randint(0, 20))]
+    assert _decoded(data, sizes) == _reference(data)

@@ -14,7 +14,7 @@ the native id and ``required`` fields and relations quarantine the record.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -29,11 +29,12 @@ from ris_connector.mapping.convert import (
     PlaceholderValue,
     compile_converter,
     present,
+    to_text,
 )
 from ris_connector.mapping.model import FieldSpec, Mapping, RecordSpec, RelationSpec
-from ris_connector.mapping.paths import element_matches, element_to_dict
+from ris_connector.mapping.paths import ElementPath, element_to_dict
 from ris_connector.mapping.readers import MAX_MEMO, ElementValues, ObjectValues, Path, Place, View, compile_path
-from ris_connector.models import RECORD_TYPES, Meeting, Provenance, Record
+from ris_connector.models import RECORD_TYPES, Meeting, Record
 from ris_connector.normalize.ids import urn
 from ris_connector.normalize.records import validate_record, validation_reason
 from ris_connector.normalize.status import meeting_status
@@ -44,6 +45,8 @@ from ris_connector.notices.values import INVALID_VALUE, PLACEHOLDER
 VALUE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 #: Source object: an lxml element or a dict/list tree.
 Node = Any
+#: A field's value read from a record element: (view, place, position) -> converted value.
+XmlRead = Callable[[ElementValues, Place, int], Any]
 
 
 class SourceFacts(Protocol):
@@ -92,7 +95,7 @@ class Problems:
 class _Field:
     """One field (or the id) of a record spec, ready to read."""
 
-    __slots__ = ("ctx", "every", "name", "nulls", "param", "paths", "spec", "to_value")
+    __slots__ = ("ctx", "every", "name", "nulls", "param", "paths", "read_xml", "spec", "to_value")
 
     def __init__(self, name: str, spec: FieldSpec, ctx: ConvertContext) -> None:
         self.name = name
@@ -103,6 +106,54 @@ class _Field:
         self.every = spec.convert in ("list", "join")
         self.param = spec.param
         self.to_value: Converter = compile_converter(spec, ctx)
+        self.read_xml: XmlRead = self._xml_reader()
+        """The field's value from a record element: what ``read`` gives, in fewer steps."""
+
+    def read(self, view: View, place: Place, position: int) -> Any:
+        """The field's converted value (None when it has none); the converter's errors pass."""
+        return self.to_value(self.values(view, place), place.url, position)
+
+    def _xml_reader(self) -> XmlRead:
+        """:meth:`read` for record elements, compiled: a field whose paths each name one child
+        reads the element's texts by name directly, and a text field converts without the
+        converter's list; other fields (``value``, ``list``/``join``, longer paths) use :meth:`read`.
+        """
+        spec, ctx = self.spec, self.ctx
+        if spec.value is not None or self.every or not all(simple for simple, _ in self.paths):
+            return self.read
+        keys = tuple(name for _, name in self.paths)
+        nulls, param, to_value = self.nulls, self.param, self.to_value
+
+        def first(kids: dict[str, list[str]]) -> str | None:
+            for key in keys:
+                for value in kids.get(key, ()):
+                    if value not in nulls:
+                        return value
+            return None
+
+        def fallback(place: Place, position: int) -> Any:
+            values = present(place.param(param), spec, ctx) if param else []
+            return to_value(values, place.url, position)
+
+        if spec.convert == "text":
+            template = spec.template
+
+            def read_text(view: ElementValues, place: Place, position: int) -> Any:
+                value = first(view.kids)
+                if value is None:
+                    return fallback(place, position)
+                text = to_text(value)
+                return template.format(text) if template else text
+
+            return read_text
+
+        def read_first(view: ElementValues, place: Place, position: int) -> Any:
+            value = first(view.kids)
+            if value is None:
+                return fallback(place, position)
+            return to_value([value], place.url, position)
+
+        return read_first
 
     def values(self, view: View, place: Place) -> list[Any]:
         """The present values: every path's for ``list``/``join``, else those of the first path
@@ -123,7 +174,7 @@ class _Field:
 class _Relation:
     """One relation of a record spec, ready to read."""
 
-    __slots__ = ("ctx", "nulls", "paths", "plain_nulls", "spec", "type", "when")
+    __slots__ = ("ctx", "keys", "nulls", "paths", "plain_nulls", "spec", "type", "when")
 
     def __init__(self, spec: RelationSpec, ctx: ConvertContext) -> None:
         self.spec = spec
@@ -133,6 +184,8 @@ class _Relation:
         self.when = tuple(compile_path(p) for p in spec.when)
         self.nulls = frozenset(ctx.null_values if spec.null_values is None else spec.null_values)
         self.plain_nulls = frozenset(ctx.null_values)
+        self.keys = tuple(name for _, name in self.paths) if all(simple for simple, _ in self.paths) else None
+        """The child names of the paths when each names one child (read from ``kids`` directly)."""
 
     def values(self, view: View, place: Place) -> list[Any] | None:
         """The native ids the relation names (None: its ``when`` does not hold)."""
@@ -140,10 +193,18 @@ class _Relation:
         if self.when and not view.has(self.when, self.plain_nulls, every=True):
             return None
         values: list[Any] = [spec.value] if spec.value is not None else []
-        for path in self.paths:
-            values.extend(view.values(path, self.nulls))
-            if values and not spec.many:
-                break
+        keys, nulls = self.keys, self.nulls
+        if keys is not None and isinstance(view, ElementValues):
+            kids = view.kids
+            for key in keys:
+                values.extend(v for v in kids.get(key, ()) if v not in nulls)
+                if values and not spec.many:
+                    break
+        else:
+            for path in self.paths:
+                values.extend(view.values(path, nulls))
+                if values and not spec.many:
+                    break
         if not values and spec.param:
             values = present(place.param(spec.param), spec, self.ctx)
         if spec.separator:
@@ -156,6 +217,7 @@ class _Record:
 
     __slots__ = (
         "element",
+        "element_at",
         "fields",
         "id",
         "positional",
@@ -170,6 +232,8 @@ class _Record:
     def __init__(self, spec: RecordSpec, ctx: ConvertContext) -> None:
         self.spec = spec
         self.element = tuple(spec.element)
+        self.element_at: tuple[int, ...] = ()
+        """Indexes of :attr:`element` in the plan's element paths (set by the plan)."""
         self.when = tuple(compile_path(p) for p in spec.when)
         self.unless = tuple(compile_path(p) for p in spec.unless)
         self.when_names = _names(self.when)
@@ -222,7 +286,13 @@ class MappingPlan:
         self._nulls = frozenset(ctx.null_values)
         self._compiled = {id(spec): _Record(spec, ctx) for spec in mapping.records}
         self.records = tuple(self._compiled[id(spec)] for spec in mapping.xml_records())
-        self._names: dict[str, str] = {}
+        paths = list(dict.fromkeys(path for rec in self.records for path in rec.element))
+        self._element_paths = tuple(ElementPath(p) for p in paths)
+        for rec in self.records:
+            rec.element_at = tuple(paths.index(p) for p in rec.element)
+        self._candidates: dict[tuple[bool, ...], tuple[_Record, ...]] = {}
+        """The records an element may give, by which element paths it is at (computed once each)."""
+        self._names: dict[Any, str] = {}
         self._ok_repeated: set[tuple[Any, ...]] = set()
         self._targets: dict[tuple[str, str], str] = {}
 
@@ -253,7 +323,7 @@ class MappingPlan:
     # -- XML -----------------------------------------------------------------------------------
     def items(
         self, element: etree._Element, place: Place, positions: dict[str, int], seen: set[str]
-    ) -> Iterator[Record | Rejected | Notice]:
+    ) -> list[Record | Rejected | Notice]:
         """What one record element yields: for each spec it matches, a record or a rejection,
         after a notice for each value that could not be read (and was dropped).
 
@@ -261,18 +331,19 @@ class MappingPlan:
         ``repeated`` records already yielded.
         """
         nulls = self._nulls
-        view = ElementValues(element, self._names, nulls)
-        at: dict[str, bool] = {}
-        for rec in self.records:
-            matched = False
-            for path in rec.element:
-                hit = at.get(path)
-                if hit is None:
-                    hit = at[path] = element_matches(element, path)
-                if hit:
-                    matched = True
-                    break
-            if not matched or not rec.matches(view, nulls):
+        names = self._names
+        view = ElementValues(element, names, nulls)
+        paths = self._element_paths
+        if len(paths) == 1:
+            at: tuple[bool, ...] = (paths[0].matches(element, names),)
+        else:
+            at = tuple(p.matches(element, names) for p in paths)
+        candidates = self._candidates.get(at)
+        if candidates is None:
+            candidates = self._candidates[at] = tuple(r for r in self.records if any(at[i] for i in r.element_at))
+        out: list[Record | Rejected | Notice] = []
+        for rec in candidates:
+            if not rec.matches(view, nulls):
                 continue
             kind = rec.spec.type
             position = positions[kind] = positions.get(kind, 0) + 1
@@ -282,8 +353,9 @@ class MappingPlan:
             else:
                 item = self.build(rec, element, view, place, position, notices)
             if item is not None:
-                yield from notices
-                yield item
+                out.extend(notices)
+                out.append(item)
+        return out
 
     def _repeated(
         self,
@@ -350,8 +422,9 @@ class MappingPlan:
         """The record ``node`` describes, or a :class:`Rejected` (dropped values noted in ``notices``)."""
         spec = rec.spec
         url = place.url
+        xml = view if isinstance(view, ElementValues) else None
         try:
-            native = rec.id.to_value(rec.id.values(view, place), url, position)
+            native = rec.id.read_xml(xml, place, position) if xml is not None else rec.id.read(view, place, position)
         except VALUE_ERRORS as exc:
             return self.reject(spec, node, f"id: {exc}", None)
         if native is None or str(native).strip() == "":
@@ -362,12 +435,13 @@ class MappingPlan:
         problems = Problems(spec, native, notices)
         for field in rec.fields:
             try:
-                value = field.to_value(field.values(view, place), url, position)
+                value = field.read_xml(xml, place, position) if xml is not None else field.read(view, place, position)
             except VALUE_ERRORS as exc:
                 problems.value(field.name, field.spec.required, exc)
                 continue
             if value is None or value == []:
-                problems.empty(field.name, field.spec.required)
+                if field.spec.required:
+                    problems.empty(field.name, True)
                 continue
             data[field.name] = value
         for name, relation in rec.relations:
@@ -410,16 +484,21 @@ class MappingPlan:
                 start=data.get("start"),
                 end=data.get("end"),
             )
-        data["provenance"] = Provenance(
-            source=self.source, adapter=self.adapter, original_id=native, url=url, fetched_at=now
-        )
+        # validated with the record (one validation instead of two; the values cannot fail)
+        data["provenance"] = {
+            "source": self.source,
+            "adapter": self.adapter,
+            "original_id": native,
+            "url": url,
+            "fetched_at": now,
+        }
         if self.keep_raw:
             data["raw"] = self.raw(node)
         try:
             record, dropped = validate_record(RECORD_TYPES[spec.type], data, required=spec.required_fields)
         except ValidationError as exc:
             return self.reject(spec, node, validation_reason(exc), native)
-        if notices is not None:
+        if dropped and notices is not None:
             notices.extend(Notice(INVALID_VALUE, f"{spec.type} {native}: {d}") for d in dropped)
         return record
 

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-from ris_connector.mapping.dateformats import Parser, parser_for
+from ris_connector.mapping.dateformats import FieldsParser, Parser, compile_fields, parser_for
 from ris_connector.mapping.model import FieldSpec
 from ris_connector.normalize.text import clean_text
 from ris_connector.normalize.times import get_timezone, localize, parse_date, parse_datetime
@@ -191,6 +191,11 @@ def _text_converter(template: str | None) -> Converter:
     return text_of
 
 
+def _date_reader(fmt: str) -> tuple[FieldsParser | None, Parser]:
+    """The numbers parser of ``fmt`` where there is one (see :func:`compile_fields`), and its parser."""
+    return compile_fields(fmt), parser_for(fmt)
+
+
 def _datetime_converter(spec: FieldSpec, ctx: ConvertContext) -> Converter | None:
     """:func:`to_datetime` with ``format``: the formats precompiled (None: keep the general one)."""
     try:
@@ -198,10 +203,8 @@ def _datetime_converter(spec: FieldSpec, ctx: ConvertContext) -> Converter | Non
     except ValueError:
         return None  # the general converter reports the unknown timezone per record
     z_is_utc = ctx.z_is_utc if spec.z_is_utc is None else spec.z_is_utc
-    plain: list[Parser] = [parser_for(f) for f in spec.format]
-    zulu_parsers: list[Parser] = [
-        parser_for(f[:-1]) if f.endswith("Z") else p for f, p in zip(spec.format, plain, strict=True)
-    ]
+    plain = [_date_reader(f) for f in spec.format]
+    zulu_readers = [_date_reader(f[:-1]) if f.endswith("Z") else r for f, r in zip(spec.format, plain, strict=True)]
     message = " or ".join(spec.format)
     #: zoneinfo honours ``fold`` (PEP 495): equal offsets for both folds mean an unambiguous time.
     zone = tz if isinstance(tz, ZoneInfo) else None
@@ -215,14 +218,29 @@ def _datetime_converter(spec: FieldSpec, ctx: ConvertContext) -> Converter | Non
         text = value.strip()
         zulu = text.endswith(("Z", "z"))
         bare = text[:-1] if zulu else text
-        for parse in zulu_parsers if zulu else plain:
+        utc = zulu and z_is_utc
+        for fields, parse in zulu_readers if zulu else plain:
+            if fields is not None:
+                # the numbers straight into the datetime to return: no naive copy to replace
+                try:
+                    y, mo, d, h, mi, sec = fields(bare)
+                    if utc:
+                        return datetime(y, mo, d, h, mi, sec, 0, timezone.utc)
+                    parsed = datetime(y, mo, d, h, mi, sec, 0, zone)
+                except ValueError:
+                    continue
+                if zone is not None:
+                    if parsed.utcoffset() == datetime(y, mo, d, h, mi, sec, 0, zone, fold=1).utcoffset():
+                        return parsed  # neither in a DST gap nor in an overlap: what localize returns
+                    parsed = parsed.replace(tzinfo=None)
+                return localize(parsed, tz)
             try:
-                parsed: datetime = parse(bare)
+                parsed = parse(bare)
             except ValueError:
                 continue
             if parsed.tzinfo is not None:
                 return parsed
-            if zulu and z_is_utc:
+            if utc:
                 return parsed.replace(tzinfo=timezone.utc)
             if zone is not None:
                 aware = parsed.replace(tzinfo=zone, fold=0)

@@ -36,41 +36,62 @@ def _literal(text: str) -> str:
     return _WHITESPACE.sub(r"\\s+", _REGEX_CHARS.sub(r"\\\1", text))
 
 
-def compile_format(fmt: str) -> Parser | None:
-    """A fast parser equal to ``datetime.strptime(text, fmt)``, or None for other formats."""
+#: The six numbers of a date-time (year, month, day, hour, minute, second).
+Fields = tuple[int, int, int, int, int, int]
+FieldsParser = Callable[[str], Fields]
+
+
+def compile_fields(fmt: str) -> FieldsParser | None:
+    """A parser giving the numbers ``datetime.strptime(text, fmt)`` reads, or None for other
+    formats; it raises ValueError where strptime does, except for impossible dates (30 February,
+    second 60), which ``datetime(*fields)`` refuses."""
     pattern: list[str] = []
-    seen: set[str] = set()
+    seen: list[str] = []
     rest = fmt
     while "%" in rest:
         index = rest.index("%")
         directive = rest[index + 1 : index + 2]
         if directive not in _DIRECTIVES or directive in seen:
             return None
-        seen.add(directive)
+        seen.append(directive)
         pattern.append(_literal(rest[:index]))
         pattern.append(_DIRECTIVES[directive])
         rest = rest[index + 2 :]
     pattern.append(_literal(rest))
-    if not seen >= _REQUIRED:
+    if not set(seen) >= _REQUIRED:
         return None
     regex = re.compile("".join(pattern), re.IGNORECASE)
     match = regex.match
-    has_h, has_m, has_s = "H" in seen, "M" in seen, "S" in seen
+    # where each of Y m d H M S is among the groups (-1: absent, the number is 0)
+    iy, im, id_, ih, imi, isec = (seen.index(d) if d in seen else -1 for d in "YmdHMS")
 
-    def parse(text: str) -> datetime:
+    def fields(text: str) -> Fields:
         found = match(text)
         if found is None:
             raise ValueError(f"time data {text!r} does not match format {fmt!r}")
         if found.end() != len(text):
             raise ValueError(f"unconverted data remains: {text[found.end() :]}")
-        return datetime(
-            int(found["Y"]),
-            int(found["m"]),
-            int(found["d"]),
-            int(found["H"]) if has_h else 0,
-            int(found["M"]) if has_m else 0,
-            int(found["S"]) if has_s else 0,
+        g = found.groups()
+        return (
+            int(g[iy]),
+            int(g[im]),
+            int(g[id_]),
+            int(g[ih]) if ih >= 0 else 0,
+            int(g[imi]) if imi >= 0 else 0,
+            int(g[isec]) if isec >= 0 else 0,
         )
+
+    return fields
+
+
+def compile_format(fmt: str) -> Parser | None:
+    """A fast parser equal to ``datetime.strptime(text, fmt)``, or None for other formats."""
+    fields = compile_fields(fmt)
+    if fields is None:
+        return None
+
+    def parse(text: str) -> datetime:
+        return datetime(*fields(text))
 
     return parse
 

@@ -14,6 +14,19 @@ from lxml import etree
 
 from ris_connector.xmlsafe import local_name
 
+#: Size of each memo (tag names, relation ids, inputs of repeated records); a full memo starts
+#: again, so memory stays bounded whatever the export holds.
+MAX_MEMO = 4096
+
+
+def local_name_of(tag: Any, names: dict[Any, str]) -> str:
+    """The local name of an element tag, remembered in ``names`` (bounded: a hostile export may
+    invent a new tag per element); "" for the tags of comments, PIs and entities."""
+    if len(names) >= MAX_MEMO:
+        names.clear()
+    name = names[tag] = tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+    return name
+
 
 def element_text(element: etree._Element) -> str | None:
     """The text content of an element, stripped; None when empty."""
@@ -124,16 +137,35 @@ def _flatten(nodes: Sequence[Any]) -> list[Any]:
     return out
 
 
+class ElementPath:
+    """A record element's path (``list/element``, ``/export/list/element``, ``*`` any name),
+    compiled: whether an element is at it, read from its end with the plan's tag-name memo."""
+
+    __slots__ = ("anchored", "names", "path")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.anchored = path.startswith("/")
+        self.names = tuple(reversed([s for s in path.strip("/").split("/") if s]))
+
+    def matches(self, element: etree._Element, names: dict[Any, str]) -> bool:
+        """Whether ``element`` is at the path (``names``: tag -> local name, see :func:`local_name_of`)."""
+        node: etree._Element | None = element
+        for name in self.names:
+            if node is None:
+                return False
+            if name != "*":
+                tag = node.tag
+                local = names.get(tag)
+                if (local if local is not None else local_name_of(tag, names)) != name:
+                    return False
+            node = node.getparent()
+        return not self.anchored or node is None
+
+
 def element_matches(element: etree._Element, path: str) -> bool:
     """Whether ``element`` is at ``path`` read from its end (``list/element``: an ``element`` in a ``list``)."""
-    anchored = path.startswith("/")
-    names = [s for s in path.strip("/").split("/") if s]
-    node: etree._Element | None = element
-    for name in reversed(names):
-        if node is None or (name != "*" and local_name(node) != name):
-            return False
-        node = node.getparent()
-    return not anchored or node is None
+    return ElementPath(path).matches(element, {})
 
 
 def element_to_dict(element: etree._Element, depth: int = 0) -> dict[str, Any]:

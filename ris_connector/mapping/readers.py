@@ -22,11 +22,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
 
-from ris_connector.mapping.paths import XmlLookup, element_text, object_values
+from ris_connector.mapping.paths import MAX_MEMO as MAX_MEMO  # the plan and tests read the memo size here
+from ris_connector.mapping.paths import XmlLookup, element_text, local_name_of, object_values
 
-#: Size of each memo (tag names, relation ids, inputs of repeated records); a full memo starts
-#: again, so memory stays bounded whatever the export holds.
-MAX_MEMO = 4096
 #: A compiled path: (True, child name) for a direct child, (False, path) for anything else.
 Path = tuple[bool, str]
 
@@ -67,35 +65,37 @@ class ElementValues:
 
     __slots__ = ("_lookup", "element", "kids", "present")
 
-    def __init__(self, element: etree._Element, names: dict[str, str], nulls: frozenset[str]) -> None:
+    def __init__(self, element: etree._Element, names: dict[Any, str], nulls: frozenset[str]) -> None:
         self.element = element
         self._lookup: XmlLookup | None = None
         kids: dict[str, list[str]] = {}
         present: set[str] = set()
+        known = names.get
         for child in element:
             tag = child.tag
-            if not isinstance(tag, str):
-                continue
-            name = names.get(tag)
+            name = known(tag)
             if name is None:
-                if len(names) >= MAX_MEMO:
-                    names.clear()  # a hostile export may invent a new tag per element
-                name = names[tag] = tag.rsplit("}", 1)[-1]
+                name = local_name_of(tag, names)
             if not name:
-                continue
+                continue  # a comment, processing instruction or entity: no value
+            raw = child.text
             if len(child):
                 text = element_text(child)
+            elif raw is None:
+                continue
             else:
-                raw = child.text
-                text = raw.strip() or None if raw is not None else None
+                text = raw.strip() or None
+            if text is None:
+                continue
             found = kids.get(name)
             if found is None:
-                found = kids[name] = []
-            if text is not None:
+                kids[name] = [text]
+            else:
                 found.append(text)
-                if text not in nulls:
-                    present.add(name)
+            if text not in nulls:
+                present.add(name)
         self.kids = kids
+        """Non-empty (stripped) texts of the children by local name, in document order."""
         self.present: set[str] | None = present
         """Names of the children with a value that is not one of the mapping's null values."""
 

@@ -350,3 +350,54 @@ def test_a_soap_object_passes_when_and_unless_as_an_element_does() -> None:
     assert plan.object_item(spec, {"id": 1, "titel": "Rat", "entwurf": "  "}, Place()) is not None
     element = etree.fromstring(b"<r><sitzung><id>1</id><titel>-</titel></sitzung></r>")
     assert list(plan.items(element[0], Place(), {}, set())) == []
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/Sao_Paulo", "UTC"])
+@pytest.mark.parametrize("z_is_utc", [False, True])
+def test_compiled_datetime_converter_gives_what_the_general_one_gives(zone: str, z_is_utc: bool) -> None:
+    """The per-field converter builds the datetime straight from the parsed numbers; value,
+    zone, ``fold`` and error stay those of :func:`to_datetime` (DST gaps and overlaps included)."""
+    from ris_connector.mapping.convert import ConvertContext, compile_converter, to_datetime
+    from ris_connector.mapping.model import FieldSpec
+    from ris_connector.normalize.times import get_timezone
+
+    spec = FieldSpec(path=["x"], convert="datetime", format=["%Y%m%dT%H%M%SZ", "%d.%m.%Y %H:%M", "%Y-%m-%dT%H:%M%z"])
+    ctx = ConvertContext(tz=get_timezone(zone), z_is_utc=z_is_utc)
+    fast = compile_converter(spec, ctx)
+    rnd = random.Random(zone)
+    texts = ["20240331T023000Z", "20241027T023000Z", "20241027T023000z", "31.03.2024 2:30", "27.10.2024 02:30"]
+    texts += ["20241103T000000Z", "20240218T000000Z", "2024-03-31T02:30+0100", "31.02.2024 17:00", "20240312T170060Z"]
+    for _ in range(400):
+        moment = datetime(2024, 1, 1) + (datetime(2025, 1, 1) - datetime(2024, 1, 1)) * rnd.random()
+        texts.append(moment.strftime(rnd.choice(["%Y%m%dT%H%M%SZ", "%Y%m%dT%H%M%S", "%d.%m.%Y %H:%M"])))
+
+    def outcome(convert: Any, text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError as exc:
+            return ("error", str(exc))
+        return (value, str(value.tzinfo), value.fold, value.utcoffset())
+
+    for text in texts:
+        assert outcome(lambda t: fast([t], None, 0), text) == outcome(lambda t: to_datetime(t, spec, ctx), text), text
+
+
+def test_element_paths_read_from_the_end_with_namespaces_anchors_and_wildcards() -> None:
+    from ris_connector.mapping.paths import ElementPath, element_matches
+
+    root = etree.fromstring(b'<export xmlns:x="urn:x"><x:list><element/><other><element/></other></x:list></export>')
+    direct, nested = root[0][0], root[0][1][0]
+    names: dict[Any, str] = {}
+    expected = {
+        "list/element": (True, False),
+        "/export/list/element": (True, False),
+        "/list/element": (False, False),
+        "*/element": (True, True),
+        "element": (True, True),
+        "export/*/other/element": (False, True),
+        "other/element/x": (False, False),
+    }
+    for path, (at_direct, at_nested) in expected.items():
+        compiled = ElementPath(path)
+        assert (compiled.matches(direct, names), compiled.matches(nested, names)) == (at_direct, at_nested), path
+        assert (element_matches(direct, path), element_matches(nested, path)) == (at_direct, at_nested), path
