@@ -30,6 +30,7 @@ from pathlib import Path
 from ris_connector.clock import SystemClock
 from ris_connector.config import source_from_mapping
 from ris_connector.mapping import MappingPlan, Place, load_mapping
+from ris_connector.runtime import tune_gc
 from ris_connector.store import SQLiteStore
 from ris_connector.sync import run_source
 from ris_connector.xmlsafe import XmlStream
@@ -188,6 +189,7 @@ def main() -> int:
         f"({time.monotonic() - t0:.1f} s)"
     )
     print(f"peak RSS before sync: {peak_rss_mb():.1f} MB")
+    tune_gc()  # as `ris-connector sync` and the Celery workers do (ris_connector.runtime)
 
     if args.mapping_only:
         cpu, items = map_only(export)
