@@ -1,8 +1,9 @@
 """Experiment: how fast pydantic reads served OParl objects itself, against the product's mapper.
 
-Issue 19's next step: a pydantic model with OParl aliases validating the served dict directly
-(no id canonicalisation, text cleaning or quirk checks) against ``OParlMapper`` with its
-validation, on the sample's AgendaItem, File and Consultation objects. Not used by the product::
+Issue 19's next step: the product's own models (unknown keys ignored, the type URI and embedded
+objects read as served) validating the served dict directly, with none of the mapper's id
+canonicalisation, text cleaning or quirk checks, against ``OParlMapper`` with its validation, on
+the sample's AgendaItem, File and Consultation objects. Not used by the product::
 
     python bench/oparl_direct.py [--scale 0.2]
 """
@@ -17,70 +18,36 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, ConfigDict, Field
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from oparl_mapper import served_objects
 
+from ris_connector import models
 from ris_connector.adapters.oparl.mapper import OParlMapper
 from ris_connector.clock import FixedClock
 from ris_connector.models import Record
 
 
 class Served(BaseModel):
-    """Fields every served object shares, read by their OParl names."""
+    """What the direct read changes in a product model: unknown keys ignored, the type URI read as
+    text; everything else (fields, aliases, URL checks) is the product model's own."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-    id: str
-    type: str
-    name: str | None = None
-    created: AwareDatetime | None = None
-    modified: AwareDatetime | None = None
-    deleted: bool = False
-    keyword: list[str] = Field(default_factory=list)
-    web: str | None = None
+    model_config = ConfigDict(extra="ignore")
+    type: str  # the served URI, not the short name
 
 
-class AgendaItem(Served):
-    meeting: str | None = None
-    number: str | None = None
-    order: int | None = None
-    public: bool | None = None
-    consultation: str | None = None
-    result: str | None = None
-    resolution_text: str | None = None
-    resolution_file: dict[str, Any] | None = None
-    auxiliary_file: list[dict[str, Any]] = Field(default_factory=list)
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+class AgendaItem(Served, models.AgendaItem):
+    resolution_file: dict[str, Any] | None = None  # type: ignore[assignment]  # embedded as served
+    auxiliary_file: list[dict[str, Any]] = Field(default_factory=list)  # type: ignore[assignment]
 
 
-class File(Served):
-    file_name: str | None = None
-    mime_type: str | None = None
-    date: str | None = None
-    size: int | None = None
-    sha1_checksum: str | None = None
-    text: str | None = None
-    access_url: str
-    download_url: str | None = None
-    external_service_url: str | None = None
-    master_file: str | None = None
-    derivative_file: list[str] = Field(default_factory=list)
-    file_license: str | None = None
-    meeting: list[str] = Field(default_factory=list)
-    agenda_item: list[str] = Field(default_factory=list)
-    paper: list[str] = Field(default_factory=list)
+class File(Served, models.File):
+    pass
 
 
-class Consultation(Served):
-    paper: str | None = None
-    agenda_item: str | None = None
-    meeting: str | None = None
-    organization: list[str] = Field(default_factory=list)
-    authoritative: bool | None = None
-    role: str | None = None
+class Consultation(Served, models.Consultation):
+    pass
 
 
 MODELS: dict[str, type[Served]] = {"AgendaItem": AgendaItem, "File": File, "Consultation": Consultation}
