@@ -330,3 +330,35 @@ def test_concurrency_capped_per_host(token: str) -> None:
             thread.join()
         assert server.max_in_flight == 2
         assert client.stats.requests == 8 and client.stats.statuses == {200: 8}
+
+
+# -- proxies from the environment ----------------------------------------------------------------
+
+
+def test_environment_proxies_hold_per_origin_for_every_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY and NO_PROXY are honoured on every request and per origin (the client reads the
+    environment once per origin): the home server in NO_PROXY is asked directly, another
+    allowed host goes through the proxy, in either order and again."""
+    from ris_connector.testing import LocalServer, Reply
+
+    def via_proxy(request: Any) -> Reply:
+        return Reply.json({"via": "proxy", "target": request.target})
+
+    with (
+        LocalServer(fallback=via_proxy) as proxy,
+        LocalServer(routes={"/direct": Reply.json({"via": "direct"})}) as home,
+    ):
+        for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        for name in ("no_proxy", "NO_PROXY"):
+            monkeypatch.setenv(name, "127.0.0.1")
+        monkeypatch.setenv("HTTP_PROXY", proxy.base_url)
+        monkeypatch.setenv("http_proxy", proxy.base_url)
+        settings = HttpSettings(**FAST, allowed_hosts=("ris.invalid",))
+        with HttpClient(home.base_url, settings, source="test") as client:
+            for _ in range(2):
+                assert json.loads(client.get(home.url("/direct")).text) == {"via": "direct"}
+                answer = json.loads(client.get("http://ris.invalid/oparl/body/1").text)
+                assert answer == {"via": "proxy", "target": "http://ris.invalid/oparl/body/1"}
+        assert proxy.hits("http://ris.invalid/oparl/body/1") == 2
+        assert home.hits("/direct") == 2
