@@ -20,7 +20,7 @@ _CANONICAL = re.compile(
     r"(?:\?[A-Za-z0-9%:@!$&'()*+,;=._~/?-]+)?\Z"
 )
 #: A URL that :func:`repair_url` leaves as it is (same character classes as ``_CANONICAL``).
-_REPAIRED = re.compile(
+REPAIRED_URL = re.compile(
     r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?"
     r"(?:/[A-Za-z0-9%:@!$&'()*+,;=._~-]+)*/?"
     r"(?:\?[A-Za-z0-9%:@!$&'()*+,;=._~/?-]+)?\Z"
@@ -86,7 +86,7 @@ def type_from_url(url: str) -> str | None:
 
 def repair_url(url: str) -> str:
     """Percent-encode characters that are illegal in URLs (spaces, ``|``) and fix ``//`` in paths."""
-    if _REPAIRED.match(url):
+    if REPAIRED_URL.match(url):
         return url  # nothing to encode or collapse: the general path below would return it unchanged
     text = url.strip()
     parts = urlsplit(text)

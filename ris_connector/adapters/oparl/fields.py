@@ -80,6 +80,26 @@ def show(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def prescribed_datetime(value: str, times: dict[str, datetime]) -> datetime | None:
+    """``value`` read if spelled as OParl prescribes (with seconds and offset) and plausible:
+    nothing to note, nothing to repair. Remembered in ``times`` (bounded); None otherwise."""
+    known = times.get(value)
+    if known is not None:
+        return known
+    if not _ISO_WITH_OFFSET.match(value):
+        return None
+    try:
+        parsed = _datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if not plausible_year(parsed.year):
+        return None
+    if len(times) >= _TIMES_CACHE:
+        times.clear()
+    times[value] = parsed
+    return parsed
+
+
 class ValueReader:
     """Reads values of one record; collects notices instead of failing on a bad field.
 
@@ -204,20 +224,9 @@ class ValueReader:
     def datetime_of(self, value: Any, field: str = "") -> datetime | None:
         """A timezone-aware date-time (naive values in the source's zone, quirks 17/37)."""
         if type(value) is str:
-            known = self.times.get(value)
-            if known is not None:
-                return known
-            if _ISO_WITH_OFFSET.match(value):
-                try:  # the spelling OParl prescribes: nothing to note, nothing to repair
-                    parsed = _datetime.fromisoformat(value)
-                except ValueError:
-                    pass
-                else:
-                    if plausible_year(parsed.year):
-                        if len(self.times) >= _TIMES_CACHE:
-                            self.times.clear()
-                        self.times[value] = parsed
-                        return parsed
+            parsed = prescribed_datetime(value, self.times)
+            if parsed is not None:
+                return parsed
         if isinstance(value, str):
             text = value.strip()
             if _DATE_ONLY.match(text):

@@ -6,6 +6,10 @@ tolerated deviation, a tombstone for a deleted object, or a rejection. Each obje
 through an :class:`ObjectReader`, bound to the object and to where it sits (its id, its Body,
 the object it is embedded in), so a type's mapping names each OParl key once. The value parsers
 it builds on are in :mod:`ris_connector.normalize`.
+
+An AgendaItem, Consultation, File or Membership that needs no repair at all takes a fast path
+first (:mod:`ris_connector.adapters.oparl.plain`), which gives the same record; any value that
+would need a repair or a notice sends the object down the full path below.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pydantic import ValidationError
 
 from ris_connector.adapters.base import Item, Notice, Rejected, Tombstone
 from ris_connector.adapters.oparl.fields import ValueReader, normalize_ags, show
+from ris_connector.adapters.oparl.plain import PLANS, Plan, plain_fields
 from ris_connector.adapters.oparl.sourceids import SourceIds
 from ris_connector.clock import Clock
 from ris_connector.models import RECORD_TYPES, AgendaItem, Consultation, LegislativeTerm, Membership, Record
@@ -272,6 +277,7 @@ class OParlMapper:
         scheme_for: dict[str, str],
         keep_raw: bool = False,
         adapter_name: str = "oparl",
+        plain: bool = True,
     ) -> None:
         self.source = source
         self.tz = tz
@@ -279,11 +285,18 @@ class OParlMapper:
         self.scheme_for = scheme_for
         self.keep_raw = keep_raw
         self.adapter_name = adapter_name
+        self._plans = PLANS if plain else {}
+        """The types whose plain objects take the fast path (``plain.py``); ``plain=False``
+        maps every object the full way (what the fast path is compared with)."""
+        self.read_plain = 0
+        """Objects read by the fast path in this run."""
         ids = SourceIds(scheme_for)
         self.canonical: Callable[[str], str] = ids.canonical
         """The canonical id for a URL of this source (cached; ids in known folders at once)."""
         self.url_id: Callable[[object], str | None] = ids.url_id
         """The canonical id of a value if it is a URL, else None (ids in known folders at once)."""
+        self.dates: dict[str, date] = {}
+        """Dates read by the fast path (``plain.py``), shared by every object."""
         self.times: dict[str, datetime] = {}
         """Date-times already read in the prescribed spelling (shared by every object's reader)."""
         self._seen: dict[int, str] = {}
@@ -417,6 +430,15 @@ class OParlMapper:
             key = self._dedup_key(None if text_id else rid, obj)
             if key in self._seen:
                 return self._seen_copy(rid, type_name, None, out)
+        plan = self._plans.get(type_name)
+        if plan is not None:
+            record = self._plain(obj, plan, type_name, rid, body, parent, url)
+            if record is not None:
+                self.read_plain += 1
+                if key is not None:
+                    self._seen[key] = "" if rid == raw_id else rid
+                out.append(record)
+                return rid
         r = ObjectReader(obj, self, rid, type_name, body, parent)
         try:
             fields = builder(self, r)
@@ -434,6 +456,56 @@ class OParlMapper:
         out.extend(r.out)
         out.append(record)
         return rid
+
+    def _plain(
+        self,
+        obj: dict[str, Any],
+        plan: Plan,
+        type_name: str,
+        rid: str,
+        body: str | None,
+        parent: Parent | None,
+        url: str | None,
+    ) -> Record | None:
+        """The record of an object that needs no repair, read by its plan (``plain.py``); None
+        when it needs the full path. What it adds to the fields is what ``_common`` and the
+        type's builder add for such an object."""
+        f = plain_fields(obj, plan, self.canonical, self.times, self.dates)
+        if f is None:
+            return None
+        created, modified = f.get("created"), f.get("modified")
+        if created is None and modified is None:
+            if parent is not None:
+                return None  # dates inherited from the parent, with a notice (quirk 26)
+        elif created is not None and modified is not None and created > modified:
+            return None  # noted and repaired (quirk 26)
+        if plan.from_parent is not None:
+            field, parent_type = plan.from_parent
+            if field not in f and parent is not None and parent.type == parent_type:
+                f[field] = parent.id
+        if plan.ordered_times and "end" in f and "start" in f and f["end"] < f["start"]:
+            del f["end"]
+        if body is not None:
+            f["body"] = body
+        f["id"] = rid
+        f["provenance"] = self._provenance_of(obj, url)
+        if self.keep_raw:
+            f["raw"] = obj
+        try:
+            return RECORD_TYPES[type_name].model_validate(f, by_alias=False, by_name=True)
+        except _MAPPING_ERRORS:
+            return None  # the full path drops the failing value with a notice
+
+    def _provenance_of(self, obj: dict[str, Any], url: str | None) -> dict[str, Any]:
+        """Where ``obj`` was read, as the fields of its record's ``provenance``."""
+        raw_id = obj.get("id")
+        return {
+            "source": self.source,
+            "adapter": self.adapter_name,
+            "original_id": raw_id if isinstance(raw_id, str) else None,
+            "url": url,
+            "fetched_at": self.clock.now(),
+        }
 
     def _seen_copy(self, rid: str, type_name: str, odd_type: str | None, out: Out) -> str:
         """Skip a copy identical to one mapped before in this run; note an odd type URI again.
@@ -492,14 +564,7 @@ class OParlMapper:
             r.note(Q38_LICENSE_TEXT, f"license is free text, kept as given: {license_[:60]!r}")
         if f.get("body") is None and r.body is not None and r.type != "Body":
             f["body"] = r.body
-        raw_id = r.obj.get("id")
-        f["provenance"] = {
-            "source": self.source,
-            "adapter": self.adapter_name,
-            "original_id": raw_id if isinstance(raw_id, str) else None,
-            "url": url,
-            "fetched_at": self.clock.now(),
-        }
+        f["provenance"] = self._provenance_of(r.obj, url)
         if self.keep_raw:
             f["raw"] = r.obj
 
