@@ -92,11 +92,38 @@ def prescribed_datetime(value: str, times: dict[str, datetime]) -> datetime | No
         parsed = _datetime.fromisoformat(value)
     except ValueError:
         return None
+    return _remember(times, value, parsed)
+
+
+def prescribed_date(value: str, dates: dict[str, date]) -> date | None:
+    """``value`` read if spelled ``YYYY-MM-DD`` in ASCII digits and plausible (what
+    :meth:`ValueReader.date_of` reads without a notice). Remembered in ``dates``; else None."""
+    known = dates.get(value)
+    if known is not None:
+        return known
+    if not (
+        len(value) == 10
+        and value.isascii()
+        and value[4] == value[7] == "-"
+        and value[:4].isdigit()
+        and value[5:7].isdigit()
+        and value[8:].isdigit()
+    ):
+        return None
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return _remember(dates, value, parsed)
+
+
+def _remember(cache: dict[str, D], text: str, parsed: D) -> D | None:
+    """``parsed`` kept in ``cache`` under ``text`` if its year is plausible (else None)."""
     if not plausible_year(parsed.year):
         return None
-    if len(times) >= _TIMES_CACHE:
-        times.clear()
-    times[value] = parsed
+    if len(cache) >= _TIMES_CACHE:
+        cache.clear()
+    cache[text] = parsed
     return parsed
 
 

@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ris_connector.adapters.oparl.fields import prescribed_datetime
+from ris_connector.adapters.oparl.fields import prescribed_date, prescribed_datetime
 from ris_connector.normalize.ids import REPAIRED_URL, is_url
 from ris_connector.normalize.text import LONGEST_PLACEHOLDER, PLACEHOLDERS
-from ris_connector.normalize.times import plausible_year
 
 # The kinds of value a plan reads (plain ints: compared in the hot loop).
 TEXT = 0  # clean text (ObjectReader.text, .url)
@@ -47,8 +46,6 @@ SIZE = 13  # an integer other than 0 (File.size: 0 is noted as unknown)
 #: Integers beyond 64 bits are no size or order (as ``fields._HUGE_INT``).
 _HUGE_INT = 2**63
 _HTTP = ("http://", "https://")
-#: Dates remembered per run (many records share a date).
-_DATES_CACHE = 4096
 
 #: The fields every record has, read by ``OParlMapper._common``.
 COMMON: tuple[tuple[str, str, int], ...] = (
@@ -155,32 +152,6 @@ def _clean(value: str) -> bool:
     )
 
 
-def _date(value: str, dates: dict[str, date]) -> date | None:
-    """``value`` as a plausible date if spelled ``YYYY-MM-DD`` in ASCII digits, else None."""
-    known = dates.get(value)
-    if known is not None:
-        return known
-    if not (
-        len(value) == 10
-        and value.isascii()
-        and value[4] == value[7] == "-"
-        and value[:4].isdigit()
-        and value[5:7].isdigit()
-        and value[8:].isdigit()
-    ):
-        return None
-    try:
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        return None
-    if not plausible_year(parsed.year):
-        return None
-    if len(dates) >= _DATES_CACHE:
-        dates.clear()
-    dates[value] = parsed
-    return parsed
-
-
 def _refs(value: Any, canonical: Callable[[str], str]) -> list[str] | None:
     """A list of http(s) URLs canonicalized, duplicates dropped; None if any is not one."""
     if type(value) is not list:
@@ -258,7 +229,7 @@ def plain_fields(
                 return None
             f[field] = v
         elif kind == DATE:
-            day = _date(v, dates) if type(v) is str else None
+            day = prescribed_date(v, dates) if type(v) is str else None
             if day is None:
                 return None
             f[field] = day
