@@ -79,7 +79,7 @@ from ris_connector.sync.copies import age_order, merge_copies, modified_of
 from ris_connector.sync.evidence import SIZES_NAMESPACE, ListSizes
 from ris_connector.sync.ownership import Ownership
 from ris_connector.sync.report import RunReport
-from ris_connector.sync.safety import admit
+from ris_connector.sync.safety import note_message, url_notes
 from ris_connector.sync.volatile import VolatileText
 from ris_connector.sync.window import outside_windows
 
@@ -436,9 +436,9 @@ class SyncEngine:
     def _admit(self, record: Record) -> bool:
         """Whether ``record`` may be stored: its URLs made safe, its id the source's own (or
         re-homed), and its list within ``max_records_per_list``."""
-        notices = admit(record)  # only http(s) URLs are stored: sync/safety.py
-        if notices:
-            self._consume(iter(notices))
+        notes = url_notes(record)  # only http(s) URLs are stored: sync/safety.py
+        if notes:
+            self._url_notices(record, notes)
         ownership = self._ownership
         if ownership.rehome:
             for old, new in ownership.rehome_record(record):
@@ -497,20 +497,33 @@ class SyncEngine:
         elif isinstance(item, Rejected):
             self._reject(item)
         elif isinstance(item, Notice):
-            self.report.warn(item.code, item.message, item.count)
-            meaning = describe(item.code)  # what the code means (ris_connector/notices), never its spelling
-            if meaning.control_characters:
-                self.report.control_characters_removed += item.count
-            if meaning.partial_list:
-                self._reconcile_safe = False
-            if meaning.list_cut and self._list_cut is None:
-                self._list_cut = item.message
+            self._notice(item.code, item.message, item.count)
         elif isinstance(item, MissingReference):
             self.report.missing_references += 1
             self._write().missing.append((item.id, item.referrer, item.reason))
             self._hold(len(item.id) + len(item.reason))
         else:  # pragma: no cover - adapters are typed
             raise TypeError(f"adapter yielded {type(item).__name__}")
+
+    def _notice(self, code: str, message: str, count: int) -> None:
+        self.report.warn(code, message, count)
+        meaning = describe(code)  # what the code means (ris_connector/notices), never its spelling
+        if meaning.control_characters:
+            self.report.control_characters_removed += count
+        if meaning.partial_list:
+            self._reconcile_safe = False
+        if meaning.list_cut and self._list_cut is None:
+            self._list_cut = message
+
+    def _url_notices(self, record: Record, notes: list[tuple[str, str, str]]) -> None:
+        """A notice per URL value ``url_notes`` dropped or repaired, as if yielded after the
+        record; its text is written only where it is kept (the report keeps the first of a code):
+        an export whose every record links relatively gets one notice a record."""
+        for code, name, value in notes:
+            if time.monotonic() > self._deadline:
+                self._out_of_time()
+            kept = code not in self.report.warnings or describe(code).list_cut
+            self._notice(code, note_message(record, code, name, value) if kept else "", 1)
 
     def _checkpoint(self, item: Checkpoint) -> None:
         """A list is complete: its state is committed with the data before it, unless the list
