@@ -79,7 +79,7 @@ from ris_connector.sync.copies import age_order, merge_copies, modified_of
 from ris_connector.sync.evidence import SIZES_NAMESPACE, ListSizes
 from ris_connector.sync.ownership import Ownership
 from ris_connector.sync.report import RunReport
-from ris_connector.sync.safety import note_message, url_notes
+from ris_connector.sync.safety import admit, note_message
 from ris_connector.sync.volatile import VolatileText
 from ris_connector.sync.window import outside_windows
 
@@ -436,7 +436,7 @@ class SyncEngine:
     def _admit(self, record: Record) -> bool:
         """Whether ``record`` may be stored: its URLs made safe, its id the source's own (or
         re-homed), and its list within ``max_records_per_list``."""
-        notes = url_notes(record)  # only http(s) URLs are stored: sync/safety.py
+        notes = admit(record)  # only http(s) URLs are stored: sync/safety.py
         if notes:
             self._url_notices(record, notes)
         ownership = self._ownership
@@ -516,7 +516,7 @@ class SyncEngine:
             self._list_cut = message
 
     def _url_notices(self, record: Record, notes: list[tuple[str, str, str]]) -> None:
-        """A notice per URL value ``url_notes`` dropped or repaired, as if yielded after the
+        """A notice per URL value ``admit`` dropped or repaired, as if yielded after the
         record; its text is written only where it is kept (the report keeps the first of a code):
         an export whose every record links relatively gets one notice a record."""
         for code, name, value in notes:

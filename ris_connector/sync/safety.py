@@ -18,7 +18,7 @@ from ris_connector.urlsafe import clean_fields
 _SHOWN = 80
 
 
-def url_notes(record: Record) -> list[tuple[str, str, str]]:
+def admit(record: Record) -> list[tuple[str, str, str]]:
     """Make ``record``'s URL fields safe in place; (code, field, value) of each value dropped
     or repaired, those noted when the record was validated first."""
     values = record.__dict__
@@ -29,7 +29,7 @@ def url_notes(record: Record) -> list[tuple[str, str, str]]:
 
 
 def note_message(record: Record, code: str, name: str, value: str) -> str:
-    """The notice text for one of :func:`url_notes`: the record, the field's JSON name, the value."""
+    """The notice text for one of :func:`admit`: the record, the field's JSON name, the value."""
     fields = type(record).model_fields
     field = fields[name].alias or name if name in fields else name
     shown = repr(value[:_SHOWN])  # repr: control and bidi characters escaped
