@@ -49,7 +49,7 @@ STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("record as JSON data (to_json_dict)", ("base:to_json_dict",)),
     ("content hash", ("base:digest_of_content", "base:content_of")),
     ("stored text, references, aliases (_upsert)", ("engine:_upsert",)),
-    ("copies: provenance, newest copy", ("engine:_copy", "engine:_newest", "engine:_judge")),
+    ("copies: newest copy, changed records", ("engine:_newest", "engine:_judge")),
     ("OParl mapper (without validation)", ("oparl.mapper:",)),
     ("page decoding", ("oparl.jsondecode:", "oparl.pages:decoded_estimate_over")),
     ("paginator and list walk", ("oparl.pages:", "oparl.adapter:")),

@@ -110,8 +110,10 @@ class Record(Model):
         out: list[tuple[str, str]] = []
         for field in self.REFERENCES:
             value = getattr(self, field)
+            if value is None or value == []:  # most reference fields of most records: nothing to look at
+                continue
             if isinstance(value, str):
                 out.append((field, value))
-            elif isinstance(value, list) and value:
+            elif isinstance(value, list):
                 out += [(field, v) for v in value if isinstance(v, str)]
         return out

@@ -80,9 +80,15 @@ class Ownership:
         self._home = f"{url_host(self._policy.home.host)}:{self._policy.home.port}" if home != _NO_HOME else "(no url)"
         self._hosts = ", ".join(http.allowed_hosts) or "none"
         self._origins: dict[str, bool] = {}
+        self._last_own = ""
+        """``scheme://host[:port]`` of the last http(s) id found the source's own (empty before
+        the first): most ids of a source share it, and every id ``<it>/...`` is as well."""
 
     def foreign(self, rid: str) -> str | None:
         """None if ``rid`` is the source's own id, else the reason it is not."""
+        last = self._last_own
+        if last and rid.startswith(last) and rid[len(last) : len(last) + 1] == "/":
+            return None  # the origin of the last own URL id: what the slow path says for it
         if rid.startswith(self._own_urn):
             return None
         if rid.startswith("urn:ris:"):
@@ -99,6 +105,7 @@ class Ownership:
                     self._origins.clear()
                 self._origins[prefix] = allowed
             if allowed:
+                self._last_own = prefix
                 return None
             return (
                 f"id {rid!r} lies outside the source's hosts (home {self._home}, allowed_hosts: {self._hosts}); "

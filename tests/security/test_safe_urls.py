@@ -164,6 +164,13 @@ def test_records_of_plugins_pass_the_same_check(tmp_path: Path) -> None:
         assert report.complete
         assert report.warnings["unsafe-url"]["count"] == 3
         assert report.warnings["url-repaired"]["count"] == 1
+        # the example of each code is the first value's, with the record and the field's JSON name
+        assert report.warnings["unsafe-url"]["example"] == (
+            "Meeting urn:ris:p:Meeting:1: web 'javascript:alert(1)' is not an http(s) URL; dropped"
+        )
+        assert report.warnings["url-repaired"]["example"] == (
+            "File urn:ris:p:File:3: web ' https://ok.example/x ' repaired (whitespace)"
+        )
         _no_hostile_text("\n".join(json.dumps(r.data) for r in store.iter_rows()))
         row = store.get("urn:ris:p:File:3")
         assert row is not None and row.data["web"] == "https://ok.example/x" and "accessUrl" not in row.data
