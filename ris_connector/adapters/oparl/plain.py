@@ -188,7 +188,7 @@ def plain_fields(
         entry = by_key.get(key)
         if entry is None or v is None:
             continue
-        field, kind = entry
+        name, kind = entry
         if kind == TEXT:
             if (
                 type(v) is not str
@@ -198,54 +198,54 @@ def plain_fields(
                 or (len(v) <= LONGEST_PLACEHOLDER and v.lower() in PLACEHOLDERS)
             ):
                 return None
-            f[field] = v
+            f[name] = v
         elif kind == DATETIME:
             parsed = times.get(v) if type(v) is str else None
             if parsed is None and (type(v) is not str or (parsed := prescribed_datetime(v, times)) is None):
                 return None
-            f[field] = parsed
+            f[name] = parsed
         elif kind == REF:
             if type(v) is not str or not v.startswith(_HTTP):
                 return None
             try:
-                f[field] = canonical(v)
+                f[name] = canonical(v)
             except ValueError:
                 return None
         elif kind == BOOL:
             if type(v) is not bool:
                 return None
-            f[field] = v
+            f[name] = v
         elif kind in (INT, SIZE):
             if type(v) is not int or not -_HUGE_INT < v < _HUGE_INT or (kind == SIZE and v == 0):
                 return None
-            f[field] = v
+            f[name] = v
         elif kind == FILE_URL:
             # the fast check of repair_url: a URL it would return unchanged (else the full path)
             if type(v) is not str or not _clean(v) or REPAIRED_URL.match(v) is None:
                 return None
-            f[field] = v
+            f[name] = v
         elif kind == LICENSE:
             if type(v) is not str or not _clean(v) or not is_url(v):
                 return None
-            f[field] = v
+            f[name] = v
         elif kind == DATE:
             day = prescribed_date(v, dates) if type(v) is str else None
             if day is None:
                 return None
-            f[field] = day
+            f[name] = day
         elif kind == MIME:
             if type(v) is not str or "/" not in v or not _clean(v):
                 return None
-            f[field] = v.lower()
+            f[name] = v.lower()
         elif kind == REFS:
             refs = _refs(v, canonical)
             if refs is None:
                 return None
-            f[field] = refs
+            f[name] = refs
         elif kind == TEXTS:
             if type(v) is not list or not all(type(t) is str and _clean(t) for t in v):
                 return None
-            f[field] = list(v)
+            f[name] = list(v)
         elif kind == NO_OBJECT:
             if v != "" and v != {}:
                 return None
