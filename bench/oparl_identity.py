@@ -293,7 +293,11 @@ def sync_compare(base: str, scale: float) -> int:
                 db.unlink(missing_ok=True)
                 cmd = [sys.executable, "-m", "ris_connector", "-q", "sync", "--config", str(config), "--db", str(db)]
                 done = subprocess.run(
-                    [*cmd, "--json"], env={**os.environ, "PYTHONPATH": path}, capture_output=True, check=False
+                    [*cmd, "--json"],
+                    env={**os.environ, "PYTHONPATH": path},
+                    capture_output=True,
+                    check=False,
+                    cwd=work,  # not a checkout: ``-m`` would import it before PYTHONPATH
                 )
                 if done.returncode not in (0, 1, 2):
                     raise RuntimeError(f"{side} sync failed ({done.returncode}): {done.stderr.decode()[-2000:]}")

@@ -124,7 +124,9 @@ def run_sync(config: Path, db: Path) -> tuple[float, dict[str, object], float, f
     """``ris-connector sync`` in a subprocess: (wall s, report, peak RSS MB, CPU s)."""
     cmd = [sys.executable, "-m", "ris_connector", "-q", "sync", "--config", str(config), "--db", str(db), "--json"]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Not the caller's working directory: ``-m`` puts it first on sys.path, so a checkout there
+    # would be synced instead of the code on PYTHONPATH (an A/B of two versions ran one twice).
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=config.parent)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     out = proc.stdout.read() if proc.stdout else b""

@@ -203,10 +203,13 @@ def main() -> int:
     source = source_from_mapping({"name": "bench", "adapter": "xml", "mapping": "allris3", "file": [str(export)]})
     t1 = time.monotonic()
     cpu1 = time.process_time()
+    child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     report = run_source(source, store)
     elapsed = time.monotonic() - t1
     cpu = time.process_time() - cpu1
     store.close()
+    child1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the store's writer process, ended by now
+    child_cpu = child1.ru_utime + child1.ru_stime - child0.ru_utime - child0.ru_stime
     records = sum(report.counts[t]["created"] + report.counts[t]["unchanged"] for t in report.counts)
     print(f"status {report.status}; created {report.total('created')}, quarantined {report.total('quarantined')}")
     print(f"sync: {elapsed:.1f} s, {records / elapsed:,.0f} records/s, {size / 1e6 / elapsed:.2f} MB/s")
@@ -214,6 +217,7 @@ def main() -> int:
         f"sync CPU: {cpu:.1f} s, {cpu / elements * 1e6:.0f} us per record element, {size / 1e6 / cpu:.2f} MB per CPU-s"
     )
     print(f"peak RSS: {peak_rss_mb():.1f} MB")
+    print(f"writer process: CPU {child_cpu:.1f} s, peak RSS {child1.ru_maxrss / 1024:.1f} MB (0: none started)")
     if not args.keep:
         export.unlink()
         for file in folder.iterdir():

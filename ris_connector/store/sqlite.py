@@ -23,6 +23,7 @@ from ris_connector.jsontext import compact
 from ris_connector.store.base import READ_WHOLE_SOURCE, ChangeEvent, RunInfo, StoredRow, WriteBatch, quarantine_key
 from ris_connector.store.connections import PerThread
 from ris_connector.store.sqlite_schema import DDL, QUARANTINE_KEY, SCHEMA_VERSION, VIEWS
+from ris_connector.store.sqlite_writer import WriterProcess
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,29 @@ def _pairs_text(pairs: Iterable[tuple[str, str]]) -> str:
     return orjson.dumps([part for pair in dict.fromkeys(pairs) for part in pair]).decode()
 
 
+def connect_file(file: str, display: str) -> sqlite3.Connection:
+    """A connection to the store file ``file`` (named ``display`` in errors), set up for the store."""
+    try:
+        db = sqlite3.connect(file, timeout=60, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open SQLite store {display}: {exc}") from exc
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=OFF")
+        # Bulk writes touch index pages all over the refs and records b-trees: checkpointing
+        # every 40 MB of WAL (default 4 MB) copies a page changed by several batches back
+        # once. A power cut may lose the batches since the last checkpoint, never half of
+        # one (WAL; the next run fetches them again). A larger page cache saved less in a
+        # full sync than it cost the reference scan of an incremental one, so it is default.
+        db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
+        db.execute("SELECT json_array_length('[]')")  # JSON functions: built in since SQLite 3.38
+    except sqlite3.Error as exc:
+        db.close()
+        raise StoreError(f"cannot open SQLite store {display}: {exc}") from exc
+    return db
+
+
 class SQLiteStore:
     """Store in a SQLite file (``:memory:`` works for throwaway use)."""
 
@@ -53,6 +77,12 @@ class SQLiteStore:
         #: Write transactions of this store object, one at a time (SQLite's own lock orders
         #: processes; this one spares threads of one process its busy-wait).
         self._write_lock = threading.RLock()
+        self._behind_after: int | None = None
+        """Within :meth:`writing_behind`: records to write here before the writer process starts."""
+        self._writer: WriterProcess | None = None
+        self._lost: str | None = None
+        """Why a batch handed to the writer process was not written (then no later one is)."""
+        self._writer_lock = threading.Lock()
         self._conns: PerThread[sqlite3.Connection] = PerThread(
             self._connect, closed_error=lambda: StoreError(f"the SQLite store {self.path} is closed")
         )
@@ -68,29 +98,14 @@ class SQLiteStore:
     @property
     def _db(self) -> sqlite3.Connection:
         """The calling thread's connection: a transaction never spans threads, and a reader
-        never sees another thread's uncommitted rows (WAL: each connection reads committed data)."""
+        never sees another thread's uncommitted rows (WAL: each connection reads committed data).
+        A batch the writer process still writes (:meth:`writing_behind`) is waited for first."""
+        if self._writer is not None:
+            self._settle()
         return self._conns.get()
 
     def _connect(self) -> sqlite3.Connection:
-        try:
-            db = sqlite3.connect(self._file, timeout=60, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=OFF")
-            # Bulk writes touch index pages all over the refs and records b-trees: checkpointing
-            # every 40 MB of WAL (default 4 MB) copies a page changed by several batches back
-            # once. A power cut may lose the batches since the last checkpoint, never half of
-            # one (WAL; the next run fetches them again). A larger page cache saved less in a
-            # full sync than it cost the reference scan of an incremental one, so it is default.
-            db.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
-            db.execute("SELECT json_array_length('[]')")  # JSON functions: built in since SQLite 3.38
-        except sqlite3.Error as exc:
-            db.close()
-            raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
-        return db
+        return connect_file(self._file, self.path)
 
     def _version(self) -> int | None:
         """The file's schema version; None for a file without one (new, or its creation cut off)."""
@@ -163,6 +178,10 @@ class SQLiteStore:
         db.execute("DELETE FROM quarantine WHERE qid NOT IN (SELECT MAX(qid) FROM quarantine GROUP BY source, qkey)")
 
     def close(self) -> None:
+        with self._writer_lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
         self._conns.close()
         if self._tempdir is not None:
             shutil.rmtree(self._tempdir, ignore_errors=True)
@@ -319,11 +338,102 @@ class SQLiteStore:
     def apply(self, batch: WriteBatch) -> None:
         if batch.is_empty():
             return
+        writer = self._writer
+        if writer is None and self._behind_after is not None:
+            writer = self._start_writer(len(batch.upserts) + len(batch.seen))
+        if writer is not None:
+            with self._writer_lock:  # one batch in flight: a failed one raises here, no later one is sent
+                writer = self._writer
+                if writer is not None and self._writer_ready(writer):  # until then, written here
+                    self._unlost()
+                    with self._losing():
+                        writer.wait()
+                        writer.send(batch)
+                    return
+        self._unlost()
         try:
             with self._tx() as db:
                 self._apply(db, batch)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write to {self.path}: {exc}") from exc
+
+    @contextlib.contextmanager
+    def writing_behind(self, after: int = 5000) -> Iterator[None]:
+        """Within this block, :meth:`apply` hands each batch to a writer process and returns.
+
+        The process (:mod:`.sqlite_writer`) writes the batch with the same code while the caller
+        reads the next one, so a long sync uses a second core. It starts once ``after`` records
+        were written here (short runs never pay its start). Every other use of the store, from
+        any thread, first waits until the batch in flight is committed; a batch that failed
+        raises its :class:`StoreError` there or when the block ends, and no later batch is sent.
+        Where no process can be started, batches are written here as without the block.
+        """
+        if self._behind_after is not None:  # already on
+            yield
+            return
+        self._behind_after = after
+        self._lost = None
+        try:
+            yield
+        finally:
+            self._behind_after = None
+            with self._writer_lock:
+                writer, self._writer = self._writer, None
+                if writer is not None:
+                    try:
+                        with self._losing():
+                            writer.wait()
+                    finally:
+                        writer.close()
+
+    def _start_writer(self, records: int) -> WriterProcess | None:
+        """The writer process, started once ``writing_behind``'s ``after`` records are written."""
+        assert self._behind_after is not None
+        if self._behind_after > 0:
+            self._behind_after = max(0, self._behind_after - records)
+            return None
+        try:
+            writer = WriterProcess(self._file, self.path)
+        except StoreError as exc:
+            log.warning("%s; batches are written by the sync itself", exc)
+            self._behind_after = 2**62  # do not try again in this block
+            return None
+        with self._writer_lock:
+            self._writer = writer
+        return writer
+
+    def _writer_ready(self, writer: WriterProcess) -> bool:
+        """Whether ``writer`` takes batches yet; one that could not start is given up for the block."""
+        try:
+            return writer.ready()
+        except StoreError as exc:
+            log.warning("%s; batches are written by the sync itself", exc)
+            self._writer = None
+            self._behind_after = 2**62
+            writer.close()
+            return False
+
+    def _settle(self) -> None:
+        """Wait until the batch in flight is committed; raise its error if it failed."""
+        writer = self._writer
+        if writer is not None:
+            with self._writer_lock, self._losing():
+                writer.wait()
+
+    @contextlib.contextmanager
+    def _losing(self) -> Iterator[None]:
+        """A batch the writer process did not write is lost: note it (see :meth:`_unlost`)."""
+        try:
+            yield
+        except StoreError as exc:
+            self._lost = str(exc)
+            raise
+
+    def _unlost(self) -> None:
+        """Refuse a batch after a lost one until the next ``writing_behind`` block: written
+        now, it could commit a list's state without the data lost before it."""
+        if self._lost is not None:
+            raise StoreError(f"{self._lost}; nothing more is written by this run")
 
     @staticmethod
     def _apply(db: sqlite3.Connection, b: WriteBatch) -> None:

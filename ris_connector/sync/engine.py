@@ -18,6 +18,7 @@ same guarantees:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -206,6 +207,12 @@ def unexpected_error(source: str, exc: BaseException, adapter: Adapter | None) -
     return f"[{source}] failed{where}: unexpected {type(exc).__name__}" + (f": {text}" if text else "")
 
 
+def _writing_behind(store: Store) -> contextlib.AbstractContextManager[None]:
+    """The store's ``writing_behind`` block where it has one (SQLite), else nothing."""
+    behind: Callable[[], contextlib.AbstractContextManager[None]] | None = getattr(store, "writing_behind", None)
+    return behind() if behind is not None else contextlib.nullcontext()
+
+
 def _close_quietly(adapter: Adapter, source: str) -> None:
     """Let the adapter release its resources; a failure there must not hide the run's outcome."""
     try:
@@ -343,10 +350,11 @@ class SyncEngine:
                 list_budget=self._budget,
             )
             adapter = self.adapter_cls(ctx, self.options)
-            self._consume(adapter.fetch())
-            if self._list_cut is not None:  # ended early, and no checkpoint followed
-                self._cuts.append(self._list_cut)
-            self._lists_done()
+            with _writing_behind(self.store):  # the SQLite store writes a batch while the next is read
+                self._consume(adapter.fetch())
+                if self._list_cut is not None:  # ended early, and no checkpoint followed
+                    self._cuts.append(self._list_cut)
+                self._lists_done()
             if self._cuts:
                 raise LimitExceeded(
                     f"{len(self._cuts)} list(s) ended early, the run is incomplete and deletes nothing: "
