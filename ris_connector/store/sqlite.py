@@ -340,7 +340,7 @@ class SQLiteStore:
             return
         writer = self._writer
         if writer is None and self._behind_after is not None:
-            writer = self._start_writer(len(batch.upserts) + len(batch.seen))
+            writer = self._start_writer(len(batch.upserts))
         if writer is not None:
             with self._writer_lock:  # one batch in flight: a failed one raises here, no later one is sent
                 writer = self._writer
@@ -362,8 +362,9 @@ class SQLiteStore:
         """Within this block, :meth:`apply` hands each batch to a writer process and returns.
 
         The process (:mod:`.sqlite_writer`) writes the batch with the same code while the caller
-        reads the next one, so a long sync uses a second core. It starts once ``after`` records
-        were written here (short runs never pay its start). Every other use of the store, from
+        reads the next one, so a long sync uses a second core. It starts once ``after`` new or
+        changed records were written here (short runs and runs that change little never pay its
+        start). Every other use of the store, from
         any thread, first waits until the batch in flight is committed; a batch that failed
         raises its :class:`StoreError` there or when the block ends, and no later batch is sent.
         Where no process can be started, batches are written here as without the block.
