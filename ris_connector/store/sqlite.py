@@ -364,10 +364,10 @@ class SQLiteStore:
         The process (:mod:`.sqlite_writer`) writes the batch with the same code while the caller
         reads the next one, so a long sync uses a second core. It starts once ``after`` new or
         changed records were written here (short runs and runs that change little never pay its
-        start). Every other use of the store, from
-        any thread, first waits until the batch in flight is committed; a batch that failed
-        raises its :class:`StoreError` there or when the block ends, and no later batch is sent.
-        Where no process can be started, batches are written here as without the block.
+        start). Every other use of the store, from any thread, first waits until the batch in
+        flight is committed; a batch that failed raises its :class:`StoreError` there or when
+        the block ends, and no later batch is written in the block, nor after it until the next
+        block begins. Where no process can be started, batches are written here, with a warning.
         """
         if self._behind_after is not None:  # already on
             yield
